@@ -1,0 +1,30 @@
+//! Every `cargo xtask` subcommand, declared in one place.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Automation for the spokes workspace.
+#[derive(Parser)]
+#[command(name = "cargo xtask")]
+pub struct Xtask {
+    #[command(subcommand)]
+    pub command: Task,
+}
+
+#[derive(Subcommand)]
+pub enum Task {
+    /// Run the vanishing-gradient grid on CPU, write plots and a summary, list the runs.
+    Demo {
+        /// Folder for plots and the summary.
+        #[arg(long, default_value = "out/demo")]
+        out: PathBuf,
+        /// Extra arguments for `vanishing-demo grid` (e.g. `-- --steps 100`).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Format check, clippy with warnings denied, and all tests.
+    Test,
+    /// The criterion benchmarks.
+    Bench,
+}
