@@ -23,7 +23,12 @@ pub enum Task {
         #[arg(last = true)]
         args: Vec<String>,
     },
-    /// Format check, clippy with warnings denied, and all tests.
+    /// The quality gate, as the pre-push hook runs it: format check, clippy with warnings
+    /// denied, every test once under coverage, then `gate check` (line coverage ≥ 60 %,
+    /// no vulnerable dependency).
+    Ci,
+    /// Everything CI checks: `ci`, plus a check of the Windows build and a lint of the
+    /// GitHub workflows.
     Test,
     /// The criterion benchmarks.
     Bench,

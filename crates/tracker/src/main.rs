@@ -459,29 +459,10 @@ fn format_duration(milliseconds: i64) -> String {
 
 /// A timestamp in milliseconds as `YYYY-MM-DD HH:MM:SS` UTC.
 fn format_time(milliseconds: i64) -> String {
-    let seconds = milliseconds.div_euclid(1000);
-    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        second_of_day / 3600,
-        (second_of_day % 3600) / 60,
-        second_of_day % 60
-    )
+    match jiff::Timestamp::from_millisecond(milliseconds) {
+        Ok(timestamp) => timestamp.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        Err(_) => format!("{milliseconds} ms"),
+    }
 }
 
 #[cfg(test)]

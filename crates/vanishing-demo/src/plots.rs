@@ -121,76 +121,43 @@ fn log_range(series: &[Series<'_>]) -> (f64, f64) {
     )
 }
 
+/// A multi-series line chart with a log-scale y axis (norms and losses span decades).
 fn line_chart(
     area: &DrawingArea<BitMapBackend<'_>, Shift>,
     title: &str,
     (x_label, y_label): (&str, &str),
     series: &[Series<'_>],
-    log_y: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let x_max = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.0))
         .fold(1.0, f64::max);
-    let mut builder = ChartBuilder::on(area);
-    builder
+    let (lo, hi) = log_range(series);
+    let mut chart = ChartBuilder::on(area)
         .caption(title, (FONT, 22))
         .margin(12)
         .x_label_area_size(40)
-        .y_label_area_size(70);
-    if log_y {
-        let (lo, hi) = log_range(series);
-        let mut chart = builder.build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?;
+        .y_label_area_size(70)
+        .build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()?;
+    for (i, s) in series.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
         chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{v:.0e}"))
-            .draw()?;
-        for (i, s) in series.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            chart
-                .draw_series(LineSeries::new(loggable(s.points), color.stroke_width(2)))?
-                .label(s.label)
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
-                });
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
-    } else {
-        let y_max = series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.1))
-            .filter(|y| y.is_finite())
-            .fold(0.1, f64::max);
-        let mut chart = builder.build_cartesian_2d(0f64..x_max, 0f64..y_max * 1.05)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .draw()?;
-        for (i, s) in series.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            let finite = s.points.iter().copied().filter(|p| p.1.is_finite());
-            chart
-                .draw_series(LineSeries::new(finite, color.stroke_width(2)))?
-                .label(s.label)
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
-                });
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+            .draw_series(LineSeries::new(loggable(s.points), color.stroke_width(2)))?
+            .label(s.label)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
     }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
     Ok(())
 }
 
@@ -205,29 +172,21 @@ pub fn gradient_profiles(at_init: &[Series<'_>], at_end: &[Series<'_>], path: &P
             "Gradient norm per layer at initialisation",
             axes,
             at_init,
-            true,
         )?;
         line_chart(
             &halves[1],
             "Gradient norm per layer after training",
             axes,
             at_end,
-            true,
         )?;
         Ok(())
     })
 }
 
-/// Loss against step, one line per configuration.
+/// Loss against step on a log scale, one line per configuration.
 pub fn loss_curves(series: &[Series<'_>], path: &Path) -> Result<()> {
     draw_png(path, (900, 600), |root| {
-        line_chart(
-            root,
-            "Training loss",
-            ("step", "cross-entropy"),
-            series,
-            false,
-        )
+        line_chart(root, "Training loss", ("step", "cross-entropy"), series)
     })
 }
 
