@@ -1,0 +1,50 @@
+//! Converts a generated Markdown document of about 50 A4 pages (headings, prose with inline
+//! formatting and links, nested lists, tables, code, quotes, footnotes) to a .docx in memory.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+
+/// One section is about a page: a heading, prose, a list, a table, code and a quote.
+fn section(index: usize) -> String {
+    let mut text = format!("## Section {index}\n\n");
+    for paragraph in 0..4 {
+        text.push_str(&format!(
+            "Paragraph {paragraph} of section {index} has **bold**, *italic*, ~~struck~~ and \
+             `inline code`, a [link](https://example.com/{index}/{paragraph}) and enough \
+             ordinary words to wrap across several lines of an A4 page, the way a session \
+             summary reads when someone explains what changed and why it matters.[^n{index}]\n\n"
+        ));
+    }
+    text.push_str("- a point\n  - a sub-point\n    - a detail\n- another point\n\n");
+    text.push_str("1. first\n2. second\n3. third\n\n");
+    text.push_str("| metric | before | after |\n|:--|--:|--:|\n");
+    for row in 0..6 {
+        text.push_str(&format!("| m{row} | {row}.0 | {row}.5 |\n"));
+    }
+    text.push_str("\n```rust\nfn step(x: f32) -> f32 {\n    x * 0.5\n}\n```\n\n");
+    text.push_str("> A quoted remark about the results.\n\n");
+    text.push_str(&format!("[^n{index}]: Footnote of section {index}.\n\n"));
+    text
+}
+
+fn fifty_pages() -> String {
+    let mut markdown = String::from("---\ntitle: Benchmark\nauthor: docgen\n---\n\n# Report\n\n");
+    for index in 0..50 {
+        markdown.push_str(&section(index));
+    }
+    markdown
+}
+
+fn convert(criterion: &mut Criterion) {
+    let markdown = fifty_pages();
+    let options = docgen::Options::default();
+    criterion.bench_function("convert_50_pages_to_docx", |bencher| {
+        bencher.iter(|| {
+            docgen::convert(&markdown, &options)
+                .and_then(docgen::Document::into_docx)
+                .expect("the benchmark document converts")
+        })
+    });
+}
+
+criterion_group!(benches, convert);
+criterion_main!(benches);

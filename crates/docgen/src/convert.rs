@@ -1,0 +1,598 @@
+//! The walk over comrak's tree that builds the docx-rs document: blocks become styled
+//! paragraphs and tables, inlines become runs and hyperlinks.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use comrak::nodes::{AstNode, ListType, NodeValue, TableAlignment};
+use docx_rs::{
+    AbstractNumbering, AlignmentType, BreakType, Docx, Footnote, Hyperlink, HyperlinkType,
+    IndentLevel, Level, LevelJc, LevelOverride, LevelText, NumberFormat, Numbering, NumberingId,
+    PageMargin, Paragraph, Pic, Run, Shading, ShdType, Start, Table, TableCell, TableRow,
+    WidthType,
+};
+
+use crate::front_matter::Metadata;
+use crate::{Options, Result, images, styles};
+
+/// A4 in twentieths of a point, with one-inch margins.
+const PAGE_WIDTH: u32 = 11906;
+const PAGE_HEIGHT: u32 = 16838;
+const MARGIN: i32 = 1440;
+const TEXT_WIDTH_TWIPS: u32 = PAGE_WIDTH - 2 * MARGIN as u32;
+const EMU_PER_TWIP: u32 = 635;
+/// The abstract numberings every list instance points at.
+const BULLET_ABSTRACT: usize = 1;
+const ORDERED_ABSTRACT: usize = 2;
+const LIST_LEVELS: usize = 9;
+
+/// Run formatting inherited from enclosing inline nodes.
+#[derive(Clone, Copy, Default)]
+struct Format {
+    bold: bool,
+    italic: bool,
+    strike: bool,
+}
+
+/// One piece of a paragraph's content.
+enum Piece {
+    Run(Box<Run>),
+    Link(Hyperlink),
+}
+
+/// The paragraph style and list placement a block is written with.
+#[derive(Clone)]
+struct Context {
+    /// The style of ordinary paragraphs here (BodyText, Compact in tight lists, BlockText in quotes).
+    body_style: &'static str,
+    /// The list instance and level of the innermost enclosing list item, if any.
+    list: Option<(usize, usize)>,
+    /// Whether the next paragraph is the first of its list item (and so carries the marker).
+    item_first: bool,
+    /// A ☐/☒ prefix for the next paragraph, from a task list item.
+    task: Option<bool>,
+    /// Inside a footnote: hyperlinks and images are written as text there, because docx-rs
+    /// only records relationships for the main document part.
+    in_footnote: bool,
+}
+
+pub(crate) struct Builder<'o> {
+    options: &'o Options,
+    docx: Docx,
+    /// The next numbering instance id.
+    next_list: usize,
+    /// The next footnote id.
+    next_footnote: usize,
+    footnote_definitions: HashMap<String, &'o AstNode<'o>>,
+    /// Alt text of every image in document order, for the package post-processing.
+    pub(crate) alt_texts: Vec<String>,
+    /// Whether the next body paragraph is the first after a heading or the title block.
+    after_heading: bool,
+}
+
+impl<'o> Builder<'o> {
+    pub(crate) fn new(options: &'o Options) -> Self {
+        let mut docx = Docx::new()
+            .page_size(PAGE_WIDTH, PAGE_HEIGHT)
+            .page_margin(
+                PageMargin::new()
+                    .top(MARGIN)
+                    .bottom(MARGIN)
+                    .left(MARGIN)
+                    .right(MARGIN)
+                    .header(720)
+                    .footer(720),
+            )
+            .default_size(22);
+        for style in styles::all() {
+            docx = docx.add_style(style);
+        }
+        docx = docx
+            .add_abstract_numbering(list_levels(BULLET_ABSTRACT, false))
+            .add_abstract_numbering(list_levels(ORDERED_ABSTRACT, true));
+        Builder {
+            options,
+            docx,
+            next_list: 1,
+            next_footnote: 1,
+            footnote_definitions: HashMap::new(),
+            alt_texts: Vec::new(),
+            after_heading: true,
+        }
+    }
+
+    pub(crate) fn finish(self) -> Docx {
+        self.docx
+    }
+
+    /// Converts the whole document; `metadata` is the already-parsed front matter.
+    pub(crate) fn document(&mut self, root: &'o AstNode<'o>, metadata: &Metadata) -> Result<()> {
+        for child in root.children() {
+            if let NodeValue::FootnoteDefinition(definition) = &child.data().value {
+                self.footnote_definitions
+                    .insert(definition.name.clone(), child);
+            }
+        }
+        self.title_block(metadata);
+        let context = Context {
+            body_style: "BodyText",
+            list: None,
+            item_first: false,
+            task: None,
+            in_footnote: false,
+        };
+        for child in root.children() {
+            for paragraph_or_table in self.block(child, &context)? {
+                let docx = std::mem::take(&mut self.docx);
+                self.docx = match paragraph_or_table {
+                    Block::Paragraph(paragraph) => docx.add_paragraph(*paragraph),
+                    Block::Table(table) => docx.add_table(*table),
+                };
+            }
+        }
+        Ok(())
+    }
+
+    fn title_block(&mut self, metadata: &Metadata) {
+        let mut lines: Vec<(&str, String)> = Vec::new();
+        if let Some(title) = &metadata.title {
+            lines.push(("Title", title.clone()));
+        }
+        if let Some(subtitle) = &metadata.subtitle {
+            lines.push(("Subtitle", subtitle.clone()));
+        }
+        for author in &metadata.authors {
+            lines.push(("Author", author.clone()));
+        }
+        if let Some(date) = &metadata.date {
+            lines.push(("Date", date.clone()));
+        }
+        for (style, text) in lines {
+            let paragraph = Paragraph::new()
+                .style(style)
+                .add_run(Run::new().add_text(text));
+            self.docx = std::mem::take(&mut self.docx).add_paragraph(paragraph);
+        }
+    }
+
+    fn block(&mut self, node: &'o AstNode<'o>, context: &Context) -> Result<Vec<Block>> {
+        let value = node.data().value.clone();
+        let mut out = Vec::new();
+        match value {
+            NodeValue::FrontMatter(_) | NodeValue::FootnoteDefinition(_) => {}
+            NodeValue::Heading(heading) => {
+                let level = heading.level.clamp(1, 6);
+                let paragraph = Paragraph::new().style(&format!("Heading{level}"));
+                out.push(Block::paragraph(
+                    self.inline_children(node, paragraph, context)?,
+                ));
+                self.after_heading = true;
+            }
+            NodeValue::Paragraph => {
+                let style = if context.body_style == "BodyText" && self.after_heading {
+                    "FirstParagraph"
+                } else {
+                    context.body_style
+                };
+                self.after_heading = false;
+                let mut paragraph = self.list_placement(Paragraph::new().style(style), context);
+                if let Some(checked) = context.task {
+                    let mark = if checked { "☒ " } else { "☐ " };
+                    paragraph = paragraph.add_run(Run::new().add_text(mark));
+                }
+                out.push(Block::paragraph(
+                    self.inline_children(node, paragraph, context)?,
+                ));
+            }
+            NodeValue::CodeBlock(code) => {
+                self.after_heading = false;
+                let mut paragraph =
+                    self.list_placement(Paragraph::new().style("SourceCode"), context);
+                let literal = code.literal.strip_suffix('\n').unwrap_or(&code.literal);
+                for (index, line) in literal.split('\n').enumerate() {
+                    let mut run = Run::new();
+                    if index > 0 {
+                        run = run.add_break(BreakType::TextWrapping);
+                    }
+                    paragraph = paragraph.add_run(run.add_text(line));
+                }
+                out.push(Block::paragraph(paragraph));
+            }
+            NodeValue::HtmlBlock(_) => {
+                // Raw HTML has no meaning in Word; pandoc drops it from .docx output too.
+            }
+            NodeValue::ThematicBreak => {
+                out.push(Block::paragraph(Paragraph::new().style("HorizontalRule")));
+            }
+            NodeValue::BlockQuote | NodeValue::MultilineBlockQuote(_) | NodeValue::Alert(_) => {
+                let inner = Context {
+                    body_style: "BlockText",
+                    ..context.clone()
+                };
+                out.extend(self.blocks(node, inner)?);
+            }
+            NodeValue::List(list) => {
+                let instance = self.next_list;
+                self.next_list += 1;
+                let level = context
+                    .list
+                    .map_or(0, |(_, level)| level + 1)
+                    .min(LIST_LEVELS - 1);
+                let ordered = list.list_type == ListType::Ordered;
+                let abstract_id = if ordered {
+                    ORDERED_ABSTRACT
+                } else {
+                    BULLET_ABSTRACT
+                };
+                // Each list is its own numbering instance, so every ordered list restarts at
+                // its own start number instead of continuing the previous list's count.
+                let mut numbering = Numbering::new(instance, abstract_id);
+                if ordered {
+                    numbering = numbering.add_override(LevelOverride::new(level).start(list.start));
+                }
+                self.docx = std::mem::take(&mut self.docx).add_numbering(numbering);
+                let body_style = if list.tight { "Compact" } else { "BodyText" };
+                for item in node.children() {
+                    let task = match &item.data().value {
+                        NodeValue::TaskItem(task) => Some(task.symbol.is_some()),
+                        _ => None,
+                    };
+                    let item_context = Context {
+                        body_style,
+                        list: Some((instance, level)),
+                        item_first: true,
+                        task,
+                        in_footnote: context.in_footnote,
+                    };
+                    out.extend(self.blocks(item, item_context)?);
+                }
+                self.after_heading = false;
+            }
+            NodeValue::Table(table) => {
+                let table = self.table(node, &table.alignments, context)?;
+                out.push(Block::Table(Box::new(table)));
+                self.after_heading = false;
+            }
+            _ => {
+                // Containers comrak may add with extensions docgen does not enable: keep
+                // their content rather than lose it.
+                out.extend(self.blocks(node, context.clone())?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Converts the children of a container, passing the list marker to the first only.
+    fn blocks(&mut self, node: &'o AstNode<'o>, mut context: Context) -> Result<Vec<Block>> {
+        let mut out = Vec::new();
+        for child in node.children() {
+            out.extend(self.block(child, &context)?);
+            context.item_first = false;
+            context.task = None;
+        }
+        Ok(out)
+    }
+
+    /// Numbers the first paragraph of a list item, and indents its later paragraphs to match.
+    fn list_placement(&self, paragraph: Paragraph, context: &Context) -> Paragraph {
+        match context.list {
+            Some((instance, level)) if context.item_first => {
+                paragraph.numbering(NumberingId::new(instance), IndentLevel::new(level))
+            }
+            Some((_, level)) => {
+                let (left, _) = styles::list_indent(level);
+                paragraph.indent(Some(left), None, None, None)
+            }
+            None => paragraph,
+        }
+    }
+
+    fn table(
+        &mut self,
+        node: &'o AstNode<'o>,
+        alignments: &[TableAlignment],
+        context: &Context,
+    ) -> Result<Table> {
+        let columns = alignments.len().max(1);
+        let column_width = (TEXT_WIDTH_TWIPS as usize) / columns;
+        let mut rows = Vec::new();
+        for row in node.children() {
+            let header = matches!(row.data().value, NodeValue::TableRow(true));
+            let mut cells = Vec::new();
+            for (index, cell) in row.children().enumerate() {
+                let mut paragraph = Paragraph::new().style("Compact");
+                paragraph = match alignments.get(index) {
+                    Some(TableAlignment::Left) => paragraph.align(AlignmentType::Left),
+                    Some(TableAlignment::Center) => paragraph.align(AlignmentType::Center),
+                    Some(TableAlignment::Right) => paragraph.align(AlignmentType::Right),
+                    _ => paragraph,
+                };
+                let cell_context = Context {
+                    list: None,
+                    item_first: false,
+                    task: None,
+                    ..context.clone()
+                };
+                let format = Format {
+                    bold: header,
+                    ..Format::default()
+                };
+                let mut pieces = Vec::new();
+                self.inlines(cell, format, &cell_context, &mut pieces)?;
+                let paragraph = add_pieces(paragraph, pieces);
+                let mut table_cell = TableCell::new()
+                    .add_paragraph(paragraph)
+                    .width(column_width, WidthType::Dxa);
+                if header {
+                    table_cell = table_cell.shading(
+                        Shading::new()
+                            .shd_type(ShdType::Clear)
+                            .color("auto")
+                            .fill(styles::SHADE),
+                    );
+                }
+                cells.push(table_cell);
+            }
+            let mut table_row = TableRow::new(cells);
+            if header {
+                // `cantSplit` marks header rows for the package step, which adds the
+                // `tblHeader` docx-rs has no builder for; a header row should not split anyway.
+                table_row = table_row.cant_split();
+            }
+            rows.push(table_row);
+        }
+        Ok(Table::new(rows)
+            .style("Table")
+            .set_grid(vec![column_width; columns])
+            .width(TEXT_WIDTH_TWIPS as usize, WidthType::Dxa))
+    }
+
+    fn inline_children(
+        &mut self,
+        node: &'o AstNode<'o>,
+        paragraph: Paragraph,
+        context: &Context,
+    ) -> Result<Paragraph> {
+        let mut pieces = Vec::new();
+        self.inlines(node, Format::default(), context, &mut pieces)?;
+        Ok(add_pieces(paragraph, pieces))
+    }
+
+    fn inlines(
+        &mut self,
+        node: &'o AstNode<'o>,
+        format: Format,
+        context: &Context,
+        out: &mut Vec<Piece>,
+    ) -> Result<()> {
+        for child in node.children() {
+            self.inline(child, format, context, out)?;
+        }
+        Ok(())
+    }
+
+    fn inline(
+        &mut self,
+        node: &'o AstNode<'o>,
+        format: Format,
+        context: &Context,
+        out: &mut Vec<Piece>,
+    ) -> Result<()> {
+        let value = node.data().value.clone();
+        match value {
+            NodeValue::Text(text) => out.push(Piece::run(run(&text, format))),
+            NodeValue::SoftBreak => out.push(Piece::run(run(" ", format))),
+            NodeValue::LineBreak => {
+                out.push(Piece::run(Run::new().add_break(BreakType::TextWrapping)))
+            }
+            NodeValue::Code(code) => {
+                out.push(Piece::run(run(&code.literal, format).style("VerbatimChar")))
+            }
+            NodeValue::Emph => self.inlines(
+                node,
+                Format {
+                    italic: true,
+                    ..format
+                },
+                context,
+                out,
+            )?,
+            NodeValue::Strong => self.inlines(
+                node,
+                Format {
+                    bold: true,
+                    ..format
+                },
+                context,
+                out,
+            )?,
+            NodeValue::Strikethrough => self.inlines(
+                node,
+                Format {
+                    strike: true,
+                    ..format
+                },
+                context,
+                out,
+            )?,
+            NodeValue::Link(link) => {
+                let mut inner = Vec::new();
+                self.inlines(node, format, context, &mut inner)?;
+                if link.url.starts_with('#') || link.url.is_empty() || context.in_footnote {
+                    // Links to headings need bookmarks, which docgen does not write yet; and
+                    // footnotes cannot hold external links through docx-rs. Keep the text.
+                    out.extend(inner);
+                    if context.in_footnote && !link.url.starts_with('#') && !link.url.is_empty() {
+                        out.push(Piece::run(run(&format!(" <{}>", link.url), format)));
+                    }
+                } else {
+                    let mut hyperlink = Hyperlink::new(&link.url, HyperlinkType::External);
+                    for piece in inner {
+                        match piece {
+                            Piece::Run(run) => {
+                                hyperlink = hyperlink.add_run(run.style("Hyperlink"))
+                            }
+                            // A link inside a link is not valid Markdown output from comrak.
+                            Piece::Link(_) => {}
+                        }
+                    }
+                    out.push(Piece::Link(hyperlink));
+                }
+            }
+            NodeValue::Image(link) => {
+                let alt = plain_text(node);
+                if images::is_remote(&link.url) || context.in_footnote {
+                    // Never fetched: a remote image stays a link to it.
+                    let label = if alt.is_empty() {
+                        link.url.clone()
+                    } else {
+                        alt
+                    };
+                    if context.in_footnote {
+                        out.push(Piece::run(run(&label, format)));
+                    } else {
+                        out.push(Piece::Link(
+                            Hyperlink::new(&link.url, HyperlinkType::External)
+                                .add_run(run(&label, format).style("Hyperlink")),
+                        ));
+                    }
+                } else {
+                    let max_width = TEXT_WIDTH_TWIPS * EMU_PER_TWIP;
+                    let picture = images::load(&self.options.base_dir, &link.url, max_width)?;
+                    let pic = Pic::new_with_dimensions(picture.png, 1, 1)
+                        .size(picture.width_emu, picture.height_emu);
+                    self.alt_texts.push(alt);
+                    out.push(Piece::run(Run::new().add_image(pic)));
+                }
+            }
+            // A reference inside a footnote could point back at its own footnote; Word has
+            // no footnotes within footnotes, so such references are left out.
+            NodeValue::FootnoteReference(_) if context.in_footnote => {}
+            NodeValue::FootnoteReference(reference) => {
+                if let Some(definition) = self.footnote_definitions.get(&reference.name).copied() {
+                    let id = self.next_footnote;
+                    self.next_footnote += 1;
+                    let footnote_context = Context {
+                        body_style: "FootnoteText",
+                        list: None,
+                        item_first: false,
+                        task: None,
+                        in_footnote: true,
+                    };
+                    let saved = self.after_heading;
+                    let mut content = Vec::new();
+                    for block in self.blocks(definition, footnote_context)? {
+                        // A table inside a footnote is flattened to nothing by docx-rs's
+                        // footnote model (paragraphs only); tables there are rare.
+                        if let Block::Paragraph(paragraph) = block {
+                            content.push(*paragraph);
+                        }
+                    }
+                    self.after_heading = saved;
+                    if content.is_empty() {
+                        content.push(Paragraph::new().style("FootnoteText"));
+                    }
+                    let footnote = Footnote { id, content };
+                    out.push(Piece::run(
+                        Run::new()
+                            .style("FootnoteReference")
+                            .add_footnote_reference(footnote),
+                    ));
+                }
+            }
+            NodeValue::HtmlInline(_) => {}
+            _ => self.inlines(node, format, context, out)?,
+        }
+        Ok(())
+    }
+}
+
+impl Piece {
+    fn run(run: Run) -> Piece {
+        Piece::Run(Box::new(run))
+    }
+}
+
+impl Block {
+    fn paragraph(paragraph: Paragraph) -> Block {
+        Block::Paragraph(Box::new(paragraph))
+    }
+}
+
+/// A block-level result: docx-rs keeps paragraphs and tables apart.
+enum Block {
+    Paragraph(Box<Paragraph>),
+    Table(Box<Table>),
+}
+
+fn run(text: &str, format: Format) -> Run {
+    let mut run = Run::new().add_text(text);
+    if format.bold {
+        run = run.bold();
+    }
+    if format.italic {
+        run = run.italic();
+    }
+    if format.strike {
+        run = run.strike();
+    }
+    run
+}
+
+fn add_pieces(mut paragraph: Paragraph, pieces: Vec<Piece>) -> Paragraph {
+    for piece in pieces {
+        paragraph = match piece {
+            Piece::Run(run) => paragraph.add_run(*run),
+            Piece::Link(link) => paragraph.add_hyperlink(link),
+        };
+    }
+    paragraph
+}
+
+/// The text of a node's descendants, for alt text.
+fn plain_text<'a>(node: &'a AstNode<'a>) -> String {
+    let mut text = String::new();
+    for descendant in node.descendants() {
+        match &descendant.data().value {
+            NodeValue::Text(literal) => text.push_str(literal),
+            NodeValue::Code(code) => text.push_str(&code.literal),
+            NodeValue::SoftBreak | NodeValue::LineBreak => text.push(' '),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// Nine levels of bullets or of numbers, each level indented further.
+fn list_levels(id: usize, ordered: bool) -> AbstractNumbering {
+    let mut numbering = AbstractNumbering::new(id);
+    for level in 0..LIST_LEVELS {
+        let (format, text) = if ordered {
+            let format = ["decimal", "lowerLetter", "lowerRoman"][level % 3];
+            (format, format!("%{}.", level + 1))
+        } else {
+            ("bullet", ["•", "◦", "▪"][level % 3].to_string())
+        };
+        let (left, hanging) = styles::list_indent(level);
+        numbering = numbering.add_level(
+            Level::new(
+                level,
+                Start::new(1),
+                NumberFormat::new(format),
+                LevelText::new(text),
+                LevelJc::new("left"),
+            )
+            .indent(Some(left), Some(hanging), None, None),
+        );
+    }
+    numbering
+}
+
+/// Whether `path` exists is the caller's business; this only resolves the folder images
+/// are relative to.
+pub(crate) fn base_dir_of(input: &Path) -> std::path::PathBuf {
+    match input.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
+}

@@ -1,0 +1,143 @@
+//! What docx-rs cannot say, said by editing the XML parts it produced before they are zipped:
+//! table header rows that repeat across pages (`w:tblHeader`), image alt text and unique
+//! drawing ids (`wp:docPr`), the footnote number inside each footnote (`w:footnoteRef`), and
+//! the core properties title and creator. Each edit is upstream-worthy in docx-rs.
+
+use docx_rs::XMLDocx;
+
+use crate::front_matter::Metadata;
+
+/// docx-rs writes `<w:cantSplit />` only where docgen asked for it, which is on header rows.
+const HEADER_ROW_MARK: &str = "<w:cantSplit />";
+/// docx-rs gives every drawing this id and name.
+const DRAWING_PROPERTIES: &str = r#"<wp:docPr id="1" name="Figure" />"#;
+
+/// Applies every edit to the built package.
+pub(crate) fn finish(xml: &mut XMLDocx, metadata: &Metadata, alt_texts: &[String]) {
+    let document = String::from_utf8_lossy(&xml.document).into_owned();
+    let document = document.replace(
+        HEADER_ROW_MARK,
+        &format!("{HEADER_ROW_MARK}<w:tblHeader />"),
+    );
+    xml.document = describe_drawings(&document, alt_texts).into_bytes();
+    xml.footnotes = number_footnotes(&String::from_utf8_lossy(&xml.footnotes)).into_bytes();
+    xml.doc_props.core = core_properties(metadata).into_bytes();
+}
+
+/// Gives the n-th drawing the id n and the n-th alt text as its description.
+fn describe_drawings(document: &str, alt_texts: &[String]) -> String {
+    let mut out = String::with_capacity(document.len() + alt_texts.len() * 64);
+    let mut rest = document;
+    let mut index = 0;
+    while let Some(position) = rest.find(DRAWING_PROPERTIES) {
+        out.push_str(&rest[..position]);
+        let alt = alt_texts.get(index).map(String::as_str).unwrap_or("");
+        index += 1;
+        out.push_str(&format!(
+            r#"<wp:docPr id="{index}" name="Picture {index}" descr="{}" />"#,
+            escape(alt)
+        ));
+        rest = &rest[position + DRAWING_PROPERTIES.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Puts `w:footnoteRef` (the number shown at the foot of the page) at the start of each
+/// footnote's first paragraph, after its paragraph properties.
+fn number_footnotes(footnotes: &str) -> String {
+    const REFERENCE: &str = r#"<w:r><w:rPr><w:rStyle w:val="FootnoteReference" /></w:rPr><w:footnoteRef /></w:r><w:r><w:t xml:space="preserve"> </w:t></w:r>"#;
+    let mut out = String::with_capacity(footnotes.len() + 256);
+    let mut rest = footnotes;
+    while let Some(start) = rest.find("<w:footnote ") {
+        let after_start = start + "<w:footnote ".len();
+        out.push_str(&rest[..after_start]);
+        rest = &rest[after_start..];
+        let footnote_end = rest.find("</w:footnote>").unwrap_or(rest.len());
+        if let Some(end) = rest[..footnote_end].find("</w:pPr>") {
+            let end = end + "</w:pPr>".len();
+            out.push_str(&rest[..end]);
+            out.push_str(REFERENCE);
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn core_properties(metadata: &Metadata) -> String {
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">"#,
+    );
+    if let Some(title) = &metadata.title {
+        xml.push_str(&format!("<dc:title>{}</dc:title>", escape(title)));
+    }
+    if let Some(subtitle) = &metadata.subtitle {
+        xml.push_str(&format!("<dc:subject>{}</dc:subject>", escape(subtitle)));
+    }
+    if !metadata.authors.is_empty() {
+        xml.push_str(&format!(
+            "<dc:creator>{}</dc:creator>",
+            escape(&metadata.authors.join("; "))
+        ));
+    }
+    xml.push_str("<cp:lastModifiedBy>docgen</cp:lastModifiedBy></cp:coreProperties>");
+    xml
+}
+
+/// Escapes text for an XML attribute or element.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Control characters other than tab and newlines are not allowed in XML 1.0.
+            c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drawings_get_unique_ids_and_their_alt_text() {
+        let document = format!("<a>{DRAWING_PROPERTIES}</a><b>{DRAWING_PROPERTIES}</b>");
+        let out = describe_drawings(&document, &["first \"one\"".into(), "second".into()]);
+        assert!(
+            out.contains(r#"id="1" name="Picture 1" descr="first &quot;one&quot;""#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"id="2" name="Picture 2" descr="second""#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn every_footnote_starts_with_its_number() {
+        let xml = r#"<w:footnotes><w:footnote w:id="1"><w:p><w:pPr><w:pStyle w:val="FootnoteText" /></w:pPr><w:r><w:t>a</w:t></w:r></w:p></w:footnote><w:footnote w:id="2"><w:p><w:pPr /></w:p></w:footnote></w:footnotes>"#;
+        let out = number_footnotes(xml);
+        assert_eq!(out.matches("<w:footnoteRef />").count(), 1, "{out}");
+        assert!(out.find("<w:footnoteRef />").unwrap() < out.find("<w:t>a</w:t>").unwrap());
+    }
+
+    #[test]
+    fn core_properties_carry_title_and_authors_escaped() {
+        let metadata = Metadata {
+            title: Some("R&D".into()),
+            authors: vec!["Ada".into(), "Grace".into()],
+            ..Metadata::default()
+        };
+        let xml = core_properties(&metadata);
+        assert!(xml.contains("<dc:title>R&amp;D</dc:title>"));
+        assert!(xml.contains("<dc:creator>Ada; Grace</dc:creator>"));
+    }
+}
