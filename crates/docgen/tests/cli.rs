@@ -1,0 +1,386 @@
+//! End-to-end tests: run the real `docgen` binary on Markdown files and read the .docx it
+//! writes back with the `zip` crate, asserting on the package's XML parts.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const FIXTURE: &str = include_str!("fixtures/every_construct.md");
+/// A4 width minus two one-inch margins, in EMU: the widest an image may be.
+const TEXT_WIDTH_EMU: u64 = (11906 - 2 * 1440) * 635;
+
+fn docgen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_docgen"))
+        .args(args)
+        .output()
+        .expect("the docgen binary runs")
+}
+
+/// A folder holding the fixture and the two images it refers to.
+fn fixture_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("summary.md"), FIXTURE).unwrap();
+    // 1600 × 400 px is wider than the text (6.25 in at 96 dpi), so it must be scaled to fit.
+    image::RgbImage::from_pixel(1600, 400, image::Rgb([30, 60, 90]))
+        .save(dir.path().join("wide.png"))
+        .unwrap();
+    image::RgbImage::from_pixel(120, 90, image::Rgb([200, 100, 50]))
+        .save(dir.path().join("photo.jpg"))
+        .unwrap();
+    dir
+}
+
+fn part(docx: &Path, name: &str) -> String {
+    let file = std::fs::File::open(docx).unwrap();
+    let mut archive = zip::ZipArchive::new(file).unwrap();
+    let mut entry = archive
+        .by_name(name)
+        .unwrap_or_else(|_| panic!("{name} is in the package"));
+    let mut text = String::new();
+    entry.read_to_string(&mut text).unwrap();
+    text
+}
+
+fn part_names(docx: &Path) -> Vec<String> {
+    let archive = zip::ZipArchive::new(std::fs::File::open(docx).unwrap()).unwrap();
+    archive.file_names().map(str::to_owned).collect()
+}
+
+/// Converts the fixture with the default output path and returns it.
+fn converted() -> (tempfile::TempDir, PathBuf) {
+    let dir = fixture_dir();
+    let input = dir.path().join("summary.md");
+    let output = docgen(&[input.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let docx = dir.path().join("summary.docx");
+    assert!(docx.is_file(), "the default output sits beside the input");
+    (dir, docx)
+}
+
+/// The value of attribute `name` in every element that starts with `element`.
+fn attribute_values(xml: &str, element: &str, name: &str) -> Vec<String> {
+    xml.match_indices(element)
+        .filter_map(|(position, _)| {
+            let rest = &xml[position..];
+            let end = rest.find('>')?;
+            let tag = &rest[..end];
+            let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+            let value_end = tag[start..].find('"')? + start;
+            Some(tag[start..value_end].to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn every_paragraph_style_is_used_and_defined() {
+    let (_dir, docx) = converted();
+    let document = part(&docx, "word/document.xml");
+    let styles = part(&docx, "word/styles.xml");
+    let used = attribute_values(&document, "<w:pStyle ", "w:val");
+    for style in [
+        "Title",
+        "Subtitle",
+        "Author",
+        "Date",
+        "Heading1",
+        "Heading2",
+        "Heading3",
+        "Heading4",
+        "Heading5",
+        "Heading6",
+        "FirstParagraph",
+        "BodyText",
+        "Compact",
+        "SourceCode",
+        "BlockText",
+        "HorizontalRule",
+    ] {
+        assert!(
+            used.iter().any(|id| id == style),
+            "no paragraph styled {style}: {used:?}"
+        );
+        assert!(
+            styles.contains(&format!("w:styleId=\"{style}\"")),
+            "styles.xml lacks {style}"
+        );
+    }
+    for style in [
+        "Hyperlink",
+        "VerbatimChar",
+        "Table",
+        "FootnoteText",
+        "FootnoteReference",
+    ] {
+        assert!(
+            styles.contains(&format!("w:styleId=\"{style}\"")),
+            "styles.xml lacks {style}"
+        );
+    }
+    // The first paragraph after the title block and after a heading is FirstParagraph;
+    // the next one is BodyText.
+    let first = used.iter().position(|id| id == "Heading1").unwrap();
+    assert_eq!(used[first + 1], "FirstParagraph");
+    assert_eq!(used[first + 2], "BodyText");
+}
+
+#[test]
+fn inline_formatting_reaches_the_runs() {
+    let (_dir, docx) = converted();
+    let document = part(&docx, "word/document.xml");
+    for element in [
+        "<w:b />",
+        "<w:i />",
+        "<w:strike />",
+        "<w:br w:type=\"textWrapping\" />",
+    ] {
+        assert!(document.contains(element), "no {element} in document.xml");
+    }
+    let run_styles = attribute_values(&document, "<w:rStyle ", "w:val");
+    for style in ["VerbatimChar", "Hyperlink", "FootnoteReference"] {
+        assert!(
+            run_styles.iter().any(|id| id == style),
+            "no run styled {style}"
+        );
+    }
+    assert!(document.contains("☐ "), "open task box");
+    assert!(document.contains("☒ "), "ticked task box");
+    assert!(
+        document.contains("println!(&quot;hello&quot;);")
+            || document.contains("println!(\"hello\");")
+    );
+}
+
+#[test]
+fn links_are_external_hyperlink_relationships() {
+    let (_dir, docx) = converted();
+    let document = part(&docx, "word/document.xml");
+    let rels = part(&docx, "word/_rels/document.xml.rels");
+    for url in ["https://example.com/docs", "https://example.org/auto"] {
+        let ids: Vec<String> = attribute_values(&rels, "<Relationship ", "Target")
+            .into_iter()
+            .zip(attribute_values(&rels, "<Relationship ", "Id"))
+            .filter(|(target, _)| target == url)
+            .map(|(_, id)| id)
+            .collect();
+        assert_eq!(ids.len(), 1, "one relationship to {url} in {rels}");
+        assert!(
+            document.contains(&format!("<w:hyperlink r:id=\"{}\"", ids[0])),
+            "a hyperlink uses {}",
+            ids[0]
+        );
+    }
+    assert!(rels.contains("TargetMode=\"External\""));
+}
+
+#[test]
+fn each_list_is_its_own_numbering_instance_with_its_start() {
+    let (_dir, docx) = converted();
+    let document = part(&docx, "word/document.xml");
+    let numbering = part(&docx, "word/numbering.xml");
+    // In document order: bullets (3 levels), ordered 1-2, nested ordered, ordered from 3, tasks.
+    let ids = attribute_values(&document, "<w:numId ", "w:val");
+    let levels = attribute_values(&document, "<w:ilvl ", "w:val");
+    assert_eq!(
+        levels,
+        ["0", "1", "2", "0", "0", "0", "1", "0", "0", "0", "0"]
+    );
+    let mut distinct = ids.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 7, "seven lists, seven instances: {ids:?}");
+    assert_eq!(
+        ids[0], ids[3],
+        "the outer bullet list resumes after its nested lists"
+    );
+    // The list that starts at 3 restarts there; the first ordered list at 1.
+    let first_ordered = &ids[4];
+    let second_ordered = &ids[7];
+    assert_eq!(ids[4], ids[5], "items of one list share its instance");
+    assert_ne!(first_ordered, second_ordered);
+    let start_of = |id: &str| -> String {
+        let at = numbering
+            .find(&format!("<w:num w:numId=\"{id}\""))
+            .unwrap_or_else(|| panic!("num {id} in {numbering}"));
+        let rest = &numbering[at..];
+        let rest = &rest[..rest.find("</w:num>").unwrap()];
+        attribute_values(rest, "<w:startOverride ", "w:val")
+            .pop()
+            .unwrap_or_else(|| panic!("a startOverride in {rest}"))
+    };
+    assert_eq!(start_of(first_ordered), "1");
+    assert_eq!(start_of(second_ordered), "3");
+    assert!(numbering.contains("w:val=\"bullet\""));
+    assert!(numbering.contains("w:val=\"decimal\""));
+}
+
+#[test]
+fn the_table_header_row_repeats_and_cells_are_aligned() {
+    let (_dir, docx) = converted();
+    let document = part(&docx, "word/document.xml");
+    assert_eq!(
+        document.matches("<w:tblHeader />").count(),
+        1,
+        "exactly the header row"
+    );
+    let table = &document[document.find("<w:tbl>").unwrap()..document.find("</w:tbl>").unwrap()];
+    let header = &table[table.find("<w:tr>").unwrap()..table.find("</w:tr>").unwrap()];
+    assert!(header.contains("<w:tblHeader />"));
+    assert!(header.contains("w:fill=\"F2F2F2\""), "shaded header");
+    assert!(header.contains("<w:b />"), "bold header");
+    let alignments = attribute_values(header, "<w:jc ", "w:val");
+    assert_eq!(alignments, ["left", "center", "right"]);
+    assert!(table.contains("w:val=\"Table\""), "table style");
+}
+
+#[test]
+fn images_are_embedded_scaled_and_described() {
+    let (_dir, docx) = converted();
+    let document = part(&docx, "word/document.xml");
+    let rels = part(&docx, "word/_rels/document.xml.rels");
+    let media: Vec<String> = part_names(&docx)
+        .into_iter()
+        .filter(|name| name.starts_with("word/media/") && name.ends_with(".png"))
+        .collect();
+    assert_eq!(media.len(), 2, "{media:?}");
+    for name in &media {
+        let target = name.trim_start_matches("word/");
+        assert!(rels.contains(target), "{target} has a relationship");
+    }
+    let widths = attribute_values(&document, "<wp:extent ", "cx");
+    let heights = attribute_values(&document, "<wp:extent ", "cy");
+    let width: u64 = widths[0].parse().unwrap();
+    let height: u64 = heights[0].parse().unwrap();
+    assert_eq!(width, TEXT_WIDTH_EMU, "the wide image fills the text width");
+    assert_eq!(height, TEXT_WIDTH_EMU / 4, "and keeps its 4:1 aspect");
+    assert_eq!(
+        widths[1],
+        (120 * 9525).to_string(),
+        "the small image keeps its size"
+    );
+    assert_eq!(heights[1], (90 * 9525).to_string());
+    let descriptions = attribute_values(&document, "<wp:docPr ", "descr");
+    assert_eq!(descriptions, ["A wide chart", "A small photo"]);
+    let ids = attribute_values(&document, "<wp:docPr ", "id");
+    assert_eq!(ids, ["1", "2"]);
+}
+
+#[test]
+fn footnotes_hold_their_text_and_number() {
+    let (_dir, docx) = converted();
+    let document = part(&docx, "word/document.xml");
+    let footnotes = part(&docx, "word/footnotes.xml");
+    let references = attribute_values(&document, "<w:footnoteReference ", "w:id");
+    assert_eq!(references.len(), 1);
+    assert!(footnotes.contains(&format!("w:id=\"{}\"", references[0])));
+    assert!(
+        footnotes.contains("The footnote&apos;s text.")
+            || footnotes.contains("The footnote's text.")
+    );
+    assert!(footnotes.contains("<w:footnoteRef />"));
+    assert!(footnotes.contains("w:val=\"FootnoteText\""));
+}
+
+#[test]
+fn front_matter_fills_the_title_block_and_core_properties() {
+    let (_dir, docx) = converted();
+    let core = part(&docx, "docProps/core.xml");
+    assert!(
+        core.contains("<dc:title>Session summary</dc:title>"),
+        "{core}"
+    );
+    assert!(
+        core.contains("<dc:creator>Ada Lovelace; Grace Hopper</dc:creator>"),
+        "{core}"
+    );
+    let document = part(&docx, "word/document.xml");
+    assert!(document.contains("Week 48"));
+    assert!(document.contains("2026-11-26"));
+    assert!(
+        !document.contains("subtitle:"),
+        "the YAML itself is not printed"
+    );
+}
+
+#[test]
+fn json_reports_input_output_and_size() {
+    let dir = fixture_dir();
+    let input = dir.path().join("summary.md");
+    let out = dir.path().join("custom.docx");
+    let output = docgen(&[
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["input"], input.to_str().unwrap());
+    assert_eq!(json["output"], out.to_str().unwrap());
+    assert_eq!(json["bytes"], std::fs::metadata(&out).unwrap().len());
+}
+
+fn assert_fails_with(output: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+    assert!(stderr.contains("hint: "), "{stderr}");
+}
+
+#[test]
+fn a_missing_image_is_an_error_naming_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("doc.md");
+    std::fs::write(&input, "![gone](img/missing.png)\n").unwrap();
+    let output = docgen(&[input.to_str().unwrap()]);
+    assert_fails_with(&output, "missing.png");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("caused by: "));
+    assert!(
+        !dir.path().join("doc.docx").exists(),
+        "nothing is written on failure"
+    );
+}
+
+#[test]
+fn bad_front_matter_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("doc.md");
+    std::fs::write(&input, "---\ntitle: [unclosed\n---\n# Hi\n").unwrap();
+    assert_fails_with(&docgen(&[input.to_str().unwrap()]), "front matter");
+}
+
+#[test]
+fn unreadable_input_and_unwritable_output_are_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.md");
+    assert_fails_with(&docgen(&[missing.to_str().unwrap()]), "nope.md");
+    let input = dir.path().join("doc.md");
+    std::fs::write(&input, "# Hi\n").unwrap();
+    let unwritable = dir.path().join("no/such/folder/out.docx");
+    assert_fails_with(
+        &docgen(&[input.to_str().unwrap(), "-o", unwritable.to_str().unwrap()]),
+        "out.docx",
+    );
+    std::fs::write(&input, b"# caf\xe9\n").unwrap();
+    assert_fails_with(&docgen(&[input.to_str().unwrap()]), "UTF-8");
+}
+
+#[test]
+fn the_input_is_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("doc.md");
+    std::fs::write(&input, "# Hi\n").unwrap();
+    assert_fails_with(
+        &docgen(&[input.to_str().unwrap(), "-o", input.to_str().unwrap()]),
+        "refusing to overwrite",
+    );
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), "# Hi\n");
+}
