@@ -21,9 +21,11 @@ const PAGE_HEIGHT: u32 = 16838;
 const MARGIN: i32 = 1440;
 const TEXT_WIDTH_TWIPS: u32 = PAGE_WIDTH - 2 * MARGIN as u32;
 const EMU_PER_TWIP: u32 = 635;
-/// The abstract numberings every list instance points at.
-const BULLET_ABSTRACT: usize = 1;
-const ORDERED_ABSTRACT: usize = 2;
+/// The abstract numberings every list instance points at. docx-rs always writes its own
+/// abstract numbering 1 and instance 1, so docgen's ids start at 2.
+const BULLET_ABSTRACT: usize = 2;
+const ORDERED_ABSTRACT: usize = 3;
+const FIRST_LIST_INSTANCE: usize = 2;
 const LIST_LEVELS: usize = 9;
 
 /// Run formatting inherited from enclosing inline nodes.
@@ -93,7 +95,7 @@ impl<'o> Builder<'o> {
         Builder {
             options,
             docx,
-            next_list: 1,
+            next_list: FIRST_LIST_INSTANCE,
             next_footnote: 1,
             footnote_definitions: HashMap::new(),
             alt_texts: Vec::new(),

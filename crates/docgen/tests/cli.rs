@@ -213,8 +213,65 @@ fn each_list_is_its_own_numbering_instance_with_its_start() {
     };
     assert_eq!(start_of(first_ordered), "1");
     assert_eq!(start_of(second_ordered), "3");
-    assert!(numbering.contains("w:val=\"bullet\""));
-    assert!(numbering.contains("w:val=\"decimal\""));
+    // Every paragraph's marker, resolved through its instance and abstract numbering.
+    let instances = attribute_values(&numbering, "<w:num ", "w:numId");
+    let mut unique = instances.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        instances.len(),
+        "instance ids are unique: {instances:?}"
+    );
+    let abstracts = attribute_values(&numbering, "<w:abstractNum ", "w:abstractNumId");
+    let mut unique = abstracts.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        abstracts.len(),
+        "abstract ids are unique: {abstracts:?}"
+    );
+    let format_of = |id: &str, level: &str| -> String {
+        let at = numbering.find(&format!("<w:num w:numId=\"{id}\"")).unwrap();
+        let abstract_id = attribute_values(&numbering[at..], "<w:abstractNumId ", "w:val")
+            .into_iter()
+            .next()
+            .unwrap();
+        let at = numbering
+            .find(&format!("<w:abstractNum w:abstractNumId=\"{abstract_id}\""))
+            .unwrap();
+        let definition = &numbering[at..];
+        let definition = &definition[..definition.find("</w:abstractNum>").unwrap()];
+        let at = definition
+            .find(&format!("<w:lvl w:ilvl=\"{level}\""))
+            .unwrap();
+        attribute_values(&definition[at..], "<w:numFmt ", "w:val")
+            .into_iter()
+            .next()
+            .unwrap()
+    };
+    let formats: Vec<String> = ids
+        .iter()
+        .zip(&levels)
+        .map(|(id, level)| format_of(id, level))
+        .collect();
+    assert_eq!(
+        formats,
+        [
+            "bullet",
+            "bullet",
+            "bullet",
+            "bullet",
+            "decimal",
+            "decimal",
+            "lowerLetter",
+            "decimal",
+            "decimal",
+            "bullet",
+            "bullet"
+        ]
+    );
 }
 
 #[test]
