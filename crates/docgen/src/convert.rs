@@ -171,7 +171,12 @@ impl<'o> Builder<'o> {
                 self.after_heading = true;
             }
             NodeValue::Paragraph => {
-                let style = if context.body_style == "BodyText" && self.after_heading {
+                // pandoc's convention: the paragraph right after a heading (or the title
+                // block) is FirstParagraph, so a template can drop its first-line indent.
+                let style = if context.body_style == "BodyText"
+                    && context.list.is_none()
+                    && self.after_heading
+                {
                     "FirstParagraph"
                 } else {
                     context.body_style
@@ -596,5 +601,95 @@ pub(crate) fn base_dir_of(input: &Path) -> std::path::PathBuf {
     match input.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => std::path::PathBuf::from("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Markdown in, the sequence of paragraph styles (and other facts of document.xml) out.
+
+    use std::io::Read;
+
+    use crate::Options;
+
+    fn document_xml(markdown: &str) -> String {
+        let bytes = crate::convert(markdown, &Options::default())
+            .and_then(crate::Document::into_docx)
+            .unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut xml = String::new();
+        archive
+            .by_name("word/document.xml")
+            .unwrap()
+            .read_to_string(&mut xml)
+            .unwrap();
+        xml
+    }
+
+    fn check(markdown: &str, expected: &[&str]) {
+        let xml = document_xml(markdown);
+        let styles: Vec<&str> = xml
+            .split("<w:pStyle w:val=\"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .collect();
+        assert_eq!(styles, expected, "for {markdown:?}");
+    }
+
+    #[test]
+    fn the_paragraph_after_a_heading_is_first_paragraph() {
+        check(
+            "# A\n\none\n\ntwo\n\n## B\n\nthree\n",
+            &[
+                "Heading1",
+                "FirstParagraph",
+                "BodyText",
+                "Heading2",
+                "FirstParagraph",
+            ],
+        );
+    }
+
+    #[test]
+    fn list_paragraphs_are_compact_when_tight_and_body_text_when_loose() {
+        check("# A\n\n- a\n- b\n", &["Heading1", "Compact", "Compact"]);
+        check("# A\n\n- a\n\n- b\n", &["Heading1", "BodyText", "BodyText"]);
+    }
+
+    #[test]
+    fn quotes_code_and_rules_have_their_styles() {
+        check(
+            "> quoted\n\n```\ncode\n```\n\n***\n",
+            &["BlockText", "SourceCode", "HorizontalRule"],
+        );
+    }
+
+    #[test]
+    fn a_remote_image_is_left_as_a_link_and_not_fetched() {
+        let xml = document_xml("![logo](https://example.com/logo.png)\n");
+        assert!(!xml.contains("<w:drawing>"));
+        assert!(xml.contains("<w:hyperlink"));
+        assert!(xml.contains(">logo</w:t>"));
+    }
+
+    #[test]
+    fn links_to_headings_keep_their_text() {
+        let xml = document_xml("see [below](#below)\n");
+        assert!(!xml.contains("<w:hyperlink"));
+        assert!(xml.contains(">below</w:t>"));
+    }
+
+    #[test]
+    fn a_footnote_that_cites_itself_ends() {
+        let xml = document_xml("text[^a]\n\n[^a]: see[^a]\n");
+        assert_eq!(xml.matches("<w:footnoteReference").count(), 1);
+    }
+
+    #[test]
+    fn a_code_block_keeps_its_lines_as_breaks() {
+        let xml = document_xml("```\none\ntwo\n```\n");
+        assert!(xml.contains(">one</w:t>"));
+        assert!(xml.contains("<w:br w:type=\"textWrapping\" />"));
+        assert!(xml.contains(">two</w:t>"));
     }
 }
