@@ -80,7 +80,7 @@ impl Document {
         let mut bytes = Cursor::new(Vec::new());
         xml.pack(&mut bytes)
             .map_err(|source| Error::Package { source })?;
-        Ok(bytes.into_inner())
+        package::deflate(bytes.into_inner()).map_err(|source| Error::Package { source })
     }
 }
 

@@ -1,9 +1,14 @@
 //! What docx-rs cannot say, said by editing the XML parts it produced before they are zipped:
 //! table header rows that repeat across pages (`w:tblHeader`), image alt text and unique
 //! drawing ids (`wp:docPr`), the footnote number inside each footnote (`w:footnoteRef`), and
-//! the core properties title and creator. Each edit is upstream-worthy in docx-rs.
+//! the core properties title and creator. Each edit is upstream-worthy in docx-rs. Last, the
+//! package is re-zipped with its XML deflated ([`deflate`]).
+
+use std::io::{Cursor, Read, Write};
 
 use docx_rs::XMLDocx;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use crate::front_matter::Metadata;
 
@@ -22,6 +27,35 @@ pub(crate) fn finish(xml: &mut XMLDocx, metadata: &Metadata, alt_texts: &[String
     xml.document = describe_drawings(&document, alt_texts).into_bytes();
     xml.footnotes = number_footnotes(&String::from_utf8_lossy(&xml.footnotes)).into_bytes();
     xml.doc_props.core = core_properties(metadata).into_bytes();
+}
+
+/// Rewrites a package with its XML parts deflated: docx-rs stores every part uncompressed,
+/// which makes a 50-page document thirty times larger than pandoc's. Images are already
+/// compressed and stay stored.
+pub(crate) fn deflate(stored: Vec<u8>) -> zip::result::ZipResult<Vec<u8>> {
+    let mut archive = ZipArchive::new(Cursor::new(stored))?;
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    let deflated = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
+    let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+    let mut bytes = Vec::new();
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index)?;
+        let name = entry.name().to_owned();
+        if entry.is_dir() {
+            writer.add_directory(name, stored)?;
+            continue;
+        }
+        bytes.clear();
+        entry.read_to_end(&mut bytes)?;
+        let options = if name.ends_with(".png") {
+            stored
+        } else {
+            deflated
+        };
+        writer.start_file(name, options)?;
+        writer.write_all(&bytes)?;
+    }
+    Ok(writer.finish()?.into_inner())
 }
 
 /// Gives the n-th drawing the id n and the n-th alt text as its description.

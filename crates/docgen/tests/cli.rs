@@ -363,6 +363,23 @@ fn front_matter_fills_the_title_block_and_core_properties() {
 }
 
 #[test]
+fn xml_parts_are_compressed() {
+    let (_dir, docx) = converted();
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&docx).unwrap()).unwrap();
+    for index in 0..archive.len() {
+        let entry = archive.by_index(index).unwrap();
+        if entry.name().ends_with(".xml") {
+            assert_eq!(
+                entry.compression(),
+                zip::CompressionMethod::Deflated,
+                "{} is deflated",
+                entry.name()
+            );
+        }
+    }
+}
+
+#[test]
 fn json_reports_input_output_and_size() {
     let dir = fixture_dir();
     let input = dir.path().join("summary.md");
