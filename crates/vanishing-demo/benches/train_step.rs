@@ -7,6 +7,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use vanishing_demo::data::Dataset;
 use vanishing_demo::train::{TrainConfig, Trainer};
 
+// The same allocator as the `vanishing-demo` binary (see its main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn train_step(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temporary folder");
     let tracker = tracker::Tracker::open(dir.path().join("bench.db")).expect("store");
