@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use spokes_cli::ColorChoice;
 
 /// Markdown (GitHub-flavoured, with YAML front matter) to a styled Word .docx.
 #[derive(Parser)]
@@ -25,6 +26,9 @@ struct Cli {
     /// Show error details.
     #[arg(short, long)]
     verbose: bool,
+    /// Colour in error messages.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 }
 
 fn main() -> ExitCode {
@@ -52,25 +56,13 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            report_error(&error, cli.verbose);
+            spokes_cli::report_error(
+                &error,
+                error.hint().as_deref(),
+                cli.color.for_stderr(),
+                cli.verbose,
+            );
             ExitCode::from(error.exit_code())
         }
-    }
-}
-
-/// The one place errors are printed.
-fn report_error(error: &docgen::Error, verbose: bool) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "error: {error}");
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let _ = writeln!(stderr, "caused by: {cause}");
-        source = cause.source();
-    }
-    if let Some(hint) = error.hint() {
-        let _ = writeln!(stderr, "hint: {hint}");
-    }
-    if verbose {
-        let _ = writeln!(stderr, "\ndetails: {error:?}");
     }
 }

@@ -1,15 +1,16 @@
 //! The `gate` binary: parses arguments, calls one library function, prints, and maps the
 //! outcome to an exit code (0 pass, 1 a rule failed, 2 could not judge).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use gate::config::ReportSpec;
 use gate::hook::HookOutcome;
 use gate::render::{TerminalStyle, Verbosity};
 use gate::{CheckOptions, Config, Error};
+use spokes_cli::ColorChoice;
 
 /// A quality gate: coverage thresholds, security findings and an offline RustSec audit.
 #[derive(Parser)]
@@ -26,13 +27,6 @@ struct Cli {
     /// Colour the terminal report.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Subcommand)]
@@ -115,13 +109,7 @@ fn main() -> ExitCode {
         (_, true) => Verbosity::Verbose,
         _ => Verbosity::Normal,
     };
-    let color = match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
-    };
+    let color = cli.color.for_stdout();
     let outcome = match cli.command {
         Command::Check(args) => judge(args, false, TerminalStyle { color, verbosity }),
         Command::Run(args) => judge(args, true, TerminalStyle { color, verbosity }),
@@ -136,26 +124,14 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            report_error(&error, cli.verbose);
+            spokes_cli::report_error(
+                &error,
+                error.hint().as_deref(),
+                cli.color.for_stderr(),
+                cli.verbose,
+            );
             ExitCode::from(2)
         }
-    }
-}
-
-/// The one place errors are printed.
-fn report_error(error: &Error, verbose: bool) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "error: {error}");
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let _ = writeln!(stderr, "caused by: {cause}");
-        source = cause.source();
-    }
-    if let Some(hint) = error.hint() {
-        let _ = writeln!(stderr, "hint: {hint}");
-    }
-    if verbose {
-        let _ = writeln!(stderr, "\ndetails: {error:?}");
     }
 }
 

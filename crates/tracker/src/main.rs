@@ -1,15 +1,16 @@
 //! `tracker`: list, inspect, export and close the runs of a tracker store.
 //!
 //! Glue only: parse flags, call the library, print. Errors are rendered by
-//! [`report_error`] and nowhere else.
+//! `spokes_cli::report_error` and nowhere else.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use spokes_cli::ColorChoice;
 use tracker::{Error, ExportFormat, RunInfo, RunStatus, Tracker};
 
 /// Inspect the experiments, runs and metrics recorded by the `tracker` library.
@@ -34,13 +35,6 @@ struct Cli {
     color: ColorChoice,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,19 +103,7 @@ struct Output {
 fn main() -> ExitCode {
     // clap prints its own usage errors and exits with 2, help and version with 0.
     let cli = Cli::parse();
-    let color = match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
-    };
-    let error_color = match cli.color {
-        ColorChoice::Auto => {
-            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
-        _ => color,
-    };
+    let color = cli.color.for_stdout();
     let output = Output {
         json: cli.json,
         quiet: cli.quiet,
@@ -134,34 +116,15 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            report_error(&error, cli.verbose, error_color);
+            spokes_cli::report_error(
+                &error,
+                error.hint().as_deref(),
+                cli.color.for_stderr(),
+                cli.verbose,
+            );
             // Every error of this tool is about its input: the run, the store, a flag.
             ExitCode::from(2)
         }
-    }
-}
-
-/// The one place errors are printed: what failed, each cause, then a hint.
-fn report_error(error: &Error, verbose: bool, color: bool) {
-    let paint = |text: &str, code: &str| {
-        if color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
-    };
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{}: {error}", paint("error", "1;31"));
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let _ = writeln!(stderr, "  caused by: {cause}");
-        source = cause.source();
-    }
-    if let Some(hint) = error.hint() {
-        let _ = writeln!(stderr, "{}: {hint}", paint("hint", "1;36"));
-    }
-    if verbose {
-        let _ = writeln!(stderr, "debug: {error:?}");
     }
 }
 

@@ -1,12 +1,12 @@
 //! `vanishing-demo`: trains deep MLPs and shows their gradients vanish (or not).
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use indicatif::{ProgressBar, ProgressStyle};
+use spokes_cli::ColorChoice;
 use vanishing_demo::data::Dataset;
 use vanishing_demo::grid::{self, DataConfig, GridConfig, GridReport, Progress, Summary, Variant};
 use vanishing_demo::model::{Activation, Init, MlpConfig};
@@ -31,15 +31,8 @@ struct Cli {
     #[arg(short, long, global = true)]
     quiet: bool,
     /// Colour in error messages.
-    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
-    color: Color,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Color {
-    Auto,
-    Always,
-    Never,
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 }
 
 #[derive(Subcommand)]
@@ -142,7 +135,7 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            report(&err, &cli);
+            spokes_cli::report_error(&err, None, cli.color.for_stderr(), false);
             match err {
                 Error::Tensor(_) | Error::Watch(_) | Error::Plot { .. } => ExitCode::from(1),
                 _ => ExitCode::from(2),
@@ -276,24 +269,4 @@ fn print_grid(report: &GridReport, store: &std::path::Path, json: bool) {
         report.experiment,
         report.experiment
     );
-}
-
-/// The one place errors are printed: `error:` then each cause.
-fn report(err: &Error, cli: &Cli) {
-    let color = match cli.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::io::stderr().is_terminal(),
-    };
-    let prefix = if color {
-        "\x1b[1;31merror:\x1b[0m"
-    } else {
-        "error:"
-    };
-    eprintln!("{prefix} {err}");
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        eprintln!("  caused by: {cause}");
-        source = cause.source();
-    }
 }
