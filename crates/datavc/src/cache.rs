@@ -1,0 +1,213 @@
+//! The content-addressed cache (`.dvc/cache/files/<algo>/ab/cdef…`): objects are written to
+//! a staging folder, flushed, made read-only and renamed into place, so an object that
+//! exists is complete.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::fsutil::{self, copy_hashing, create_dir_all, set_readonly};
+use crate::hash::{HashAlgo, Oid, hash_file};
+use crate::manifest::Manifest;
+
+/// The staging folder, a sibling of `files/` on the same filesystem.
+const STAGING: &str = ".datavc-staging";
+
+/// A cache folder.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    /// The cache rooted at `root` (usually `.dvc/cache`).
+    pub fn new(root: PathBuf) -> Cache {
+        Cache { root }
+    }
+
+    /// The cache's root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where an object lives.
+    pub fn object_path(&self, oid: &Oid) -> PathBuf {
+        fsutil::join_slash(&self.root, &oid.key())
+    }
+
+    /// Whether the object is present.
+    pub fn contains(&self, oid: &Oid) -> bool {
+        self.object_path(oid).is_file()
+    }
+
+    /// A fresh staging path for an object being written.
+    pub fn staging_path(&self) -> Result<PathBuf> {
+        let staging = self.root.join(STAGING);
+        create_dir_all(&staging)?;
+        Ok(fsutil::temp_beside(&staging.join("object")))
+    }
+
+    /// Copies (or reflinks) a workspace file into the cache; returns the id of the bytes
+    /// actually stored, which is the truth even if the file changed since it was hashed.
+    pub fn insert_file(&self, source: &Path, algo: HashAlgo, known: Option<&Oid>) -> Result<Oid> {
+        if let Some(oid) = known.filter(|oid| self.contains(oid)) {
+            return Ok(oid.clone());
+        }
+        let staged = self.staging_path()?;
+        let oid = match reflink_copy::reflink(source, &staged) {
+            Ok(()) => hash_file(&staged, algo),
+            Err(_) => copy_hashing(source, &staged, algo),
+        };
+        match oid {
+            Ok(oid) => self.commit_staged(&staged, &oid).map(|()| oid),
+            Err(error) => {
+                let _ = fs::remove_file(&staged);
+                Err(error)
+            }
+        }
+    }
+
+    /// Stores bytes (a manifest) under their id.
+    pub fn insert_bytes(&self, oid: &Oid, bytes: &[u8]) -> Result<()> {
+        if self.contains(oid) {
+            return Ok(());
+        }
+        let staged = self.staging_path()?;
+        let write = fs::write(&staged, bytes)
+            .and_then(|()| fs::File::open(&staged)?.sync_all())
+            .map_err(Error::io("write", &staged));
+        write
+            .and_then(|()| self.commit_staged(&staged, oid))
+            .inspect_err(|_| {
+                let _ = fs::remove_file(&staged);
+            })
+    }
+
+    /// Moves a complete, verified staged file into place as object `oid`.
+    pub fn commit_staged(&self, staged: &Path, oid: &Oid) -> Result<()> {
+        let target = self.object_path(oid);
+        if target.is_file() {
+            return fsutil::remove_file(staged);
+        }
+        set_readonly(staged, true)?;
+        create_dir_all(target.parent().expect("object paths have a parent"))?;
+        fs::rename(staged, &target).map_err(Error::io("store", &target))
+    }
+
+    /// Reads and parses a directory manifest, checking its hash.
+    pub fn manifest(&self, oid: &Oid) -> Result<Manifest> {
+        let path = self.object_path(oid);
+        let bytes = fs::read(&path).map_err(Error::io("read", &path))?;
+        let actual = oid.algo.hash_bytes(&bytes);
+        if actual.hex != oid.hex {
+            return Err(Error::Corrupt {
+                origin: "the cache".into(),
+                expected: oid.to_string(),
+                actual: actual.hex,
+            });
+        }
+        Manifest::parse(oid, &bytes)
+    }
+
+    /// Re-hashes an object; `Ok(Some(actual))` when it does not match its id.
+    pub fn check(&self, oid: &Oid) -> Result<Option<String>> {
+        let actual = hash_file(&self.object_path(oid), oid.algo)?;
+        Ok((actual.hex != oid.hex).then_some(actual.hex))
+    }
+
+    /// Every object in the cache, of every algorithm.
+    pub fn objects(&self) -> Result<Vec<Oid>> {
+        let mut found = Vec::new();
+        for algo in [HashAlgo::Md5, HashAlgo::Blake3] {
+            let base = self.root.join("files").join(algo.name());
+            for prefix in read_dir_names(&base)? {
+                for rest in read_dir_names(&base.join(&prefix))? {
+                    if let Some(oid) = Oid::parse(algo, &format!("{prefix}{rest}")) {
+                        found.push(oid);
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Deletes an object.
+    pub fn remove(&self, oid: &Oid) -> Result<()> {
+        let path = self.object_path(oid);
+        // Windows refuses to delete read-only files.
+        #[cfg(windows)]
+        let _ = set_readonly(&path, false);
+        fsutil::remove_file(&path)
+    }
+
+    /// Deletes staging files left by interrupted commands; call only under the write lock.
+    pub fn sweep_staging(&self) -> Result<usize> {
+        let staging = self.root.join(STAGING);
+        let names = read_dir_names(&staging)?;
+        for name in &names {
+            fsutil::remove_file(&staging.join(name))?;
+        }
+        Ok(names.len())
+    }
+}
+
+/// The names in a folder; none if it does not exist.
+fn read_dir_names(dir: &Path) -> Result<Vec<String>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(Error::Io {
+                action: "list",
+                path: dir.to_owned(),
+                source: e,
+            });
+        }
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(Error::io("list", dir))?;
+        names.push(entry.file_name().to_string_lossy().into_owned());
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_is_idempotent_and_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("cache"));
+        let file = dir.path().join("f");
+        fs::write(&file, b"abc").unwrap();
+        let oid = cache.insert_file(&file, HashAlgo::Md5, None).unwrap();
+        assert_eq!(
+            cache.insert_file(&file, HashAlgo::Md5, Some(&oid)).unwrap(),
+            oid
+        );
+        assert_eq!(cache.objects().unwrap(), vec![oid.clone()]);
+        assert!(
+            fs::metadata(cache.object_path(&oid))
+                .unwrap()
+                .permissions()
+                .readonly()
+        );
+        assert_eq!(cache.check(&oid).unwrap(), None);
+        assert_eq!(cache.sweep_staging().unwrap(), 0);
+    }
+
+    #[test]
+    fn stored_id_is_what_was_copied_not_what_was_claimed() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("cache"));
+        let file = dir.path().join("f");
+        fs::write(&file, b"new bytes").unwrap();
+        let stale = HashAlgo::Md5.hash_bytes(b"old bytes");
+        let oid = cache
+            .insert_file(&file, HashAlgo::Md5, Some(&stale))
+            .unwrap();
+        assert_eq!(oid, HashAlgo::Md5.hash_bytes(b"new bytes"));
+    }
+}

@@ -1,0 +1,352 @@
+//! The command line: flags are declared here and each command calls one library function.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use datavc::config::Level;
+use datavc::git::RevScope;
+use datavc::ops::checkout::Overwrite;
+use datavc::ops::transfer::TransferOptions;
+use datavc::progress::{Progress, Silent};
+use datavc::{HashAlgo, Repo, ops};
+use spokes_cli::ColorChoice;
+
+use crate::print::Printer;
+use crate::progress_bar::Bar;
+
+/// Version data and model weights outside git, DVC-compatible.
+#[derive(Parser)]
+#[command(name = "datavc", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Print the report as JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Print nothing; for `status`, exit 1 when anything changed.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Show error details.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Colour in error messages.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make this folder a datavc repository (DVC-compatible layout).
+    Init {
+        /// `blake3` (fast; datavc only) or `md5` (DVC can read the repository too).
+        #[arg(long, value_enum, default_value_t = Hash::Blake3)]
+        hash: Hash,
+    },
+    /// Track files or folders: store them in the cache, write PATH.dvc, git-ignore PATH.
+    Add {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Show how the workspace (or, with --cloud, the remote) differs from the pointers.
+    Status {
+        /// Pointer files or tracked paths (default: all).
+        targets: Vec<PathBuf>,
+        /// Compare the cache with the remote instead.
+        #[arg(short, long)]
+        cloud: bool,
+        /// The remote for --cloud (default: core.remote).
+        #[arg(short, long)]
+        remote: Option<String>,
+    },
+    /// Record the current content of tracked outputs.
+    Commit {
+        /// Pointer files or tracked paths (default: all).
+        targets: Vec<PathBuf>,
+    },
+    /// Make the workspace match the pointers, from the cache.
+    Checkout {
+        /// Pointer files or tracked paths (default: all).
+        targets: Vec<PathBuf>,
+        /// Overwrite modified data that is saved nowhere else.
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Configure remotes (in .dvc/config, or .dvc/config.local with --local).
+    Remote {
+        #[command(subcommand)]
+        command: RemoteCommand,
+    },
+    /// Upload the objects the remote lacks.
+    Push(Transfer),
+    /// Download the objects the cache lacks.
+    Fetch(Transfer),
+    /// Fetch, then check out.
+    Pull {
+        #[command(flatten)]
+        transfer: Transfer,
+        /// Overwrite modified data that is saved nowhere else.
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// List unused cache objects; delete them with --force.
+    Gc {
+        /// Also keep what every branch tip references.
+        #[arg(short = 'a', long)]
+        all_branches: bool,
+        /// Also keep what every tag references.
+        #[arg(short = 'T', long)]
+        all_tags: bool,
+        /// Also keep what every commit references.
+        #[arg(short = 'A', long)]
+        all_commits: bool,
+        /// Delete (default: only list).
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Show which tracked files differ between two commits, or a commit and the workspace.
+    Diff {
+        /// The first commit (default: HEAD).
+        a: Option<String>,
+        /// The second commit (default: the workspace).
+        b: Option<String>,
+    },
+    /// List tracked outputs.
+    Ls {
+        /// Also list the files inside tracked folders.
+        #[arg(long)]
+        files: bool,
+    },
+    /// Re-hash every cache object and report corrupt ones.
+    Fsck,
+    /// Replace linked or read-only files by writable copies before editing them.
+    Unprotect {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct Transfer {
+    /// Pointer files or tracked paths (default: all).
+    targets: Vec<PathBuf>,
+    /// The remote (default: core.remote).
+    #[arg(short, long)]
+    remote: Option<String>,
+    /// Concurrent transfers (default: 4 × cores).
+    #[arg(short, long)]
+    jobs: Option<usize>,
+}
+
+impl Transfer {
+    fn options(&self) -> TransferOptions {
+        TransferOptions {
+            remote: self.remote.clone(),
+            jobs: self.jobs,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum RemoteCommand {
+    /// Add a remote: a folder, s3://bucket/prefix, gs://…, azure://…, http(s)://…
+    Add {
+        name: String,
+        url: String,
+        /// Make it the default remote.
+        #[arg(short, long)]
+        default: bool,
+        /// Write to .dvc/config.local (git-ignored).
+        #[arg(long)]
+        local: bool,
+    },
+    /// Set or unset an option (endpointurl, region, access_key_id, …).
+    Modify {
+        name: String,
+        option: String,
+        #[arg(required_unless_present = "unset")]
+        value: Option<String>,
+        /// Remove the option.
+        #[arg(short, long)]
+        unset: bool,
+        /// Write to .dvc/config.local (git-ignored).
+        #[arg(long)]
+        local: bool,
+    },
+    /// Show, set or unset the default remote.
+    Default {
+        name: Option<String>,
+        /// Clear the default.
+        #[arg(short, long)]
+        unset: bool,
+        /// Write to .dvc/config.local (git-ignored).
+        #[arg(long)]
+        local: bool,
+    },
+    /// List remotes.
+    List,
+    /// Remove a remote.
+    Remove { name: String },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Hash {
+    Md5,
+    Blake3,
+}
+
+/// Runs the parsed command.
+pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
+    let out = Printer::new(cli.json, cli.quiet);
+    let bar = Bar::for_terminal(cli.quiet || cli.json);
+    let progress: &dyn Progress = match &bar {
+        Some(bar) => bar,
+        None => &Silent,
+    };
+    let cwd = PathBuf::from(".");
+    if let Command::Init { hash } = &cli.command {
+        let algo = match hash {
+            Hash::Md5 => HashAlgo::Md5,
+            Hash::Blake3 => HashAlgo::Blake3,
+        };
+        let repo = Repo::init(&cwd, algo)?;
+        return Ok(out.init(&repo));
+    }
+    let mut repo = Repo::discover(&cwd)?;
+    let code = match &cli.command {
+        Command::Init { .. } => unreachable!("handled above"),
+        Command::Add { paths } => out.tracked(&ops::add::add(&repo, paths, progress)?),
+        Command::Commit { targets } => out.tracked(&ops::add::commit(&repo, targets, progress)?),
+        Command::Status {
+            targets,
+            cloud: false,
+            ..
+        } => out.status(&ops::status::status(&repo, targets)?),
+        Command::Status {
+            targets,
+            cloud: true,
+            remote,
+        } => {
+            let options = TransferOptions {
+                remote: remote.clone(),
+                jobs: None,
+            };
+            out.cloud_status(&ops::transfer::cloud_status(&repo, targets, &options)?)
+        }
+        Command::Checkout { targets, force } => out.checkout(&ops::checkout::checkout(
+            &repo,
+            targets,
+            overwrite(*force),
+            progress,
+        )?),
+        Command::Push(transfer) => out.transfer(
+            "pushed",
+            &ops::transfer::push(&repo, &transfer.targets, &transfer.options(), progress)?,
+        ),
+        Command::Fetch(transfer) => out.transfer(
+            "fetched",
+            &ops::transfer::fetch(&repo, &transfer.targets, &transfer.options(), progress)?,
+        ),
+        Command::Pull { transfer, force } => {
+            let (fetched, checked_out) = ops::transfer::pull(
+                &repo,
+                &transfer.targets,
+                &transfer.options(),
+                overwrite(*force),
+                progress,
+            )?;
+            out.pull(&fetched, &checked_out)
+        }
+        Command::Gc {
+            all_branches,
+            all_tags,
+            all_commits,
+            force,
+        } => {
+            let scope = RevScope {
+                all_branches: *all_branches,
+                all_tags: *all_tags,
+                all_commits: *all_commits,
+            };
+            out.gc(&ops::gc::gc(&repo, scope, *force)?)
+        }
+        Command::Diff { a, b } => out.diff(&ops::diff::diff(&repo, a.as_deref(), b.as_deref())?),
+        Command::Ls { files } => out.ls(&ops::ls::ls(&repo, *files)?),
+        Command::Fsck => out.fsck(&ops::fsck::fsck(&repo)?),
+        Command::Unprotect { paths } => {
+            out.count("unprotected", ops::unprotect::unprotect(&repo, paths)?)
+        }
+        Command::Remote { command } => remote(&mut repo, command, &out)?,
+    };
+    Ok(code)
+}
+
+fn overwrite(force: bool) -> Overwrite {
+    match force {
+        true => Overwrite::Force,
+        false => Overwrite::Refuse,
+    }
+}
+
+fn level(local: bool) -> Level {
+    match local {
+        true => Level::Local,
+        false => Level::Repo,
+    }
+}
+
+fn remote(repo: &mut Repo, command: &RemoteCommand, out: &Printer) -> datavc::Result<ExitCode> {
+    let config_dir = repo.config().dir().to_owned();
+    let config = repo.config_mut();
+    match command {
+        RemoteCommand::Add {
+            name,
+            url,
+            default,
+            local,
+        } => {
+            let url = remote_url(url, &config_dir)?;
+            config.add_remote(level(*local), name, &url, *default)?;
+        }
+        RemoteCommand::Modify {
+            name,
+            option,
+            value,
+            unset,
+            local,
+        } => {
+            let value = if *unset { None } else { value.as_deref() };
+            config.modify_remote(level(*local), name, option, value)?;
+        }
+        RemoteCommand::Default {
+            name: None,
+            unset: false,
+            ..
+        } => return Ok(out.default_remote(config.default_remote())),
+        RemoteCommand::Default { name, unset, local } => {
+            let name = if *unset { None } else { name.as_deref() };
+            config.set_default_remote(level(*local), name)?;
+        }
+        RemoteCommand::List => return Ok(out.remotes(&config.remotes(), config.default_remote())),
+        RemoteCommand::Remove { name } => config.remove_remote(name)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A relative folder given on the command line is stored relative to `.dvc/`, as DVC does.
+fn remote_url(url: &str, config_dir: &std::path::Path) -> datavc::Result<String> {
+    let is_url = url::Url::parse(url).is_ok_and(|u| u.scheme().len() > 1);
+    let path = std::path::Path::new(url);
+    if is_url || path.is_absolute() {
+        return Ok(url.to_owned());
+    }
+    let absolute = datavc::repo::absolute(path)?;
+    let relative = pathdiff::diff_paths(&absolute, config_dir).unwrap_or(absolute);
+    Ok(relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/"))
+}

@@ -1,0 +1,409 @@
+//! Configuration: DVC's own INI files (`.dvc/config`, and the git-ignored
+//! `.dvc/config.local` for credentials), read and written in DVC's layout so both tools
+//! share remotes, plus datavc's settings in `.dvc/datavc.toml`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ini::{Ini, ParseOption};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::fsutil::write_atomic;
+use crate::hash::HashAlgo;
+use crate::link::LinkType;
+
+/// datavc's own settings, in `.dvc/datavc.toml`. A repository without this file was
+/// created by DVC, and uses `md5` so that DVC keeps working on it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The hash of new objects: `blake3` (datavc's default) or `md5` (DVC-compatible).
+    #[serde(default = "md5_name")]
+    pub hash: String,
+    /// Re-hash objects as they are checked out of the cache.
+    #[serde(default = "yes")]
+    pub verify_checkout: bool,
+    /// Concurrent transfers (default: 4 × cores, as DVC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<usize>,
+}
+
+fn md5_name() -> String {
+    "md5".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Settings {
+    /// Settings for a new repository hashing with `algo`.
+    pub fn new(algo: HashAlgo) -> Settings {
+        Settings {
+            hash: algo.name().into(),
+            verify_checkout: true,
+            jobs: None,
+        }
+    }
+
+    /// Reads `path`, or DVC-compatible defaults when it does not exist.
+    pub fn load(path: &Path) -> Result<Settings> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Settings::new(HashAlgo::Md5));
+            }
+            Err(e) => {
+                return Err(Error::Io {
+                    action: "read",
+                    path: path.to_owned(),
+                    source: e,
+                });
+            }
+        };
+        let settings: Settings = toml::from_str(&text).map_err(|e| Error::BadConfig {
+            path: path.to_owned(),
+            detail: e.message().to_owned(),
+        })?;
+        settings.algo(path)?;
+        Ok(settings)
+    }
+
+    /// The configured hash algorithm.
+    pub fn algo(&self, path: &Path) -> Result<HashAlgo> {
+        HashAlgo::from_name(&self.hash).ok_or_else(|| Error::BadConfig {
+            path: path.to_owned(),
+            detail: format!("hash must be `md5` or `blake3`, not `{}`", self.hash),
+        })
+    }
+
+    /// Writes the settings.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = toml::to_string(self).expect("settings serialise");
+        write_atomic(path, text.as_bytes())
+    }
+}
+
+/// Which of DVC's two config files to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// `.dvc/config`, committed to git.
+    Repo,
+    /// `.dvc/config.local`, git-ignored: credentials and personal overrides.
+    Local,
+}
+
+/// A configured remote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Remote {
+    /// Its name.
+    pub name: String,
+    /// Its URL as written (relative local paths are relative to `.dvc/`).
+    pub url: String,
+    /// Other options (`endpointurl`, `region`, credentials, …), local file winning.
+    pub options: BTreeMap<String, String>,
+}
+
+/// DVC's config, both files.
+#[derive(Debug, Clone)]
+pub struct DvcConfig {
+    dvc_dir: PathBuf,
+    repo: Ini,
+    local: Ini,
+}
+
+impl DvcConfig {
+    /// Reads `.dvc/config` and `.dvc/config.local` (either may be absent).
+    pub fn load(dvc_dir: &Path) -> Result<DvcConfig> {
+        Ok(DvcConfig {
+            dvc_dir: dvc_dir.to_owned(),
+            repo: read_ini(&dvc_dir.join("config"))?,
+            local: read_ini(&dvc_dir.join("config.local"))?,
+        })
+    }
+
+    fn get(&self, section: &str, key: &str) -> Option<&str> {
+        self.local
+            .get_from(Some(section), key)
+            .or_else(|| self.repo.get_from(Some(section), key))
+    }
+
+    /// The folder the config files live in (`.dvc`); relative local remotes start there.
+    pub fn dir(&self) -> &Path {
+        &self.dvc_dir
+    }
+
+    /// `cache.dir`, resolved, if set.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        self.get("cache", "dir").map(|dir| self.dvc_dir.join(dir))
+    }
+
+    /// `cache.type` as link types (DVC's default `reflink,copy` when unset).
+    pub fn link_types(&self) -> Result<Vec<LinkType>> {
+        match self.get("cache", "type") {
+            None => Ok(LinkType::default_list()),
+            Some(value) => LinkType::parse_list(value).ok_or_else(|| Error::BadConfig {
+                path: self.dvc_dir.join("config"),
+                detail: format!(
+                    "cache.type `{value}` is not a list of reflink, copy, hardlink, symlink"
+                ),
+            }),
+        }
+    }
+
+    /// The default remote's name.
+    pub fn default_remote(&self) -> Option<&str> {
+        self.get("core", "remote")
+    }
+
+    /// Every remote, sorted by name.
+    pub fn remotes(&self) -> Vec<Remote> {
+        let mut names: Vec<&str> = self
+            .repo
+            .sections()
+            .chain(self.local.sections())
+            .flatten()
+            .filter_map(remote_name)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+            .into_iter()
+            .filter_map(|name| self.remote(name).ok())
+            .collect()
+    }
+
+    /// The remote called `name`.
+    pub fn remote(&self, name: &str) -> Result<Remote> {
+        let section = remote_section(name);
+        let mut options = BTreeMap::new();
+        for ini in [&self.repo, &self.local] {
+            if let Some(props) = ini.section(Some(section.as_str())) {
+                options.extend(props.iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
+            }
+        }
+        let url = options
+            .remove("url")
+            .ok_or_else(|| Error::NoSuchRemote { name: name.into() })?;
+        Ok(Remote {
+            name: name.into(),
+            url,
+            options,
+        })
+    }
+
+    /// Adds a remote; `default` also makes it `core.remote`.
+    pub fn add_remote(&mut self, level: Level, name: &str, url: &str, default: bool) -> Result<()> {
+        if self.remote(name).is_ok() {
+            return Err(Error::RemoteExists { name: name.into() });
+        }
+        self.ini_mut(level)
+            .with_section(Some(remote_section(name)))
+            .set("url", url);
+        if default {
+            self.ini_mut(level)
+                .with_section(Some("core"))
+                .set("remote", name);
+        }
+        self.save(level)
+    }
+
+    /// Sets (or with `None` unsets) an option of an existing remote.
+    pub fn modify_remote(
+        &mut self,
+        level: Level,
+        name: &str,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<()> {
+        self.remote(name)?;
+        let section = remote_section(name);
+        match value {
+            Some(value) => {
+                self.ini_mut(level)
+                    .with_section(Some(section))
+                    .set(key, value);
+            }
+            None => {
+                self.ini_mut(level).delete_from(Some(section), key);
+            }
+        }
+        self.save(level)
+    }
+
+    /// Removes a remote from both files, and as default.
+    pub fn remove_remote(&mut self, name: &str) -> Result<()> {
+        self.remote(name)?;
+        for level in [Level::Repo, Level::Local] {
+            let ini = self.ini_mut(level);
+            let had = ini.delete(Some(remote_section(name))).is_some();
+            let was_default = ini.get_from(Some("core"), "remote") == Some(name);
+            if was_default {
+                ini.delete_from(Some("core"), "remote");
+            }
+            if had || was_default {
+                self.save(level)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets or (with `None`) clears the default remote.
+    pub fn set_default_remote(&mut self, level: Level, name: Option<&str>) -> Result<()> {
+        match name {
+            Some(name) => {
+                self.remote(name)?;
+                self.ini_mut(level)
+                    .with_section(Some("core"))
+                    .set("remote", name);
+            }
+            None => {
+                self.ini_mut(level).delete_from(Some("core"), "remote");
+            }
+        }
+        self.save(level)
+    }
+
+    fn ini_mut(&mut self, level: Level) -> &mut Ini {
+        match level {
+            Level::Repo => &mut self.repo,
+            Level::Local => &mut self.local,
+        }
+    }
+
+    fn save(&self, level: Level) -> Result<()> {
+        let (ini, name) = match level {
+            Level::Repo => (&self.repo, "config"),
+            Level::Local => (&self.local, "config.local"),
+        };
+        write_atomic(&self.dvc_dir.join(name), render(ini).as_bytes())
+    }
+}
+
+fn read_ini(path: &Path) -> Result<Ini> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ini::new()),
+        Err(e) => {
+            return Err(Error::Io {
+                action: "read",
+                path: path.to_owned(),
+                source: e,
+            });
+        }
+    };
+    // DVC writes Windows paths with bare backslashes: no escapes, no quote stripping.
+    let options = ParseOption {
+        enabled_quote: false,
+        enabled_escape: false,
+        ..ParseOption::default()
+    };
+    let mut ini = Ini::load_from_str_opt(&text, options).map_err(|e| Error::BadConfig {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    })?;
+    // configobj quotes section names that contain quotes: `['remote "x"']`.
+    let quoted: Vec<String> = ini
+        .sections()
+        .flatten()
+        .filter(|s| s.starts_with('\''))
+        .map(str::to_owned)
+        .collect();
+    for name in quoted {
+        if let Some(props) = ini.delete(Some(name.as_str())) {
+            let bare = name.trim_matches('\'').to_owned();
+            for (key, value) in props.iter() {
+                ini.with_section(Some(bare.clone())).set(key, value);
+            }
+        }
+    }
+    Ok(ini)
+}
+
+/// Writes an INI as DVC (configobj) does: indented keys, ` = `, quoted remote sections.
+fn render(ini: &Ini) -> String {
+    let mut out = String::new();
+    // DVC writes `[core]` first; remotes follow in the order they were added.
+    let mut sections: Vec<_> = ini
+        .iter()
+        .filter_map(|(name, props)| Some((name?, props)))
+        .collect();
+    sections.sort_by_key(|(name, _)| *name != "core");
+    for (section, props) in sections {
+        if props.is_empty() {
+            continue;
+        }
+        match section.contains('"') {
+            true => out.push_str(&format!("['{section}']\n")),
+            false => out.push_str(&format!("[{section}]\n")),
+        }
+        for (key, value) in props.iter() {
+            out.push_str(&format!("    {key} = {value}\n"));
+        }
+    }
+    out
+}
+
+fn remote_section(name: &str) -> String {
+    format!("remote \"{name}\"")
+}
+
+fn remote_name(section: &str) -> Option<&str> {
+    section.strip_prefix("remote \"")?.strip_suffix('"')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_writes_dvc_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config"),
+            "[core]\n    remote = storage\n['remote \"storage\"']\n    url = C:\\data\\remote\n",
+        )
+        .unwrap();
+        let mut config = DvcConfig::load(dir.path()).unwrap();
+        assert_eq!(config.default_remote(), Some("storage"));
+        assert_eq!(config.remote("storage").unwrap().url, "C:\\data\\remote");
+        config
+            .add_remote(Level::Repo, "s3", "s3://bucket/prefix", false)
+            .unwrap();
+        config
+            .modify_remote(Level::Local, "s3", "secret_access_key", Some("k"))
+            .unwrap();
+        let written = std::fs::read_to_string(dir.path().join("config")).unwrap();
+        assert!(
+            written.contains("['remote \"s3\"']\n    url = s3://bucket/prefix\n"),
+            "{written}"
+        );
+        let reread = DvcConfig::load(dir.path()).unwrap();
+        assert_eq!(
+            reread.remote("s3").unwrap().options["secret_access_key"],
+            "k"
+        );
+        assert_eq!(reread.remotes().len(), 2);
+        assert!(matches!(
+            reread.remote("nope"),
+            Err(Error::NoSuchRemote { .. })
+        ));
+    }
+
+    #[test]
+    fn settings_default_to_md5_and_reject_unknown_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("datavc.toml");
+        assert_eq!(Settings::load(&path).unwrap().hash, "md5");
+        std::fs::write(&path, "hash = \"sha1\"\n").unwrap();
+        assert!(Settings::load(&path).is_err());
+        std::fs::write(&path, "hsah = \"md5\"\n").unwrap();
+        assert!(
+            Settings::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("hsah")
+        );
+    }
+}

@@ -1,0 +1,230 @@
+//! The one error type of the crate; context (paths, hashes, remotes) lives in fields.
+
+use std::path::PathBuf;
+
+/// Shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while versioning data.
+///
+/// Messages describe this layer only; the cause is reachable through
+/// [`std::error::Error::source`], and [`Error::hint`] suggests what to do next.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No `.dvc` folder in this directory or any parent.
+    #[error("not a datavc repository (no .dvc folder in {} or any parent)", start.display())]
+    NotARepository {
+        /// Where the search started.
+        start: PathBuf,
+    },
+    /// `init` found an existing repository.
+    #[error("{} is already a datavc/DVC repository", root.display())]
+    AlreadyInitialised {
+        /// The repository root.
+        root: PathBuf,
+    },
+    /// A file or folder could not be read or written.
+    #[error("cannot {action} {}", path.display())]
+    Io {
+        /// What was being done ("read", "write", "hash", …).
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A path given on the command line lies outside the repository.
+    #[error("{} is outside the repository {}", path.display(), root.display())]
+    OutsideRepository {
+        /// The offending path.
+        path: PathBuf,
+        /// The repository root.
+        root: PathBuf,
+    },
+    /// A path that cannot be tracked (the `.dvc` or `.git` folder, a pointer file, the root).
+    #[error("{} cannot be tracked: {reason}", path.display())]
+    Untrackable {
+        /// The offending path.
+        path: PathBuf,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A path that is neither a file nor a folder, or does not exist.
+    #[error("{} does not exist", path.display())]
+    NoSuchPath {
+        /// The missing path.
+        path: PathBuf,
+    },
+    /// A pointer (`.dvc`) file that is not valid YAML or lacks what an output needs.
+    #[error("{} is not a valid pointer file: {detail}", path.display())]
+    BadPointer {
+        /// The pointer file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A directory manifest (`.dir` object) that is not the JSON list DVC writes.
+    #[error("directory manifest {oid} is corrupt: {detail}")]
+    BadManifest {
+        /// The manifest's object id.
+        oid: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A configuration file that cannot be parsed or holds a bad value.
+    #[error("bad configuration in {}: {detail}", path.display())]
+    BadConfig {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A remote name that is not configured.
+    #[error("no remote named `{name}`")]
+    NoSuchRemote {
+        /// The name asked for.
+        name: String,
+    },
+    /// A remote that already exists (for `remote add`).
+    #[error("remote `{name}` already exists")]
+    RemoteExists {
+        /// The name.
+        name: String,
+    },
+    /// No remote given and no default configured.
+    #[error("no remote given and no default remote configured")]
+    NoDefaultRemote,
+    /// A remote URL that cannot be used.
+    #[error("cannot use remote URL `{url}`: {detail}")]
+    BadRemoteUrl {
+        /// The URL.
+        url: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The object store refused or failed an operation.
+    #[error("remote `{remote}`: cannot {action} {key}")]
+    Remote {
+        /// The remote's name.
+        remote: String,
+        /// "upload", "download", "list", …
+        action: &'static str,
+        /// The object key.
+        key: String,
+        /// Why (boxed: object-store errors are large).
+        #[source]
+        source: Box<object_store::Error>,
+    },
+    /// An object whose bytes do not match its hash.
+    #[error("object {expected} from {origin} is corrupt: its content hashes to {actual}")]
+    Corrupt {
+        /// Where it came from ("the cache", "remote `x`").
+        origin: String,
+        /// The id it should have.
+        expected: String,
+        /// The id its bytes have.
+        actual: String,
+    },
+    /// Objects that are needed but in neither the cache nor (where asked) the remote.
+    #[error("{} object(s) missing from the cache, first {first}", count)]
+    MissingObjects {
+        /// How many.
+        count: usize,
+        /// The first one, as `path (oid)`.
+        first: String,
+    },
+    /// `checkout` would overwrite data that exists nowhere else.
+    #[error("checkout would overwrite {} modified path(s) not saved in the cache, first {}", paths.len(), paths[0].display())]
+    WouldOverwrite {
+        /// The paths whose current content would be lost.
+        paths: Vec<PathBuf>,
+    },
+    /// Another process holds the repository lock.
+    #[error("the repository is locked by {holder}")]
+    Locked {
+        /// Who holds it, as the lock file says (`pid N on HOST`).
+        holder: String,
+    },
+    /// The state database failed.
+    #[error("state database {}", path.display())]
+    State {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A git command needed for `diff` or `gc --all-*` failed.
+    #[error("git {args} failed: {detail}")]
+    Git {
+        /// The arguments.
+        args: String,
+        /// stderr or the spawn error.
+        detail: String,
+    },
+    /// A pointer file names a hash algorithm this build does not know.
+    #[error("unknown hash `{name}` in {}", path.display())]
+    UnknownHash {
+        /// The name found.
+        name: String,
+        /// Where.
+        path: PathBuf,
+    },
+}
+
+impl Error {
+    /// The exit code: 2 for bad input or usage, 1 for a failed operation on good input.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Io { .. }
+            | Error::Remote { .. }
+            | Error::Corrupt { .. }
+            | Error::MissingObjects { .. }
+            | Error::WouldOverwrite { .. }
+            | Error::Locked { .. }
+            | Error::State { .. }
+            | Error::Git { .. } => 1,
+            _ => 2,
+        }
+    }
+
+    /// What the user can do about it, where there is something to say.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Error::NotARepository { .. } => "run `datavc init` at the project root".into(),
+            Error::NoDefaultRemote => {
+                "pass `-r NAME`, or set one with `datavc remote add -d NAME URL`".into()
+            }
+            Error::NoSuchRemote { .. } => {
+                "`datavc remote list` shows the configured remotes".into()
+            }
+            Error::MissingObjects { .. } => "run `datavc fetch` (or `datavc pull`) first".into(),
+            Error::WouldOverwrite { .. } => {
+                "`datavc add` the new content first, or pass `--force` to discard it".into()
+            }
+            Error::Locked { .. } => "wait for the other datavc command to finish".into(),
+            Error::Corrupt { .. } => {
+                "run `datavc fsck` to list corrupt objects; delete them and `datavc fetch` again"
+                    .into()
+            }
+            Error::BadPointer { .. } => {
+                "fix the file by hand, or restore it with `git checkout -- FILE`".into()
+            }
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Putting cache objects into the workspace: reflink, copy, hardlink or symlink, as
+//! DVC's `cache.type` lists them, always through a temporary name and a rename.
+
+use std::fs;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::fsutil::{copy_hashing, set_readonly, temp_beside};
+use crate::hash::{Oid, hash_file};
+
+/// How a workspace file shares bytes with its cache object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkType {
+    /// A copy-on-write clone (btrfs, XFS, APFS); falls through where unsupported.
+    Reflink,
+    /// An independent copy: safe to edit, costs the space twice.
+    Copy,
+    /// A hard link: no extra space; the file is read-only until `unprotect`.
+    Hardlink,
+    /// A symbolic link to the cache object; read-only until `unprotect`.
+    Symlink,
+}
+
+impl LinkType {
+    /// Parses DVC's `cache.type` value, e.g. `reflink,copy`.
+    pub fn parse_list(value: &str) -> Option<Vec<LinkType>> {
+        value
+            .split(',')
+            .map(|name| match name.trim() {
+                "reflink" => Some(LinkType::Reflink),
+                "copy" => Some(LinkType::Copy),
+                "hardlink" => Some(LinkType::Hardlink),
+                "symlink" => Some(LinkType::Symlink),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// DVC's default: a reflink where the filesystem can, else a copy.
+    pub fn default_list() -> Vec<LinkType> {
+        vec![LinkType::Reflink, LinkType::Copy]
+    }
+
+    /// Whether the workspace file shares its inode with the cache (and so must stay read-only).
+    pub fn is_shared(self) -> bool {
+        matches!(self, LinkType::Hardlink | LinkType::Symlink)
+    }
+}
+
+/// Places cache object `object` (id `oid`) at `dest`, trying `types` in order.
+///
+/// With `verify`, the placed bytes are hashed first and a mismatch is an error, leaving
+/// `dest` untouched. Returns the link type used.
+pub fn place(
+    object: &Path,
+    oid: &Oid,
+    dest: &Path,
+    types: &[LinkType],
+    verify: bool,
+) -> Result<LinkType> {
+    let temp = temp_beside(dest);
+    let result = place_at_temp(object, oid, &temp, types, verify).and_then(|used| {
+        fs::rename(&temp, dest).map_err(Error::io("replace", dest))?;
+        Ok(used)
+    });
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+fn place_at_temp(
+    object: &Path,
+    oid: &Oid,
+    temp: &Path,
+    types: &[LinkType],
+    verify: bool,
+) -> Result<LinkType> {
+    let mut last_error = None;
+    for &link in types {
+        let made = match link {
+            LinkType::Copy => copy_hashing(object, temp, oid.algo).map(Some),
+            LinkType::Reflink => reflink_copy::reflink(object, temp)
+                .map(|()| None)
+                .map_err(Error::io("reflink", temp)),
+            LinkType::Hardlink => fs::hard_link(object, temp)
+                .map(|()| None)
+                .map_err(Error::io("hardlink", temp)),
+            LinkType::Symlink => symlink(object, temp)
+                .map(|()| None)
+                .map_err(Error::io("symlink", temp)),
+        };
+        let copied_oid = match made {
+            Ok(copied_oid) => copied_oid,
+            Err(error) => {
+                let _ = fs::remove_file(temp);
+                last_error = Some(error);
+                continue;
+            }
+        };
+        if verify {
+            let actual = match copied_oid {
+                Some(actual) => actual,
+                None => hash_file(temp, oid.algo)?,
+            };
+            if actual.hex != oid.hex {
+                return Err(Error::Corrupt {
+                    origin: "the cache".into(),
+                    expected: oid.to_string(),
+                    actual: actual.hex,
+                });
+            }
+        }
+        if matches!(link, LinkType::Copy | LinkType::Reflink) {
+            set_readonly(temp, false)?;
+        }
+        return Ok(link);
+    }
+    Err(last_error.unwrap_or_else(|| Error::BadConfig {
+        path: "cache.type".into(),
+        detail: "no link type configured".into(),
+    }))
+}
+
+#[cfg(unix)]
+fn symlink(object: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(object, link)
+}
+
+#[cfg(windows)]
+fn symlink(object: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::windows::fs::symlink_file(object, link)
+}
+
+/// Replaces a linked or read-only workspace file by a private, writable copy.
+pub fn unprotect(path: &Path) -> Result<()> {
+    let temp = temp_beside(path);
+    let result = fs::copy(path, &temp)
+        .map_err(Error::io("copy", path))
+        .and_then(|_| set_readonly(&temp, false))
+        .and_then(|()| fs::rename(&temp, path).map_err(Error::io("replace", path)));
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::HashAlgo;
+
+    #[test]
+    fn parses_dvc_cache_types() {
+        assert_eq!(
+            LinkType::parse_list("reflink,copy"),
+            Some(LinkType::default_list())
+        );
+        assert_eq!(
+            LinkType::parse_list("hardlink, symlink"),
+            Some(vec![LinkType::Hardlink, LinkType::Symlink])
+        );
+        assert_eq!(LinkType::parse_list("teleport"), None);
+    }
+
+    #[test]
+    fn every_type_places_the_bytes_and_verify_catches_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let object = dir.path().join("object");
+        fs::write(&object, b"weights").unwrap();
+        let oid = HashAlgo::Md5.hash_bytes(b"weights");
+        for types in [
+            vec![LinkType::Copy],
+            vec![LinkType::Hardlink],
+            vec![LinkType::Symlink],
+            LinkType::default_list(),
+        ] {
+            let dest = dir.path().join(format!("{types:?}"));
+            place(&object, &oid, &dest, &types, true).unwrap();
+            assert_eq!(fs::read(&dest).unwrap(), b"weights");
+        }
+        let wrong = HashAlgo::Md5.hash_bytes(b"other");
+        let dest = dir.path().join("never");
+        assert!(matches!(
+            place(&object, &wrong, &dest, &[LinkType::Copy], true),
+            Err(Error::Corrupt { .. })
+        ));
+        assert!(!dest.exists());
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            5,
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn unprotect_breaks_a_hardlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let object = dir.path().join("object");
+        fs::write(&object, b"x").unwrap();
+        set_readonly(&object, true).unwrap();
+        let dest = dir.path().join("work");
+        let oid = HashAlgo::Md5.hash_bytes(b"x");
+        place(&object, &oid, &dest, &[LinkType::Hardlink], false).unwrap();
+        unprotect(&dest).unwrap();
+        fs::write(&dest, b"edited").unwrap();
+        assert_eq!(fs::read(&object).unwrap(), b"x");
+    }
+}

@@ -1,0 +1,27 @@
+//! The `datavc` binary: parses arguments, calls one `datavc::ops` function, prints its
+//! report (text or `--json`), and maps the outcome to an exit code (0 done, 1 a failed
+//! operation or, with `-q`, a dirty status, 2 bad input).
+
+mod cli;
+mod print;
+mod progress_bar;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(&args) {
+        Ok(code) => code,
+        Err(error) => {
+            spokes_cli::report_error(
+                &error,
+                error.hint().as_deref(),
+                args.color.for_stderr(),
+                args.verbose,
+            );
+            ExitCode::from(error.exit_code())
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Directory manifests: the `.dir` object DVC stores for a tracked folder, a JSON list of
+//! `{"md5": …, "relpath": …}` written byte for byte as Python's
+//! `json.dumps(entries, sort_keys=True)` does, so both tools compute the same folder hash.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::hash::{HashAlgo, Oid};
+
+/// One file of a tracked folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Path below the folder, `/`-separated.
+    pub relpath: String,
+    /// The file's object id.
+    pub oid: Oid,
+}
+
+/// The files of a tracked folder, in DVC's order (by the whole relpath string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    algo: HashAlgo,
+    entries: Vec<Entry>,
+}
+
+impl Manifest {
+    /// A manifest of these entries, sorted as DVC sorts them: by relpath as a string
+    /// (code points, which is UTF-8 byte order), so `a-b/x` < `a.b` < `a/b` < `a0`.
+    pub fn new(algo: HashAlgo, mut entries: Vec<Entry>) -> Manifest {
+        entries.sort_by(|a, b| a.relpath.cmp(&b.relpath));
+        Manifest { algo, entries }
+    }
+
+    /// The entries, sorted.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The manifest's bytes, exactly as DVC writes them.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = String::with_capacity(self.entries.len() * 80 + 2);
+        out.push('[');
+        for (i, entry) in self.entries.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str("{\"");
+            out.push_str(self.algo.name());
+            out.push_str("\": \"");
+            out.push_str(&entry.oid.hex);
+            out.push_str("\", \"relpath\": ");
+            push_python_json_string(&mut out, &entry.relpath);
+            out.push('}');
+        }
+        out.push(']');
+        out.into_bytes()
+    }
+
+    /// The manifest's object id (the hash of its bytes, with `.dir`).
+    pub fn oid(&self) -> Oid {
+        self.algo.hash_bytes(&self.to_bytes()).into_dir()
+    }
+
+    /// Parses a manifest object, checking every entry.
+    pub fn parse(oid: &Oid, bytes: &[u8]) -> Result<Manifest> {
+        let bad = |detail: String| Error::BadManifest {
+            oid: oid.to_string(),
+            detail,
+        };
+        let list: Vec<Value> =
+            serde_json::from_slice(bytes).map_err(|e| bad(format!("not a JSON list: {e}")))?;
+        let mut entries = Vec::with_capacity(list.len());
+        for item in &list {
+            let field = |name: &str| item.get(name).and_then(Value::as_str);
+            let relpath = field("relpath").ok_or_else(|| bad("an entry has no relpath".into()))?;
+            let hash = field(oid.algo.name())
+                .ok_or_else(|| bad(format!("entry {relpath} has no {}", oid.algo)))?;
+            let entry_oid = Oid::parse(oid.algo, hash)
+                .ok_or_else(|| bad(format!("entry {relpath} has a malformed hash")))?;
+            if !is_safe_relpath(relpath) {
+                return Err(bad(format!("entry path {relpath:?} escapes its folder")));
+            }
+            entries.push(Entry {
+                relpath: relpath.to_owned(),
+                oid: entry_oid,
+            });
+        }
+        Ok(Manifest::new(oid.algo, entries))
+    }
+}
+
+/// Whether a manifest path stays inside its folder (no `..`, no absolute or empty parts).
+/// On Windows `\\` and `:` would also separate or root a path; elsewhere they are names.
+fn is_safe_relpath(relpath: &str) -> bool {
+    let windows_separator = cfg!(windows) && (relpath.contains('\\') || relpath.contains(':'));
+    !relpath.is_empty()
+        && !windows_separator
+        && relpath
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+/// Appends `text` as Python's `json.dumps` writes a string with `ensure_ascii=True`.
+fn push_python_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(relpath: &str, hex_digit: char) -> Entry {
+        let hex: String = std::iter::repeat_n(hex_digit, 32).collect();
+        Entry {
+            relpath: relpath.into(),
+            oid: Oid::parse(HashAlgo::Md5, &hex).unwrap(),
+        }
+    }
+
+    #[test]
+    fn bytes_match_python_json_dumps() {
+        let manifest = Manifest::new(HashAlgo::Md5, vec![entry("b", 'b'), entry("a/x", 'a')]);
+        let expected = format!(
+            "[{{\"md5\": \"{}\", \"relpath\": \"a/x\"}}, {{\"md5\": \"{}\", \"relpath\": \"b\"}}]",
+            "a".repeat(32),
+            "b".repeat(32)
+        );
+        assert_eq!(String::from_utf8(manifest.to_bytes()).unwrap(), expected);
+    }
+
+    #[test]
+    fn sorted_by_whole_string_as_dvc_does() {
+        // Order observed from DVC 3.67.1; sorting by path parts would put `a/b` first.
+        let names = ["a0", "a/c/d", "a/b", "a.b", "a-b/x", "A_upper"];
+        let manifest = Manifest::new(HashAlgo::Md5, names.iter().map(|n| entry(n, '1')).collect());
+        let order: Vec<_> = manifest
+            .entries()
+            .iter()
+            .map(|e| e.relpath.as_str())
+            .collect();
+        assert_eq!(order, ["A_upper", "a-b/x", "a.b", "a/b", "a/c/d", "a0"]);
+    }
+
+    #[test]
+    fn empty_folder_hash_matches_dvc() {
+        assert_eq!(
+            Manifest::new(HashAlgo::Md5, vec![]).oid().to_string(),
+            "d751713988987e9331980363e24189ce.dir"
+        );
+    }
+
+    #[test]
+    fn non_ascii_is_escaped_like_python() {
+        let mut out = String::new();
+        push_python_json_string(&mut out, "é\u{1F600}\"\u{1}");
+        assert_eq!(out, "\"\\u00e9\\ud83d\\ude00\\\"\\u0001\"");
+    }
+
+    #[test]
+    fn parse_round_trips_and_rejects_escapes() {
+        let manifest = Manifest::new(HashAlgo::Md5, vec![entry("dir/ü.txt", 'c')]);
+        let parsed = Manifest::parse(&manifest.oid(), &manifest.to_bytes()).unwrap();
+        assert_eq!(parsed, manifest);
+        let evil = format!(
+            "[{{\"md5\": \"{}\", \"relpath\": \"../x\"}}]",
+            "c".repeat(32)
+        );
+        assert!(Manifest::parse(&manifest.oid(), evil.as_bytes()).is_err());
+        assert!(Manifest::parse(&manifest.oid(), b"{").is_err());
+    }
+}

@@ -1,0 +1,298 @@
+//! `add` and `commit`: hash a path, store it in the cache, link it back, write its pointer
+//! and git-ignore it. The order is what makes a crash harmless: the cache holds the bytes
+//! before the pointer names them, and every write is atomic.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::fsutil::{self, write_atomic};
+use crate::hash::Oid;
+use crate::link::{self, LinkType};
+use crate::lock::LockMode;
+use crate::manifest::{Entry, Manifest};
+use crate::pointer::{Output, POINTER_EXT, Pointer};
+use crate::progress::Progress;
+use crate::repo::{Repo, absolute};
+use crate::state::{FileKey, StateDb};
+use crate::workspace::{Content, HashedFile, scan};
+
+/// What `add` or `commit` recorded for one path.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tracked {
+    /// The path, relative to the repository root.
+    pub path: String,
+    /// The pointer file written, relative to the root.
+    pub pointer: String,
+    /// The content's id.
+    pub oid: String,
+    /// Bytes.
+    pub size: u64,
+    /// Files, for a folder.
+    pub nfiles: Option<u64>,
+    /// Whether the pointer changed.
+    pub changed: bool,
+}
+
+/// Starts tracking files or folders (or records their new content).
+pub fn add(repo: &Repo, paths: &[PathBuf], progress: &dyn Progress) -> Result<Vec<Tracked>> {
+    let targets = paths
+        .iter()
+        .map(|path| check_trackable(repo, path))
+        .collect::<Result<Vec<_>>>()?;
+    let _lock = repo.lock(LockMode::Write)?;
+    let mut state = repo.state()?;
+    targets
+        .iter()
+        .map(|path| track(repo, &mut state, path, progress))
+        .collect()
+}
+
+/// Records the current content of tracked outputs (all, or those of `targets`).
+pub fn commit(repo: &Repo, targets: &[PathBuf], progress: &dyn Progress) -> Result<Vec<Tracked>> {
+    let pointers = super::select_pointers(repo, targets)?;
+    let _lock = repo.lock(LockMode::Write)?;
+    let mut state = repo.state()?;
+    let mut tracked = Vec::new();
+    for pointer in &pointers {
+        for out in &pointer.outs {
+            tracked.push(track(repo, &mut state, &pointer.out_path(out), progress)?);
+        }
+    }
+    Ok(tracked)
+}
+
+fn check_trackable(repo: &Repo, path: &Path) -> Result<PathBuf> {
+    let path = absolute(path)?;
+    let relpath = repo.relpath(&path)?;
+    let untrackable = |reason| {
+        Err(Error::Untrackable {
+            path: path.clone(),
+            reason,
+        })
+    };
+    if relpath.is_empty() {
+        return untrackable("it is the repository root");
+    }
+    if relpath
+        .split('/')
+        .any(|part| part == ".dvc" || part == ".git")
+    {
+        return untrackable("it is inside .dvc or .git");
+    }
+    if path.extension().is_some_and(|ext| ext == POINTER_EXT) {
+        return untrackable("it is a pointer file");
+    }
+    let mut parents = path
+        .ancestors()
+        .skip(1)
+        .take_while(|dir| *dir != repo.root());
+    if parents.any(|dir| Repo::pointer_path(dir).is_file()) {
+        return untrackable("a folder above it is already tracked as a whole");
+    }
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Err(Error::NoSuchPath { path });
+    }
+    Ok(path)
+}
+
+fn track(
+    repo: &Repo,
+    state: &mut StateDb,
+    path: &Path,
+    progress: &dyn Progress,
+) -> Result<Tracked> {
+    let (output_oid, size, nfiles) = match scan(repo, state, path)? {
+        Content::Missing => {
+            return Err(Error::NoSuchPath {
+                path: path.to_owned(),
+            });
+        }
+        Content::File(file) => {
+            progress.begin("add", 1, file.size);
+            let oid = store_and_link(repo, state, std::slice::from_ref(&file), progress)?.remove(0);
+            (oid, file.size, None)
+        }
+        Content::Dir { files, .. } => {
+            let bytes = files.iter().map(|f| f.size).sum();
+            progress.begin("add", files.len() as u64, bytes);
+            let oids = store_and_link(repo, state, &files, progress)?;
+            let entries = files
+                .iter()
+                .zip(oids)
+                .map(|(f, oid)| Entry {
+                    relpath: f.relpath.clone(),
+                    oid,
+                })
+                .collect();
+            let manifest = Manifest::new(repo.algo(), entries);
+            let oid = manifest.oid();
+            repo.cache().insert_bytes(&oid, &manifest.to_bytes())?;
+            (oid, bytes, Some(files.len() as u64))
+        }
+    };
+    progress.finish();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let out = Output {
+        path: name.clone(),
+        oid: output_oid.clone(),
+        size,
+        nfiles,
+    };
+    let pointer_file = Repo::pointer_path(path);
+    let changed = write_pointer(&pointer_file, out)?;
+    gitignore(path.parent().unwrap_or(repo.root()), &name)?;
+    Ok(Tracked {
+        path: repo.relpath(path)?,
+        pointer: repo.relpath(&pointer_file)?,
+        oid: output_oid.to_string(),
+        size,
+        nfiles,
+        changed,
+    })
+}
+
+/// Stores files in the cache in parallel and links them back; returns the stored ids.
+fn store_and_link(
+    repo: &Repo,
+    state: &mut StateDb,
+    files: &[HashedFile],
+    progress: &dyn Progress,
+) -> Result<Vec<Oid>> {
+    let relink: Vec<LinkType> = repo
+        .link_types()?
+        .into_iter()
+        .take_while(|t| *t != LinkType::Copy)
+        .collect();
+    let falls_back_to_copy = repo.link_types()?.contains(&LinkType::Copy);
+    let results: Vec<(Oid, Option<(String, FileKey)>)> = files
+        .par_iter()
+        .map(|file| {
+            let oid = repo
+                .cache()
+                .insert_file(&file.path, repo.algo(), Some(&file.oid))?;
+            let relinked = !relink.is_empty()
+                && match link::place(
+                    &repo.cache().object_path(&oid),
+                    &oid,
+                    &file.path,
+                    &relink,
+                    false,
+                ) {
+                    Ok(_) => true,
+                    Err(_) if falls_back_to_copy => false,
+                    Err(error) => return Err(error),
+                };
+            progress.file_done(file.size);
+            let fresh = match relinked || oid != file.oid {
+                true => Some(state_entry(repo, &file.path)?),
+                false => None,
+            };
+            Ok((oid, fresh))
+        })
+        .collect::<Result<_>>()?;
+    let fresh: Vec<_> = results
+        .iter()
+        .filter_map(|(oid, fresh)| {
+            fresh
+                .as_ref()
+                .map(|(path, key)| (path.clone(), *key, oid.clone()))
+        })
+        .collect();
+    state.record(&fresh)?;
+    Ok(results.into_iter().map(|(oid, _)| oid).collect())
+}
+
+fn state_entry(repo: &Repo, path: &Path) -> Result<(String, FileKey)> {
+    let metadata = std::fs::metadata(path).map_err(Error::io("stat", path))?;
+    Ok((
+        fsutil::relative_slash(path, repo.root()).unwrap_or_default(),
+        FileKey::of(&metadata),
+    ))
+}
+
+/// Writes (or updates, keeping its other keys) the pointer; whether it changed.
+fn write_pointer(file: &Path, out: Output) -> Result<bool> {
+    let mut pointer = match file.is_file() {
+        true => Pointer::load(file)?,
+        false => Pointer::new(file.to_owned(), out.clone()),
+    };
+    let index = pointer
+        .outs
+        .iter()
+        .position(|o| o.path == out.path)
+        .unwrap_or(0);
+    let changed = pointer.outs.get(index) != Some(&out) || !file.is_file();
+    if changed {
+        pointer.set_out(index, out);
+        pointer.save()?;
+    }
+    Ok(changed)
+}
+
+/// Adds `/name` to the `.gitignore` in `dir` unless it is there.
+fn gitignore(dir: &Path, name: &str) -> Result<()> {
+    let file = dir.join(".gitignore");
+    let existing = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(Error::Io {
+                action: "read",
+                path: file,
+                source: e,
+            });
+        }
+    };
+    let line = gitignore_line(name);
+    if existing.lines().any(|l| l.trim_end() == line) {
+        return Ok(());
+    }
+    let mut text = existing;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&line);
+    text.push('\n');
+    write_atomic(&file, text.as_bytes())
+}
+
+/// `/name` with git's pattern characters escaped, as DVC writes it.
+fn gitignore_line(name: &str) -> String {
+    let mut line = String::from("/");
+    for c in name.chars() {
+        if matches!(c, '\\' | '[' | ']' | '!' | '*' | '#' | '?') {
+            line.push('\\');
+        }
+        line.push(c);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gitignore_lines_escape_like_dvc() {
+        assert_eq!(gitignore_line("data"), "/data");
+        assert_eq!(gitignore_line("#hash [1]*?!"), "/\\#hash \\[1\\]\\*\\?\\!");
+    }
+
+    #[test]
+    fn gitignore_appends_once_and_keeps_content() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "target").unwrap();
+        gitignore(dir.path(), "data").unwrap();
+        gitignore(dir.path(), "data").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(),
+            "target\n/data\n"
+        );
+    }
+}

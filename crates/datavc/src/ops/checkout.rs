@@ -1,0 +1,206 @@
+//! `checkout`: make the workspace match the pointers, from the cache. It plans first and
+//! changes nothing if any file it would overwrite holds content saved nowhere else
+//! (unless forced), or if an object is missing from the cache.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::hash::Oid;
+use crate::link;
+use crate::lock::LockMode;
+use crate::progress::Progress;
+use crate::repo::Repo;
+use crate::state::{FileKey, StateDb};
+use crate::workspace::{Content, HashedFile, scan};
+
+/// What a checkout did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CheckoutReport {
+    /// Files written from the cache.
+    pub written: Vec<String>,
+    /// Files removed from tracked folders because the pointer does not list them.
+    pub removed: Vec<String>,
+    /// Files already right.
+    pub unchanged: usize,
+}
+
+/// Whether to overwrite content that exists nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overwrite {
+    /// Refuse, changing nothing.
+    Refuse,
+    /// Discard it.
+    Force,
+}
+
+struct Plan {
+    place: Vec<(PathBuf, Oid)>,
+    remove: Vec<PathBuf>,
+    unchanged: usize,
+    conflicts: Vec<PathBuf>,
+    missing: Vec<String>,
+}
+
+/// Checks out the outputs of `targets` (all when empty).
+pub fn checkout(
+    repo: &Repo,
+    targets: &[PathBuf],
+    overwrite: Overwrite,
+    progress: &dyn Progress,
+) -> Result<CheckoutReport> {
+    let pointers = super::select_pointers(repo, targets)?;
+    let _lock = repo.lock(LockMode::Write)?;
+    checkout_locked(repo, &pointers, overwrite, progress)
+}
+
+/// [`checkout`] for callers that already hold the write lock (`pull`).
+pub(crate) fn checkout_locked(
+    repo: &Repo,
+    pointers: &[crate::pointer::Pointer],
+    overwrite: Overwrite,
+    progress: &dyn Progress,
+) -> Result<CheckoutReport> {
+    let mut state = repo.state()?;
+    let mut plan = Plan {
+        place: Vec::new(),
+        remove: Vec::new(),
+        unchanged: 0,
+        conflicts: Vec::new(),
+        missing: Vec::new(),
+    };
+    for pointer in pointers {
+        for out in &pointer.outs {
+            let path = pointer.out_path(out);
+            plan_output(repo, &mut state, path, &out.oid, &mut plan)?;
+        }
+    }
+    if let Some(first) = plan.missing.first() {
+        return Err(Error::MissingObjects {
+            count: plan.missing.len(),
+            first: first.clone(),
+        });
+    }
+    if !plan.conflicts.is_empty() && overwrite == Overwrite::Refuse {
+        return Err(Error::WouldOverwrite {
+            paths: plan.conflicts,
+        });
+    }
+    apply(repo, &mut state, plan, progress)
+}
+
+fn plan_output(
+    repo: &Repo,
+    state: &mut StateDb,
+    path: PathBuf,
+    oid: &Oid,
+    plan: &mut Plan,
+) -> Result<()> {
+    let content = scan(repo, state, &path)?;
+    if !oid.dir {
+        return plan_file(repo, path, oid, current_file(&content), plan);
+    }
+    if !repo.cache().contains(oid) {
+        plan.missing.push(format!("{} ({oid})", path.display()));
+        return Ok(());
+    }
+    let manifest = repo.cache().manifest(oid)?;
+    let mut present: HashMap<String, HashedFile> = match content {
+        Content::Dir { files, .. } => files.into_iter().map(|f| (f.relpath.clone(), f)).collect(),
+        Content::File(file) => {
+            note_removal(repo, file, plan);
+            HashMap::new()
+        }
+        Content::Missing => HashMap::new(),
+    };
+    for entry in manifest.entries() {
+        let target = fsutil::join_slash(&path, &entry.relpath);
+        let current = present.remove(&entry.relpath).map(|f| f.oid);
+        plan_file(repo, target, &entry.oid, current, plan)?;
+    }
+    for (_, extra) in present {
+        note_removal(repo, extra, plan);
+    }
+    Ok(())
+}
+
+fn current_file(content: &Content) -> Option<Oid> {
+    match content {
+        Content::File(file) => Some(file.oid.clone()),
+        _ => None,
+    }
+}
+
+fn plan_file(
+    repo: &Repo,
+    path: PathBuf,
+    oid: &Oid,
+    current: Option<Oid>,
+    plan: &mut Plan,
+) -> Result<()> {
+    if current.as_ref() == Some(oid) {
+        plan.unchanged += 1;
+        return Ok(());
+    }
+    if !repo.cache().contains(oid) {
+        plan.missing.push(format!("{} ({oid})", path.display()));
+        return Ok(());
+    }
+    if current.is_some_and(|now| !repo.cache().contains(&now)) {
+        plan.conflicts.push(path.clone());
+    }
+    plan.place.push((path, oid.clone()));
+    Ok(())
+}
+
+fn note_removal(repo: &Repo, file: HashedFile, plan: &mut Plan) {
+    if !repo.cache().contains(&file.oid) {
+        plan.conflicts.push(file.path.clone());
+    }
+    plan.remove.push(file.path);
+}
+
+fn apply(
+    repo: &Repo,
+    state: &mut StateDb,
+    plan: Plan,
+    progress: &dyn Progress,
+) -> Result<CheckoutReport> {
+    let relative = |path: &PathBuf| fsutil::relative_slash(path, repo.root()).unwrap_or_default();
+    for path in &plan.remove {
+        fsutil::remove_file(path)?;
+    }
+    let types = repo.link_types()?;
+    let verify = repo.settings().verify_checkout;
+    let bytes = plan
+        .place
+        .iter()
+        .map(|(_, oid)| std::fs::metadata(repo.cache().object_path(oid)).map_or(0, |m| m.len()))
+        .sum();
+    progress.begin("checkout", plan.place.len() as u64, bytes);
+    let placed: Vec<(String, FileKey, Oid)> = plan
+        .place
+        .par_iter()
+        .map(|(path, oid)| {
+            if let Some(parent) = path.parent() {
+                fsutil::create_dir_all(parent)?;
+            }
+            let object = repo.cache().object_path(oid);
+            link::place(&object, oid, path, &types, verify)?;
+            let metadata = std::fs::metadata(path).map_err(Error::io("stat", path))?;
+            progress.file_done(metadata.len());
+            Ok((relative(path), FileKey::of(&metadata), oid.clone()))
+        })
+        .collect::<Result<_>>()?;
+    progress.finish();
+    state.record(&placed)?;
+    Ok(CheckoutReport {
+        written: placed.into_iter().map(|(path, _, _)| path).collect(),
+        removed: plan.remove.iter().map(relative).collect(),
+        unchanged: plan.unchanged,
+    })
+}

@@ -1,0 +1,61 @@
+//! The commands, one module each; every one takes a [`Repo`] and returns a report value.
+
+pub mod add;
+pub mod checkout;
+pub mod diff;
+pub mod fsck;
+pub mod gc;
+pub mod ls;
+pub mod status;
+pub mod transfer;
+pub mod unprotect;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::pointer::{Output, POINTER_EXT, Pointer};
+use crate::repo::{Repo, absolute};
+
+/// The pointers named by `targets` (pointer files or tracked paths), or all of them.
+pub fn select_pointers(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> {
+    if targets.is_empty() {
+        return repo.pointers();
+    }
+    targets
+        .iter()
+        .map(|target| {
+            let target = absolute(target)?;
+            repo.relpath(&target)?;
+            let is_pointer =
+                target.extension().is_some_and(|ext| ext == POINTER_EXT) && target.is_file();
+            let file = if is_pointer {
+                target.clone()
+            } else {
+                Repo::pointer_path(&target)
+            };
+            if !file.is_file() {
+                return Err(Error::Untrackable {
+                    path: target,
+                    reason: "it is not tracked (no .dvc file beside it)",
+                });
+            }
+            Pointer::load(&file)
+        })
+        .collect()
+}
+
+/// An output's path relative to the repository root, for reports.
+pub fn display_path(repo: &Repo, pointer: &Pointer, out: &Output) -> String {
+    let path = pointer.out_path(out);
+    fsutil::relative_slash(&path, repo.root()).unwrap_or_else(|| path.display().to_string())
+}
+
+/// A pointer file's path relative to the repository root, for reports.
+pub fn display_pointer(repo: &Repo, pointer: &Pointer) -> String {
+    relative_or_full(repo, &pointer.file)
+}
+
+fn relative_or_full(repo: &Repo, path: &Path) -> String {
+    fsutil::relative_slash(path, repo.root()).unwrap_or_else(|| path.display().to_string())
+}

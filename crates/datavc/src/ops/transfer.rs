@@ -1,0 +1,503 @@
+//! `push`, `fetch`, `pull` and `status --cloud`: move objects between the cache and a
+//! remote, only those missing on the other side, several at a time.
+//!
+//! Safety: every object is hashed as it moves and a mismatch aborts that object (a
+//! multipart upload is aborted, a download's staging file deleted); downloads land in
+//! the cache by rename; a folder's manifest is uploaded only after all its files, so a
+//! remote never lists a folder whose files are not all there.
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStoreExt, PutPayload, WriteMultipart};
+use serde::Serialize;
+
+use crate::config::Remote;
+use crate::error::{Error, Result};
+use crate::hash::{CHUNK, HashAlgo, Oid};
+use crate::lock::LockMode;
+use crate::manifest::Manifest;
+use crate::ops::checkout::{CheckoutReport, Overwrite, checkout_locked};
+use crate::pointer::Pointer;
+use crate::progress::Progress;
+use crate::remote::RemoteStore;
+use crate::repo::Repo;
+
+/// Objects up to this size are uploaded in one request; larger ones in parts.
+const SINGLE_PUT_MAX: u64 = 16 << 20;
+
+/// What a transfer did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TransferReport {
+    /// The remote's name.
+    pub remote: String,
+    /// Objects moved.
+    pub transferred: usize,
+    /// Bytes moved.
+    pub bytes: u64,
+    /// Objects already on the other side.
+    pub skipped: usize,
+    /// Objects the source side lacks (`path (oid)`), which were not moved.
+    pub missing: Vec<String>,
+}
+
+/// Where one object is, for `status --cloud`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CloudEntry {
+    /// The output or file it belongs to, relative to the root.
+    pub path: String,
+    /// The object id.
+    pub oid: String,
+    /// `new` (only in the cache), `deleted` (only on the remote), `missing` (neither).
+    pub state: &'static str,
+}
+
+/// Options common to transfers.
+#[derive(Debug, Clone, Default)]
+pub struct TransferOptions {
+    /// The remote's name (default: `core.remote`).
+    pub remote: Option<String>,
+    /// Concurrent transfers (default: the repository's `jobs`, else 4 × cores).
+    pub jobs: Option<usize>,
+}
+
+/// Uploads the objects of `targets` (all outputs when empty) that the remote lacks.
+pub fn push(
+    repo: &Repo,
+    targets: &[PathBuf],
+    options: &TransferOptions,
+    progress: &dyn Progress,
+) -> Result<TransferReport> {
+    let pointers = super::select_pointers(repo, targets)?;
+    let _lock = repo.lock(LockMode::Read)?;
+    let remote = open_remote(repo, options)?;
+    let wanted = wanted_objects(repo, &pointers)?;
+    runtime()?.block_on(async {
+        let mut report = TransferReport {
+            remote: remote.name.clone(),
+            ..TransferReport::default()
+        };
+        let (cached, missing): (Vec<_>, Vec<_>) = wanted
+            .files
+            .into_iter()
+            .partition(|(oid, _)| repo.cache().contains(oid));
+        report.missing = missing
+            .into_iter()
+            .map(|(oid, path)| format!("{path} ({oid})"))
+            .collect();
+        if let Some(first) = report.missing.first() {
+            return Err(Error::MissingObjects {
+                count: report.missing.len(),
+                first: first.clone(),
+            });
+        }
+        let present = present_on_remote(&remote, repo.algo(), &cached, jobs(repo, options)).await?;
+        let (to_send, already): (Vec<_>, Vec<_>) = cached
+            .into_iter()
+            .partition(|(oid, _)| !present.contains(oid));
+        report.skipped = already.len();
+        // Files first, then manifests: a folder is listed only once its files are there.
+        let (dirs, files): (Vec<_>, Vec<_>) = to_send.into_iter().partition(|(oid, _)| oid.dir);
+        for batch in [files, dirs] {
+            let sent = run_all(batch, jobs(repo, options), progress, "push", |oid| {
+                upload(repo, &remote, oid)
+            })
+            .await?;
+            report.add(sent);
+        }
+        Ok(report)
+    })
+}
+
+/// Downloads the objects of `targets` (all outputs when empty) that the cache lacks.
+pub fn fetch(
+    repo: &Repo,
+    targets: &[PathBuf],
+    options: &TransferOptions,
+    progress: &dyn Progress,
+) -> Result<TransferReport> {
+    let pointers = super::select_pointers(repo, targets)?;
+    let _lock = repo.lock(LockMode::Write)?;
+    fetch_locked(repo, &pointers, options, progress)
+}
+
+/// `fetch`, then `checkout`.
+pub fn pull(
+    repo: &Repo,
+    targets: &[PathBuf],
+    options: &TransferOptions,
+    overwrite: Overwrite,
+    progress: &dyn Progress,
+) -> Result<(TransferReport, CheckoutReport)> {
+    let pointers = super::select_pointers(repo, targets)?;
+    let _lock = repo.lock(LockMode::Write)?;
+    let fetched = fetch_locked(repo, &pointers, options, progress)?;
+    if let Some(first) = fetched.missing.first() {
+        return Err(Error::MissingObjects {
+            count: fetched.missing.len(),
+            first: first.clone(),
+        });
+    }
+    let checked_out = checkout_locked(repo, &pointers, overwrite, progress)?;
+    Ok((fetched, checked_out))
+}
+
+/// Compares the cache with the remote for the objects of `targets`.
+pub fn cloud_status(
+    repo: &Repo,
+    targets: &[PathBuf],
+    options: &TransferOptions,
+) -> Result<Vec<CloudEntry>> {
+    let pointers = super::select_pointers(repo, targets)?;
+    let _lock = repo.lock(LockMode::Read)?;
+    let remote = open_remote(repo, options)?;
+    let mut wanted = wanted_objects(repo, &pointers)?;
+    runtime()?.block_on(async {
+        expand_from_remote(&mut wanted, &remote).await?;
+        let present =
+            present_on_remote(&remote, repo.algo(), &wanted.files, jobs(repo, options)).await?;
+        let mut entries = Vec::new();
+        for (oid, path) in wanted.files {
+            let state = match (repo.cache().contains(&oid), present.contains(&oid)) {
+                (true, true) => continue,
+                (true, false) => "new",
+                (false, true) => "deleted",
+                (false, false) => "missing",
+            };
+            entries.push(CloudEntry {
+                path,
+                oid: oid.to_string(),
+                state,
+            });
+        }
+        Ok(entries)
+    })
+}
+
+fn fetch_locked(
+    repo: &Repo,
+    pointers: &[Pointer],
+    options: &TransferOptions,
+    progress: &dyn Progress,
+) -> Result<TransferReport> {
+    let remote = open_remote(repo, options)?;
+    let jobs = jobs(repo, options);
+    runtime()?.block_on(async {
+        let mut report = TransferReport {
+            remote: remote.name.clone(),
+            ..TransferReport::default()
+        };
+        // Manifests first: they say which files a folder needs.
+        let manifests: Vec<_> = wanted_objects(repo, pointers)?.unexpanded;
+        report.add(
+            run_all(manifests, jobs, progress, "fetch", |oid| {
+                download(repo, &remote, oid)
+            })
+            .await?,
+        );
+        let wanted = wanted_objects(repo, pointers)?;
+        let (have, need): (Vec<_>, Vec<_>) = wanted
+            .files
+            .into_iter()
+            .partition(|(oid, _)| repo.cache().contains(oid));
+        report.skipped = have.len();
+        let need = need.into_iter().filter(|(oid, _)| !oid.dir).collect();
+        report.add(
+            run_all(need, jobs, progress, "fetch", |oid| {
+                download(repo, &remote, oid)
+            })
+            .await?,
+        );
+        Ok(report)
+    })
+}
+
+fn open_remote(repo: &Repo, options: &TransferOptions) -> Result<RemoteStore> {
+    let name = match &options.remote {
+        Some(name) => name.clone(),
+        None => repo
+            .config()
+            .default_remote()
+            .ok_or(Error::NoDefaultRemote)?
+            .to_owned(),
+    };
+    let remote: Remote = repo.config().remote(&name)?;
+    RemoteStore::open(&remote, repo.config().dir())
+}
+
+fn jobs(repo: &Repo, options: &TransferOptions) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    options
+        .jobs
+        .or(repo.settings().jobs)
+        .unwrap_or(4 * cores)
+        .max(1)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::io("start the transfer runtime", "."))
+}
+
+/// The objects outputs need, as `(oid, label)`, folders expanded through cached
+/// manifests; folders whose manifest is not cached are also listed in `unexpanded`.
+struct Wanted {
+    files: Vec<(Oid, String)>,
+    unexpanded: Vec<(Oid, String)>,
+    seen: HashSet<Oid>,
+}
+
+impl Wanted {
+    fn push(&mut self, oid: &Oid, label: String) {
+        if self.seen.insert(oid.clone()) {
+            self.files.push((oid.clone(), label));
+        }
+    }
+
+    fn expand(&mut self, label: &str, manifest: &Manifest) {
+        for entry in manifest.entries() {
+            self.push(&entry.oid, format!("{label}/{}", entry.relpath));
+        }
+    }
+}
+
+fn wanted_objects(repo: &Repo, pointers: &[Pointer]) -> Result<Wanted> {
+    let mut wanted = Wanted {
+        files: Vec::new(),
+        unexpanded: Vec::new(),
+        seen: HashSet::new(),
+    };
+    for pointer in pointers {
+        for out in &pointer.outs {
+            let label = super::display_path(repo, pointer, out);
+            wanted.push(&out.oid, label.clone());
+            match (out.oid.dir, repo.cache().contains(&out.oid)) {
+                (true, true) => wanted.expand(&label, &repo.cache().manifest(&out.oid)?),
+                (true, false) => wanted.unexpanded.push((out.oid.clone(), label)),
+                (false, _) => {}
+            }
+        }
+    }
+    Ok(wanted)
+}
+
+/// Reads the manifests the cache lacks from the remote (for `status --cloud`).
+async fn expand_from_remote(wanted: &mut Wanted, remote: &RemoteStore) -> Result<()> {
+    for (oid, label) in std::mem::take(&mut wanted.unexpanded) {
+        let key = remote.key(&oid);
+        let bytes = match remote.store().get(&key).await {
+            Ok(got) => got
+                .bytes()
+                .await
+                .map_err(|e| remote.error("download", &key, e))?,
+            Err(object_store::Error::NotFound { .. }) => continue,
+            Err(e) => return Err(remote.error("download", &key, e)),
+        };
+        wanted.expand(&label, &Manifest::parse(&oid, &bytes)?);
+    }
+    Ok(())
+}
+
+/// Which of `objects` the remote has: one listing where the store can list, else one
+/// `HEAD` per object (plain HTTP servers).
+async fn present_on_remote(
+    remote: &RemoteStore,
+    algo: HashAlgo,
+    objects: &[(Oid, String)],
+    jobs: usize,
+) -> Result<HashSet<Oid>> {
+    let prefix = remote.child(&format!("files/{algo}"));
+    let listed: object_store::Result<HashSet<StorePath>> = remote
+        .store()
+        .list(Some(&prefix))
+        .map_ok(|meta| meta.location)
+        .try_collect()
+        .await;
+    match listed {
+        Ok(keys) => Ok(objects
+            .iter()
+            .filter(|(oid, _)| keys.contains(&remote.key(oid)))
+            .map(|(oid, _)| oid.clone())
+            .collect()),
+        Err(object_store::Error::NotFound { .. }) => Ok(HashSet::new()),
+        Err(_) => {
+            let checks = futures::stream::iter(objects).map(|(oid, _)| async move {
+                let key = remote.key(oid);
+                match remote.store().head(&key).await {
+                    Ok(_) => Ok(Some(oid.clone())),
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(remote.error("check", &key, e)),
+                }
+            });
+            let found: Vec<Option<Oid>> = checks.buffer_unordered(jobs).try_collect().await?;
+            Ok(found.into_iter().flatten().collect())
+        }
+    }
+}
+
+/// How many objects and bytes a batch moved, and which the source lacked.
+#[derive(Debug, Default)]
+struct Moved {
+    objects: usize,
+    bytes: u64,
+    missing: Vec<String>,
+}
+
+impl TransferReport {
+    fn add(&mut self, moved: Moved) {
+        self.transferred += moved.objects;
+        self.bytes += moved.bytes;
+        self.missing.extend(moved.missing);
+    }
+}
+
+/// Runs `transfer` on every object, `jobs` at a time; it returns the bytes moved, or
+/// `None` when the source does not have the object.
+async fn run_all<F, Fut>(
+    items: Vec<(Oid, String)>,
+    jobs: usize,
+    progress: &dyn Progress,
+    phase: &str,
+    transfer: F,
+) -> Result<Moved>
+where
+    F: Fn(Oid) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<u64>>>,
+{
+    progress.begin(phase, items.len() as u64, 0);
+    let mut moved = Moved::default();
+    let transfers = futures::stream::iter(items).map(|(oid, label)| {
+        let transfer = transfer(oid.clone());
+        async move { (oid, label, transfer.await) }
+    });
+    let mut transfers = transfers.buffer_unordered(jobs);
+    while let Some((oid, label, result)) = transfers.next().await {
+        match result? {
+            Some(bytes) => {
+                moved.objects += 1;
+                moved.bytes += bytes;
+                progress.file_done(bytes);
+            }
+            None => moved.missing.push(format!("{label} ({oid})")),
+        }
+    }
+    progress.finish();
+    Ok(moved)
+}
+
+/// Uploads one cached object, hashing it on the way; a corrupt object is not uploaded.
+async fn upload(repo: &Repo, remote: &RemoteStore, oid: Oid) -> Result<Option<u64>> {
+    let path = repo.cache().object_path(&oid);
+    let key = remote.key(&oid);
+    let size = std::fs::metadata(&path)
+        .map_err(Error::io("stat", &path))?
+        .len();
+    let corrupt = |actual: Oid| Error::Corrupt {
+        origin: "the cache".into(),
+        expected: oid.to_string(),
+        actual: actual.hex,
+    };
+    if size <= SINGLE_PUT_MAX {
+        let bytes = std::fs::read(&path).map_err(Error::io("read", &path))?;
+        let actual = oid.algo.hash_bytes(&bytes);
+        if actual.hex != oid.hex {
+            return Err(corrupt(actual));
+        }
+        remote
+            .store()
+            .put(&key, PutPayload::from(bytes))
+            .await
+            .map_err(|e| remote.error("upload", &key, e))?;
+        return Ok(Some(size));
+    }
+    let upload = remote
+        .store()
+        .put_multipart(&key)
+        .await
+        .map_err(|e| remote.error("upload", &key, e))?;
+    let mut writer = WriteMultipart::new(upload);
+    let mut file = std::fs::File::open(&path).map_err(Error::io("read", &path))?;
+    let mut hasher = oid.algo.hasher();
+    let mut buffer = vec![0; CHUNK];
+    loop {
+        let n = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                let _ = writer.abort().await;
+                return Err(Error::Io {
+                    action: "read",
+                    path,
+                    source: e,
+                });
+            }
+        };
+        hasher.update(&buffer[..n]);
+        writer.write(&buffer[..n]);
+        writer
+            .wait_for_capacity(4)
+            .await
+            .map_err(|e| remote.error("upload", &key, e))?;
+    }
+    let actual = hasher.finish();
+    if actual.hex != oid.hex {
+        let _ = writer.abort().await;
+        return Err(corrupt(actual));
+    }
+    writer
+        .finish()
+        .await
+        .map_err(|e| remote.error("upload", &key, e))?;
+    Ok(Some(size))
+}
+
+/// Downloads one object into the cache, verifying it before it becomes visible.
+async fn download(repo: &Repo, remote: &RemoteStore, oid: Oid) -> Result<Option<u64>> {
+    let key = remote.key(&oid);
+    let got = match remote.store().get(&key).await {
+        Ok(got) => got,
+        Err(object_store::Error::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(remote.error("download", &key, e)),
+    };
+    let staged = repo.cache().staging_path()?;
+    let result = async {
+        let mut file = std::fs::File::create(&staged).map_err(Error::io("write", &staged))?;
+        let mut hasher = oid.algo.hasher();
+        let mut size = 0;
+        let mut stream = got.into_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| remote.error("download", &key, e))?;
+            hasher.update(&chunk);
+            file.write_all(&chunk)
+                .map_err(Error::io("write", &staged))?;
+            size += chunk.len() as u64;
+        }
+        file.sync_all().map_err(Error::io("write", &staged))?;
+        let actual = hasher.finish();
+        if actual.hex != oid.hex {
+            return Err(Error::Corrupt {
+                origin: format!("remote `{}`", remote.name),
+                expected: oid.to_string(),
+                actual: actual.hex,
+            });
+        }
+        if oid.dir {
+            Manifest::parse(
+                &oid,
+                &std::fs::read(&staged).map_err(Error::io("read", &staged))?,
+            )?;
+        }
+        repo.cache().commit_staged(&staged, &oid)?;
+        Ok(Some(size))
+    }
+    .await;
+    if result.is_err() {
+        let _ = std::fs::remove_file(&staged);
+    }
+    result
+}

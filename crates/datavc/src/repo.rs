@@ -1,0 +1,232 @@
+//! A repository: the folder holding `.dvc/`, its configuration, cache, state database,
+//! ignore rules and pointer files.
+
+use std::path::{Path, PathBuf};
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+use crate::cache::Cache;
+use crate::config::{DvcConfig, Settings};
+use crate::error::{Error, Result};
+use crate::fsutil::{self, write_atomic};
+use crate::hash::HashAlgo;
+use crate::link::LinkType;
+use crate::lock::{LockMode, RepoLock};
+use crate::pointer::{POINTER_EXT, Pointer};
+use crate::state::StateDb;
+
+/// What `dvc init` writes into `.dvcignore`, so both tools create the same repository.
+const DVCIGNORE: &str = "# Add patterns of files dvc should ignore, which could improve\n# the performance. Learn more at\n# https://dvc.org/doc/user-guide/dvcignore\n";
+/// What `dvc init` writes into `.dvc/.gitignore`.
+const DVC_GITIGNORE: &str = "/config.local\n/tmp\n/cache\n";
+
+/// An open repository.
+pub struct Repo {
+    root: PathBuf,
+    dvc_dir: PathBuf,
+    settings: Settings,
+    algo: HashAlgo,
+    config: DvcConfig,
+    cache: Cache,
+    ignore: Gitignore,
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo")
+            .field("root", &self.root)
+            .field("algo", &self.algo)
+            .finish()
+    }
+}
+
+impl Repo {
+    /// Creates a repository at `root` hashing new data with `algo`.
+    pub fn init(root: &Path, algo: HashAlgo) -> Result<Repo> {
+        let root = absolute(root)?;
+        let dvc_dir = root.join(".dvc");
+        if dvc_dir.exists() {
+            return Err(Error::AlreadyInitialised { root });
+        }
+        fsutil::create_dir_all(&dvc_dir)?;
+        write_atomic(&dvc_dir.join("config"), b"")?;
+        write_atomic(&dvc_dir.join(".gitignore"), DVC_GITIGNORE.as_bytes())?;
+        Settings::new(algo).save(&dvc_dir.join("datavc.toml"))?;
+        if !root.join(".dvcignore").exists() {
+            write_atomic(&root.join(".dvcignore"), DVCIGNORE.as_bytes())?;
+        }
+        Repo::open(&root)
+    }
+
+    /// Opens the repository containing `start` (searching upwards).
+    pub fn discover(start: &Path) -> Result<Repo> {
+        let start = absolute(start)?;
+        let root = start
+            .ancestors()
+            .find(|dir| dir.join(".dvc").is_dir())
+            .ok_or_else(|| Error::NotARepository {
+                start: start.clone(),
+            })?;
+        Repo::open(root)
+    }
+
+    fn open(root: &Path) -> Result<Repo> {
+        let dvc_dir = root.join(".dvc");
+        let settings_path = dvc_dir.join("datavc.toml");
+        let settings = Settings::load(&settings_path)?;
+        let algo = settings.algo(&settings_path)?;
+        let config = DvcConfig::load(&dvc_dir)?;
+        let cache = Cache::new(config.cache_dir().unwrap_or_else(|| dvc_dir.join("cache")));
+        let ignore = load_ignore(root)?;
+        Ok(Repo {
+            root: root.to_owned(),
+            dvc_dir,
+            settings,
+            algo,
+            config,
+            cache,
+            ignore,
+        })
+    }
+
+    /// The repository root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The hash new data gets.
+    pub fn algo(&self) -> HashAlgo {
+        self.algo
+    }
+
+    /// datavc's settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// DVC's configuration.
+    pub fn config(&self) -> &DvcConfig {
+        &self.config
+    }
+
+    /// DVC's configuration, to change it.
+    pub fn config_mut(&mut self) -> &mut DvcConfig {
+        &mut self.config
+    }
+
+    /// The cache.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// How outputs are linked from the cache.
+    pub fn link_types(&self) -> Result<Vec<LinkType>> {
+        self.config.link_types()
+    }
+
+    /// Opens the state database.
+    pub fn state(&self) -> Result<StateDb> {
+        StateDb::open(&self.dvc_dir.join("tmp").join("datavc-state.db"))
+    }
+
+    /// Takes the repository lock.
+    pub fn lock(&self, mode: LockMode) -> Result<RepoLock> {
+        let lock = RepoLock::acquire(&self.dvc_dir.join("tmp").join("datavc.lock"), mode)?;
+        if mode == LockMode::Write {
+            self.cache.sweep_staging()?;
+        }
+        Ok(lock)
+    }
+
+    /// `path` relative to the root, `/`-separated; errors if it lies outside.
+    pub fn relpath(&self, path: &Path) -> Result<String> {
+        let absolute = absolute(path)?;
+        fsutil::relative_slash(&absolute, &self.root).ok_or_else(|| Error::OutsideRepository {
+            path: path.to_owned(),
+            root: self.root.clone(),
+        })
+    }
+
+    /// Whether `.dvcignore` excludes this root-relative path.
+    pub fn is_ignored(&self, relpath: &str, is_dir: bool) -> bool {
+        self.ignore
+            .matched_path_or_any_parents(relpath, is_dir)
+            .is_ignore()
+    }
+
+    /// Every pointer file in the workspace, sorted; tracked folders are not descended.
+    pub fn pointers(&self) -> Result<Vec<Pointer>> {
+        let mut files = Vec::new();
+        self.find_pointer_files(&self.root, &mut files)?;
+        files.sort();
+        files.iter().map(|file| Pointer::load(file)).collect()
+    }
+
+    fn find_pointer_files(&self, dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+        let mut subdirs = Vec::new();
+        let mut outputs = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(Error::io("list", dir))? {
+            let entry = entry.map_err(Error::io("list", dir))?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_dir = entry
+                .file_type()
+                .map_err(Error::io("stat", &path))?
+                .is_dir();
+            let relpath = fsutil::relative_slash(&path, &self.root).unwrap_or_default();
+            if matches!(name.as_str(), ".dvc" | ".git") || self.is_ignored(&relpath, is_dir) {
+                continue;
+            }
+            if is_dir {
+                subdirs.push((name, path));
+            } else if let Some(stem) = name.strip_suffix(&format!(".{POINTER_EXT}")) {
+                outputs.push(stem.to_owned());
+                found.push(path);
+            }
+        }
+        for (name, path) in subdirs {
+            if !outputs.contains(&name) {
+                self.find_pointer_files(&path, found)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The pointer file that tracks `path`, if one does: `path.dvc` beside it.
+    pub fn pointer_path(path: &Path) -> PathBuf {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".{POINTER_EXT}"));
+        path.with_file_name(name)
+    }
+}
+
+/// Makes `path` absolute and lexically clean (no `.` or `..`), without resolving links.
+pub fn absolute(path: &Path) -> Result<PathBuf> {
+    let joined = std::path::absolute(path).map_err(Error::io("resolve", path))?;
+    let mut clean = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => clean.push(other),
+        }
+    }
+    Ok(clean)
+}
+
+fn load_ignore(root: &Path) -> Result<Gitignore> {
+    let mut builder = GitignoreBuilder::new(root);
+    let file = root.join(".dvcignore");
+    if let Some(error) = file.is_file().then(|| builder.add(&file)).flatten() {
+        return Err(Error::BadConfig {
+            path: file,
+            detail: error.to_string(),
+        });
+    }
+    builder.build().map_err(|e| Error::BadConfig {
+        path: file,
+        detail: e.to_string(),
+    })
+}

@@ -1,0 +1,189 @@
+//! The state database (`.dvc/tmp/datavc-state.db`, SQLite): the hash of each workspace file
+//! keyed by path, inode, modification time and size, so an unchanged file is never hashed
+//! twice and `status` on an unchanged tree only stats.
+
+use std::collections::HashMap;
+use std::fs::Metadata;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, UNIX_EPOCH};
+
+use rusqlite::{Connection, params};
+
+use crate::error::{Error, Result};
+use crate::hash::{HashAlgo, Oid};
+
+/// What identifies a file version without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileKey {
+    inode: u64,
+    mtime_ns: i64,
+    size: u64,
+}
+
+impl FileKey {
+    /// The key of a file's metadata.
+    pub fn of(metadata: &Metadata) -> FileKey {
+        let mtime_ns = metadata
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        FileKey {
+            inode: inode(metadata),
+            mtime_ns,
+            size: metadata.len(),
+        }
+    }
+
+    /// The file's size.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+#[cfg(unix)]
+fn inode(metadata: &Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(metadata)
+}
+
+#[cfg(not(unix))]
+fn inode(_: &Metadata) -> u64 {
+    0
+}
+
+/// The state database, loaded into memory once and written back in batches.
+pub struct StateDb {
+    path: PathBuf,
+    connection: Mutex<Connection>,
+    known: HashMap<(String, HashAlgo), (FileKey, String)>,
+}
+
+impl StateDb {
+    /// Opens (creating) the database at `path`.
+    pub fn open(path: &Path) -> Result<StateDb> {
+        let fail = |source| Error::State {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            crate::fsutil::create_dir_all(parent)?;
+        }
+        let connection = Connection::open(path).map_err(fail)?;
+        connection
+            .busy_timeout(Duration::from_secs(30))
+            .map_err(fail)?;
+        connection
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS state (
+                    path TEXT NOT NULL, algo TEXT NOT NULL, inode INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, hash TEXT NOT NULL,
+                    PRIMARY KEY (path, algo)) WITHOUT ROWID;",
+            )
+            .map_err(fail)?;
+        let known = load(&connection).map_err(fail)?;
+        Ok(StateDb {
+            path: path.to_owned(),
+            connection: Mutex::new(connection),
+            known,
+        })
+    }
+
+    /// The recorded hash of `relpath` if the file still has this key.
+    pub fn get(&self, relpath: &str, key: FileKey, algo: HashAlgo) -> Option<Oid> {
+        let (recorded, hex) = self.known.get(&(relpath.to_owned(), algo))?;
+        (*recorded == key).then(|| Oid {
+            algo,
+            hex: hex.clone(),
+            dir: false,
+        })
+    }
+
+    /// Records hashes in one transaction.
+    pub fn record(&mut self, entries: &[(String, FileKey, Oid)]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let fail = |source| Error::State {
+            path: self.path.clone(),
+            source,
+        };
+        let mut connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = connection.transaction().map_err(fail)?;
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT OR REPLACE INTO state VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .map_err(fail)?;
+            for (relpath, key, oid) in entries {
+                insert
+                    .execute(params![
+                        relpath,
+                        oid.algo.name(),
+                        key.inode as i64,
+                        key.mtime_ns,
+                        key.size as i64,
+                        oid.hex
+                    ])
+                    .map_err(fail)?;
+            }
+        }
+        tx.commit().map_err(fail)?;
+        drop(connection);
+        for (relpath, key, oid) in entries {
+            self.known
+                .insert((relpath.clone(), oid.algo), (*key, oid.hex.clone()));
+        }
+        Ok(())
+    }
+}
+
+type Known = HashMap<(String, HashAlgo), (FileKey, String)>;
+
+fn load(connection: &Connection) -> rusqlite::Result<Known> {
+    let mut select =
+        connection.prepare("SELECT path, algo, inode, mtime_ns, size, hash FROM state")?;
+    let rows = select.query_map([], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            FileKey {
+                inode: row.get::<_, i64>(2)? as u64,
+                mtime_ns: row.get(3)?,
+                size: row.get::<_, i64>(4)? as u64,
+            },
+            row.get::<_, String>(5)?,
+        ))
+    })?;
+    let mut known = HashMap::new();
+    for row in rows {
+        let (path, algo, key, hash) = row?;
+        if let Some(algo) = HashAlgo::from_name(&algo) {
+            known.insert((path, algo), (key, hash));
+        }
+    }
+    Ok(known)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_across_opens_and_forgets_on_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"abc").unwrap();
+        let key = FileKey::of(&std::fs::metadata(&file).unwrap());
+        let oid = HashAlgo::Md5.hash_bytes(b"abc");
+        let db_path = dir.path().join("tmp/state.db");
+        StateDb::open(&db_path)
+            .unwrap()
+            .record(&[("f".into(), key, oid.clone())])
+            .unwrap();
+        let db = StateDb::open(&db_path).unwrap();
+        assert_eq!(db.get("f", key, HashAlgo::Md5), Some(oid));
+        assert_eq!(db.get("f", key, HashAlgo::Blake3), None);
+        let changed = FileKey { size: 4, ..key };
+        assert_eq!(db.get("f", changed, HashAlgo::Md5), None);
+    }
+}

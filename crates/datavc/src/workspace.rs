@@ -1,0 +1,178 @@
+//! Reading the workspace: list a tracked path's files, and hash them on all cores, asking
+//! the state database first so that unchanged files are only stat'ed.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::fsutil::{self, is_temp_name};
+use crate::hash::{Oid, hash_file};
+use crate::manifest::{Entry, Manifest};
+use crate::repo::Repo;
+use crate::state::{FileKey, StateDb};
+
+/// A workspace file and its hash.
+#[derive(Debug, Clone)]
+pub struct HashedFile {
+    /// Path below the tracked folder (`/`-separated); the file name for a tracked file.
+    pub relpath: String,
+    /// Absolute path.
+    pub path: PathBuf,
+    /// Its content's id.
+    pub oid: Oid,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// What a tracked path holds now.
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// Nothing is there.
+    Missing,
+    /// A file.
+    File(HashedFile),
+    /// A folder, with its files and their manifest.
+    Dir {
+        /// Its files.
+        files: Vec<HashedFile>,
+        /// Their manifest (whose id is the folder's id).
+        manifest: Manifest,
+    },
+}
+
+impl Content {
+    /// The id a pointer would record, if anything is there.
+    pub fn oid(&self) -> Option<Oid> {
+        match self {
+            Content::Missing => None,
+            Content::File(file) => Some(file.oid.clone()),
+            Content::Dir { manifest, .. } => Some(manifest.oid()),
+        }
+    }
+}
+
+/// A file found by a scan, not hashed yet.
+struct Found {
+    relpath: String,
+    path: PathBuf,
+    key: FileKey,
+}
+
+/// Reads `path` (a tracked file or folder) and hashes what is there.
+pub fn scan(repo: &Repo, state: &mut StateDb, path: &Path) -> Result<Content> {
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Content::Missing),
+        Err(e) => {
+            return Err(Error::Io {
+                action: "stat",
+                path: path.to_owned(),
+                source: e,
+            });
+        }
+    };
+    if metadata.is_dir() {
+        let files = hash_all(repo, state, list_dir(repo, path)?)?;
+        let entries = files
+            .iter()
+            .map(|f| Entry {
+                relpath: f.relpath.clone(),
+                oid: f.oid.clone(),
+            })
+            .collect();
+        let manifest = Manifest::new(repo.algo(), entries);
+        return Ok(Content::Dir { files, manifest });
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let found = Found {
+        relpath: name,
+        path: path.to_owned(),
+        key: FileKey::of(&metadata),
+    };
+    let mut files = hash_all(repo, state, vec![found])?;
+    Ok(Content::File(files.remove(0)))
+}
+
+/// The files below `dir`, minus ignored paths and datavc's own temporary files.
+fn list_dir(repo: &Repo, dir: &Path) -> Result<Vec<Found>> {
+    let mut found = Vec::new();
+    let walk = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter();
+    let walk = walk.filter_entry(|entry| {
+        let name = entry.file_name().to_string_lossy();
+        let skip = is_temp_name(&name)
+            || (entry.file_type().is_dir() && matches!(name.as_ref(), ".git" | ".dvc"));
+        !skip && !repo_ignores(repo, entry.path(), entry.file_type().is_dir())
+    });
+    for entry in walk {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(dir).to_owned();
+            Error::Io {
+                action: "list",
+                path,
+                source: e.into(),
+            }
+        })?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        // Symlinks (checked out with cache.type = symlink) count as the file they point to.
+        let metadata = std::fs::metadata(entry.path()).map_err(Error::io("stat", entry.path()))?;
+        if metadata.is_dir() {
+            continue;
+        }
+        let relpath = fsutil::relative_slash(entry.path(), dir).unwrap_or_default();
+        found.push(Found {
+            relpath,
+            path: entry.into_path(),
+            key: FileKey::of(&metadata),
+        });
+    }
+    Ok(found)
+}
+
+fn repo_ignores(repo: &Repo, path: &Path, is_dir: bool) -> bool {
+    fsutil::relative_slash(path, repo.root()).is_some_and(|rel| repo.is_ignored(&rel, is_dir))
+}
+
+/// Hashes files in parallel, reusing and then updating the state database.
+fn hash_all(repo: &Repo, state: &mut StateDb, found: Vec<Found>) -> Result<Vec<HashedFile>> {
+    let algo = repo.algo();
+    let state_key = |path: &Path| fsutil::relative_slash(path, repo.root()).unwrap_or_default();
+    let hashed: Vec<(HashedFile, Option<(String, FileKey)>)> = found
+        .into_par_iter()
+        .map(|file| {
+            let key_path = state_key(&file.path);
+            let (oid, fresh) = match state.get(&key_path, file.key, algo) {
+                Some(oid) => (oid, None),
+                None => (hash_file(&file.path, algo)?, Some((key_path, file.key))),
+            };
+            let size = file.key.size();
+            Ok((
+                HashedFile {
+                    relpath: file.relpath,
+                    path: file.path,
+                    oid,
+                    size,
+                },
+                fresh,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    let fresh: Vec<_> = hashed
+        .iter()
+        .filter_map(|(file, fresh)| {
+            fresh
+                .as_ref()
+                .map(|(path, key)| (path.clone(), *key, file.oid.clone()))
+        })
+        .collect();
+    state.record(&fresh)?;
+    Ok(hashed.into_iter().map(|(file, _)| file).collect())
+}
