@@ -1,0 +1,467 @@
+//! End-to-end tests of the `datavc` binary on real folders: the add/status/checkout cycle,
+//! remotes, gc, fsck, link types, and bad input (clear error, right exit code, no damage).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Repo {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Repo {
+    fn new(hash: &str) -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("project");
+        fs::create_dir(&root).unwrap();
+        let repo = Repo { _dir: dir, root };
+        repo.ok(&["init", "--hash", hash]);
+        repo
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_datavc"))
+            .args(args)
+            .current_dir(&self.root)
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "datavc {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Runs a command expected to fail with `code`; returns its stderr.
+    fn fails(&self, args: &[&str], code: i32) -> String {
+        let output = self.run(args);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "datavc {args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        stderr
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        serde_json::from_str(&self.ok(&args)).unwrap()
+    }
+
+    fn write(&self, relpath: &str, bytes: &[u8]) {
+        let path = self.root.join(relpath);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, bytes).unwrap();
+    }
+
+    fn read(&self, relpath: &str) -> Vec<u8> {
+        fs::read(self.root.join(relpath)).unwrap()
+    }
+
+    fn fsck_clean(&self) {
+        let report = self.json(&["fsck"]);
+        assert_eq!(report["corrupt"], serde_json::json!([]), "{report}");
+    }
+}
+
+fn sample_data(repo: &Repo) {
+    repo.write("data/train/a.csv", b"x,y\n1,2\n");
+    repo.write("data/train/b.csv", b"x,y\n3,4\n");
+    repo.write("data/test/c.csv", &vec![7u8; 300_000]);
+    repo.write("weights.safetensors", b"weights v1");
+}
+
+#[test]
+fn add_writes_pointers_and_gitignore_and_status_is_clean() {
+    let repo = Repo::new("blake3");
+    sample_data(&repo);
+    let tracked = repo.json(&["add", "data", "weights.safetensors"]);
+    assert_eq!(tracked[0]["nfiles"], 3);
+    assert_eq!(tracked[0]["size"], 8 + 8 + 300_000);
+    let pointer = fs::read_to_string(repo.root.join("data.dvc")).unwrap();
+    assert!(
+        pointer.starts_with("outs:\n- blake3: ")
+            && pointer
+                .contains(".dir\n  size: 300016\n  nfiles: 3\n  hash: blake3\n  path: data\n"),
+        "{pointer}"
+    );
+    assert_eq!(
+        fs::read_to_string(repo.root.join(".gitignore")).unwrap(),
+        "/data\n/weights.safetensors\n"
+    );
+    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
+    assert!(repo.run(&["status", "-q"]).status.success());
+    repo.fsck_clean();
+}
+
+#[test]
+fn status_names_changed_files_and_quiet_status_fails() {
+    let repo = Repo::new("md5");
+    sample_data(&repo);
+    repo.ok(&["add", "data", "weights.safetensors"]);
+    repo.write("data/train/a.csv", b"x,y\n9,9\n");
+    repo.write("data/train/new.csv", b"x\n");
+    fs::remove_file(repo.root.join("weights.safetensors")).unwrap();
+    let status = repo.json(&["status"]);
+    assert_eq!(status[0]["change"], "modified");
+    assert_eq!(
+        status[0]["files"],
+        serde_json::json!({"train/a.csv": "modified", "train/new.csv": "added"})
+    );
+    assert_eq!(status[1]["change"], "deleted");
+    assert_eq!(repo.run(&["status", "-q"]).status.code(), Some(1));
+}
+
+#[test]
+fn unchanged_files_are_not_rehashed() {
+    // The state database keys hashes by inode, mtime and size: a same-size edit with the
+    // old mtime restored goes unnoticed, which proves status only stats unchanged files.
+    let repo = Repo::new("md5");
+    repo.write("f.bin", b"aaaa");
+    repo.ok(&["add", "f.bin"]);
+    let path = repo.root.join("f.bin");
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    fs::write(&path, b"bbbb").unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
+    fs::write(&path, b"bbbbb").unwrap();
+    assert_eq!(repo.json(&["status"])[0]["change"], "modified");
+}
+
+#[test]
+fn checkout_refuses_to_lose_unsaved_data_then_forces() {
+    let repo = Repo::new("blake3");
+    sample_data(&repo);
+    repo.ok(&["add", "data"]);
+    repo.write("data/train/a.csv", b"precious unsaved edit");
+    repo.write("data/train/extra.csv", b"also unsaved");
+    let stderr = repo.fails(&["checkout"], 1);
+    assert!(
+        stderr.contains("would overwrite 2 modified path(s)") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(repo.read("data/train/a.csv"), b"precious unsaved edit");
+    let report = repo.json(&["checkout", "--force"]);
+    assert_eq!(report["written"], serde_json::json!(["data/train/a.csv"]));
+    assert_eq!(
+        report["removed"],
+        serde_json::json!(["data/train/extra.csv"])
+    );
+    assert_eq!(repo.read("data/train/a.csv"), b"x,y\n1,2\n");
+    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
+}
+
+#[test]
+fn checkout_of_an_older_pointer_restores_the_older_bytes() {
+    let repo = Repo::new("md5");
+    sample_data(&repo);
+    repo.ok(&["add", "data", "weights.safetensors"]);
+    let v1 = fs::read_to_string(repo.root.join("weights.safetensors.dvc")).unwrap();
+    repo.write("weights.safetensors", b"weights v2");
+    let committed = repo.json(&["commit"]);
+    assert_eq!(committed[1]["changed"], true);
+    fs::write(repo.root.join("weights.safetensors.dvc"), v1).unwrap();
+    repo.ok(&["checkout", "weights.safetensors"]);
+    assert_eq!(repo.read("weights.safetensors"), b"weights v1");
+}
+
+#[test]
+fn push_and_pull_move_only_missing_objects() {
+    let repo = Repo::new("md5");
+    sample_data(&repo);
+    repo.ok(&["add", "data", "weights.safetensors"]);
+    repo.ok(&["remote", "add", "-d", "store", "../remote"]);
+    assert!(
+        fs::read_to_string(repo.root.join(".dvc/config"))
+            .unwrap()
+            .contains("url = ../../remote")
+    );
+    let pushed = repo.json(&["push"]);
+    assert_eq!(
+        (pushed["transferred"].as_u64(), pushed["skipped"].as_u64()),
+        (Some(5), Some(0))
+    );
+    assert_eq!(repo.json(&["push"])["transferred"], 0);
+    assert_eq!(repo.json(&["status", "--cloud"]), serde_json::json!([]));
+
+    let clone = clone_pointers(&repo);
+    let pulled = clone.json(&["pull"]);
+    assert_eq!(pulled["fetch"]["transferred"], 5);
+    for path in ["data/train/a.csv", "data/test/c.csv", "weights.safetensors"] {
+        assert_eq!(clone.read(path), repo.read(path), "{path}");
+    }
+    assert_eq!(clone.json(&["pull"])["fetch"]["transferred"], 0);
+    repo.write("late.bin", b"not pushed");
+    repo.ok(&["add", "late.bin"]);
+    let cloud = repo.json(&["status", "--cloud"]);
+    assert_eq!(
+        cloud,
+        serde_json::json!([{"path": "late.bin", "oid": cloud[0]["oid"], "state": "new"}])
+    );
+}
+
+/// A second checkout of the project: its pointers and config, no cache, no data.
+fn clone_pointers(repo: &Repo) -> Repo {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    fs::create_dir_all(root.join(".dvc")).unwrap();
+    for name in [
+        ".dvc/config",
+        ".dvc/datavc.toml",
+        "data.dvc",
+        "weights.safetensors.dvc",
+    ] {
+        if repo.root.join(name).exists() {
+            fs::copy(repo.root.join(name), root.join(name)).unwrap();
+        }
+    }
+    // The remote path is relative to .dvc/: keep the same depth.
+    let remote = repo.root.parent().unwrap().join("remote");
+    let clone = Repo { _dir: dir, root };
+    clone.ok(&["remote", "modify", "store", "url", remote.to_str().unwrap()]);
+    clone
+}
+
+#[test]
+fn gc_lists_before_it_deletes_and_keeps_what_pointers_need() {
+    let repo = Repo::new("md5");
+    repo.write("model.bin", b"v1");
+    repo.ok(&["add", "model.bin"]);
+    repo.write("model.bin", b"v2");
+    repo.ok(&["add", "model.bin"]);
+    let dry = repo.json(&["gc"]);
+    let v1 = "6654c734ccab8f440ff0825eb443dc7f";
+    assert_eq!(dry["unused"], serde_json::json!([v1]));
+    assert_eq!(dry["deleted"], false);
+    assert!(
+        repo.root
+            .join(".dvc/cache/files/md5/66/54c734ccab8f440ff0825eb443dc7f")
+            .is_file()
+    );
+    let done = repo.json(&["gc", "--force"]);
+    assert_eq!(
+        (done["deleted"].as_bool(), done["kept"].as_u64()),
+        (Some(true), Some(1))
+    );
+    assert!(
+        !repo
+            .root
+            .join(".dvc/cache/files/md5/66/54c734ccab8f440ff0825eb443dc7f")
+            .exists()
+    );
+    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
+}
+
+#[test]
+fn gc_all_commits_keeps_what_git_history_references() {
+    let repo = Repo::new("md5");
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(&repo.root)
+            .output()
+            .expect("git is installed");
+        assert!(
+            status.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    repo.write("model.bin", b"v1");
+    repo.ok(&["add", "model.bin"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "v1"]);
+    repo.write("model.bin", b"v2");
+    repo.ok(&["add", "model.bin"]);
+    assert_eq!(
+        repo.json(&["gc", "--all-commits"])["unused"],
+        serde_json::json!([])
+    );
+    assert_eq!(repo.json(&["gc"])["unused"].as_array().unwrap().len(), 1);
+    let diff = repo.json(&["diff"]);
+    assert_eq!(diff["modified"][0]["path"], "model.bin");
+}
+
+#[test]
+fn fsck_and_checkout_catch_a_corrupt_object() {
+    let repo = Repo::new("blake3");
+    repo.write("model.bin", b"good weights");
+    let oid = repo.json(&["add", "model.bin"])[0]["oid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let object = repo.root.join(format!(
+        ".dvc/cache/files/blake3/{}/{}",
+        &oid[..2],
+        &oid[2..]
+    ));
+    let mut permissions = fs::metadata(&object).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    fs::set_permissions(&object, permissions).unwrap();
+    fs::write(&object, b"bit rot").unwrap();
+    let report = repo.run(&["fsck", "--json"]);
+    assert_eq!(report.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(report["corrupt"][0]["oid"], oid);
+    fs::remove_file(repo.root.join("model.bin")).unwrap();
+    let stderr = repo.fails(&["checkout"], 1);
+    assert!(
+        stderr.contains("is corrupt") && stderr.contains("datavc fsck"),
+        "{stderr}"
+    );
+    assert!(
+        !repo.root.join("model.bin").exists(),
+        "a corrupt object is never checked out"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn hardlinks_share_the_cache_until_unprotected() {
+    use std::os::unix::fs::MetadataExt;
+    let repo = Repo::new("md5");
+    fs::write(
+        repo.root.join(".dvc/config"),
+        "[cache]\n    type = hardlink\n",
+    )
+    .unwrap();
+    repo.write("big.bin", b"linked bytes");
+    let oid = repo.json(&["add", "big.bin"])[0]["oid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let object = repo
+        .root
+        .join(format!(".dvc/cache/files/md5/{}/{}", &oid[..2], &oid[2..]));
+    let inode = |path: &Path| fs::metadata(path).unwrap().ino();
+    assert_eq!(inode(&repo.root.join("big.bin")), inode(&object));
+    assert!(
+        fs::metadata(repo.root.join("big.bin"))
+            .unwrap()
+            .permissions()
+            .readonly()
+    );
+    repo.ok(&["unprotect", "big.bin"]);
+    assert_ne!(inode(&repo.root.join("big.bin")), inode(&object));
+    fs::write(repo.root.join("big.bin"), b"edited").unwrap();
+    assert_eq!(fs::read(&object).unwrap(), b"linked bytes");
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_changes_nothing() {
+    let repo = Repo::new("md5");
+    repo.write("model.bin", b"v1");
+    repo.ok(&["add", "model.bin"]);
+
+    let outside = repo.root.parent().unwrap().join("outside.bin");
+    fs::write(&outside, b"x").unwrap();
+    assert!(
+        repo.fails(&["add", outside.to_str().unwrap()], 2)
+            .contains("is outside the repository")
+    );
+    assert!(
+        repo.fails(&["add", "missing.bin"], 2)
+            .contains("does not exist")
+    );
+    assert!(
+        repo.fails(&["add", ".dvc/config"], 2)
+            .contains("inside .dvc")
+    );
+    assert!(repo.fails(&["push"], 2).contains("hint: pass `-r NAME`"));
+    assert!(
+        repo.fails(&["push", "-r", "nope"], 2)
+            .contains("no remote named `nope`")
+    );
+
+    fs::write(repo.root.join("broken.dvc"), "outs: [\n").unwrap();
+    let stderr = repo.fails(&["status"], 2);
+    assert!(
+        stderr.contains("broken.dvc is not a valid pointer file"),
+        "{stderr}"
+    );
+    fs::write(
+        repo.root.join("broken.dvc"),
+        "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  hash: md5\n  path: ghost\n",
+    )
+    .unwrap();
+    let stderr = repo.fails(&["checkout"], 1);
+    assert!(
+        stderr.contains("missing from the cache") && stderr.contains("datavc fetch"),
+        "{stderr}"
+    );
+    fs::remove_file(repo.root.join("broken.dvc")).unwrap();
+
+    fs::write(repo.root.join("remote-file"), b"not a folder").unwrap();
+    repo.ok(&["remote", "add", "bad", "../project/remote-file"]);
+    let stderr = repo.fails(&["push", "-r", "bad"], 1);
+    assert!(stderr.contains("remote-file"), "{stderr}");
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_datavc"))
+        .arg("status")
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("hint: run `datavc init`"));
+
+    assert_eq!(repo.read("model.bin"), b"v1");
+    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
+    repo.fsck_clean();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_full_disk_leaves_no_partial_object() {
+    // `ulimit -f` makes writes past 64 KiB fail with EFBIG, as a full disk would fail them.
+    let repo = Repo::new("md5");
+    repo.write("big.bin", &vec![1u8; 1 << 20]);
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 64; exec '{}' add big.bin",
+        env!("CARGO_BIN_EXE_datavc")
+    );
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(&repo.root)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("big.bin") || stderr.contains("cache"),
+        "{stderr}"
+    );
+    assert!(!repo.root.join("big.bin.dvc").exists());
+    assert_eq!(repo.json(&["fsck"])["checked"], 0);
+    let staging = repo.root.join(".dvc/cache/.datavc-staging");
+    assert!(
+        fs::read_dir(&staging).map_or(true, |mut d| d.next().is_none()),
+        "staging is empty"
+    );
+    assert_eq!(repo.read("big.bin").len(), 1 << 20);
+}

@@ -1,0 +1,212 @@
+//! Interoperability with the real DVC (PyPI `dvc`, 3.x): a repository and remote written
+//! by datavc in md5 mode are up to date for DVC and `dvc pull` restores them, and a
+//! repository and remote written by DVC are read, checked out and pulled by datavc.
+//!
+//! DVC is found through `DATAVC_DVC`, else `dvc` on `PATH`; `.ci/run` installs it. Without
+//! it these tests fail: compatibility is a promise, not an option.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn dvc_program() -> PathBuf {
+    if let Some(path) = std::env::var_os("DATAVC_DVC") {
+        return PathBuf::from(path);
+    }
+    let found = Command::new("dvc").arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "DVC is needed: `pip install 'dvc[s3]==3.67.1'` and put it on PATH, or set DATAVC_DVC"
+    );
+    PathBuf::from("dvc")
+}
+
+fn run(program: &Path, args: &[&str], dir: &Path) -> String {
+    let output: Output = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env("DVC_NO_ANALYTICS", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@t")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@t")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    assert!(
+        output.status.success(),
+        "{} {args:?} failed:\n{}{}",
+        program.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn datavc(args: &[&str], dir: &Path) -> String {
+    run(Path::new(env!("CARGO_BIN_EXE_datavc")), args, dir)
+}
+
+fn git(args: &[&str], dir: &Path) {
+    run(Path::new("git"), args, dir);
+}
+
+/// Names that catch ordering and escaping differences in `.dir` manifests and `.gitignore`.
+fn tricky_data(root: &Path) {
+    let files: &[(&str, &[u8])] = &[
+        ("data/a-b/x", b"1"),
+        ("data/a.b", b"2"),
+        ("data/a/b", b"3"),
+        ("data/a/c/d", b"4"),
+        ("data/a0", b"5"),
+        ("data/A_upper", b"6"),
+        ("data/crlf.txt", b"one\r\ntwo\r\n"),
+        ("data/empty.txt", b""),
+        ("data/h\u{e9}llo_\u{65e5}\u{672c}.txt", "ünï".as_bytes()),
+        ("data/sub/deep/weights.bin", &[0u8, 1, 2, 255]),
+        ("#hash [1].bin", b"odd name"),
+        ("model.safetensors", b"weights"),
+    ];
+    for (path, bytes) in files {
+        let path = root.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, bytes).unwrap();
+    }
+}
+
+fn same_tree(a: &Path, b: &Path, paths: &[&str]) {
+    for path in paths {
+        let walk = |root: &Path| -> Vec<(String, Vec<u8>)> {
+            let mut files: Vec<_> = walkdir(root.join(path))
+                .into_iter()
+                .map(|p| {
+                    (
+                        p.strip_prefix(root).unwrap().display().to_string(),
+                        fs::read(&p).unwrap(),
+                    )
+                })
+                .collect();
+            files.sort();
+            files
+        };
+        assert_eq!(walk(a), walk(b), "{path} differs");
+    }
+}
+
+fn walkdir(path: PathBuf) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path];
+    }
+    fs::read_dir(&path)
+        .unwrap()
+        .flat_map(|e| walkdir(e.unwrap().path()))
+        .collect()
+}
+
+const OUTPUTS: [&str; 3] = ["data", "#hash [1].bin", "model.safetensors"];
+
+#[test]
+fn dvc_sees_a_datavc_repository_as_up_to_date_and_pulls_it() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let (root, remote) = (dir.path().join("origin"), dir.path().join("remote"));
+    fs::create_dir(&root).unwrap();
+    git(&["init", "-q"], &root);
+    datavc(&["init", "--hash", "md5"], &root);
+    tricky_data(&root);
+    datavc(
+        &["add", "data", "#hash [1].bin", "model.safetensors"],
+        &root,
+    );
+    datavc(
+        &["remote", "add", "-d", "shared", remote.to_str().unwrap()],
+        &root,
+    );
+    datavc(&["push"], &root);
+    assert_eq!(
+        run(&dvc, &["status"], &root).trim(),
+        "Data and pipelines are up to date."
+    );
+    assert_eq!(
+        run(&dvc, &["status", "--cloud"], &root).trim(),
+        "Cache and remote 'shared' are in sync."
+    );
+    git(&["add", "-A"], &root);
+    git(&["commit", "-qm", "data"], &root);
+
+    let clone = dir.path().join("clone");
+    git(
+        &[
+            "clone",
+            "-q",
+            root.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    run(&dvc, &["pull"], &clone);
+    same_tree(&root, &clone, &OUTPUTS);
+    assert_eq!(
+        run(&dvc, &["status"], &clone).trim(),
+        "Data and pipelines are up to date."
+    );
+}
+
+#[test]
+fn datavc_reads_checks_out_and_pulls_a_dvc_repository() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let (root, remote) = (dir.path().join("origin"), dir.path().join("remote"));
+    fs::create_dir(&root).unwrap();
+    git(&["init", "-q"], &root);
+    run(&dvc, &["init", "-q"], &root);
+    tricky_data(&root);
+    run(
+        &dvc,
+        &["add", "-q", "data", "#hash [1].bin", "model.safetensors"],
+        &root,
+    );
+    run(
+        &dvc,
+        &["remote", "add", "-d", "shared", remote.to_str().unwrap()],
+        &root,
+    );
+    run(&dvc, &["push", "-q"], &root);
+    assert_eq!(datavc(&["status"], &root), "data is up to date\n");
+    assert_eq!(
+        datavc(&["status", "--cloud"], &root),
+        "cache and remote are in sync\n"
+    );
+    git(&["add", "-A"], &root);
+    git(&["commit", "-qm", "data"], &root);
+
+    let clone = dir.path().join("clone");
+    git(
+        &[
+            "clone",
+            "-q",
+            root.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    datavc(&["pull"], &clone);
+    same_tree(&root, &clone, &OUTPUTS);
+    assert_eq!(datavc(&["status"], &clone), "data is up to date\n");
+    assert_eq!(
+        run(&dvc, &["status"], &clone).trim(),
+        "Data and pipelines are up to date."
+    );
+
+    // Both tools on one remote: what datavc adds and pushes, DVC pulls.
+    fs::write(clone.join("data/added-by-datavc.txt"), b"new").unwrap();
+    datavc(&["add", "data"], &clone);
+    datavc(&["push"], &clone);
+    git(&["add", "-A"], &clone);
+    git(&["commit", "-qm", "more data"], &clone);
+    git(&["pull", "-q", clone.to_str().unwrap()], &root);
+    run(&dvc, &["pull"], &root);
+    assert_eq!(
+        fs::read(root.join("data/added-by-datavc.txt")).unwrap(),
+        b"new"
+    );
+}
