@@ -257,6 +257,13 @@ pub fn run_grid(
         )?;
         run.log_artifact(&heatmap)?;
         files.push(heatmap);
+        let weights = out_dir.join(format!("weights_{}.safetensors", file_stem(&label)));
+        candle_core::safetensors::save(&outcome.weights, &weights).map_err(|e| Error::Write {
+            path: weights.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        run.log_artifact(&weights)?;
+        files.push(weights);
         rows.push(Summary::from_outcome(label, run.id().to_string(), &outcome));
         histories.push(outcome.history);
         run.finish(RunStatus::Finished)?;

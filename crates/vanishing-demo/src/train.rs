@@ -1,6 +1,8 @@
 //! The training loop: seeded mini-batches, SGD or Adam, and per-step statistics logged to
 //! the tracker in one device transfer and one transaction.
 
+use std::collections::HashMap;
+
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, SGD, VarMap};
@@ -186,6 +188,7 @@ pub struct Trainer<'run> {
     watcher: Watcher,
     run: &'run Run,
     layer_names: Vec<String>,
+    varmap: VarMap,
 }
 
 impl<'run> Trainer<'run> {
@@ -225,7 +228,16 @@ impl<'run> Trainer<'run> {
             watcher,
             run,
             layer_names,
+            varmap,
         })
+    }
+
+    /// The trained parameters by name (`layer3.weight`, …), as safetensors stores them.
+    pub fn weights(&self) -> HashMap<String, Tensor> {
+        let vars = self.varmap.data().lock().unwrap_or_else(|e| e.into_inner());
+        vars.iter()
+            .map(|(name, var)| (name.clone(), var.as_tensor().clone()))
+            .collect()
     }
 
     /// The network being trained.
@@ -341,6 +353,9 @@ pub struct TrainOutcome {
     pub final_loss: f64,
     /// Accuracy on the whole data set after training.
     pub final_accuracy: f64,
+    /// The trained parameters by name, for `candle_core::safetensors::save`.
+    #[serde(skip)]
+    pub weights: HashMap<String, Tensor>,
 }
 
 /// Trains for `config.steps` steps, calling `on_step` after each one, and records the
@@ -371,5 +386,6 @@ pub fn train(
         history,
         final_loss,
         final_accuracy,
+        weights: trainer.weights(),
     })
 }

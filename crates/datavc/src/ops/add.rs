@@ -26,6 +26,8 @@ pub struct Tracked {
     pub path: String,
     /// The pointer file written, relative to the root.
     pub pointer: String,
+    /// The `.gitignore` that now ignores the path, relative to the root.
+    pub gitignore: String,
     /// The content's id.
     pub oid: String,
     /// Bytes.
@@ -146,10 +148,11 @@ fn track(
     };
     let pointer_file = Repo::pointer_path(path);
     let changed = write_pointer(&pointer_file, out)?;
-    gitignore(path.parent().unwrap_or(repo.root()), &name)?;
+    let ignore_file = gitignore(path.parent().unwrap_or(repo.root()), &name)?;
     Ok(Tracked {
         path: repo.relpath(path)?,
         pointer: repo.relpath(&pointer_file)?,
+        gitignore: repo.relpath(&ignore_file)?,
         oid: output_oid.to_string(),
         size,
         nfiles,
@@ -235,8 +238,8 @@ fn write_pointer(file: &Path, out: Output) -> Result<bool> {
     Ok(changed)
 }
 
-/// Adds `/name` to the `.gitignore` in `dir` unless it is there.
-fn gitignore(dir: &Path, name: &str) -> Result<()> {
+/// Adds `/name` to the `.gitignore` in `dir` unless it is there; returns that file.
+fn gitignore(dir: &Path, name: &str) -> Result<PathBuf> {
     let file = dir.join(".gitignore");
     let existing = match std::fs::read_to_string(&file) {
         Ok(text) => text,
@@ -251,7 +254,7 @@ fn gitignore(dir: &Path, name: &str) -> Result<()> {
     };
     let line = gitignore_line(name);
     if existing.lines().any(|l| l.trim_end() == line) {
-        return Ok(());
+        return Ok(file);
     }
     let mut text = existing;
     if !text.is_empty() && !text.ends_with('\n') {
@@ -259,7 +262,8 @@ fn gitignore(dir: &Path, name: &str) -> Result<()> {
     }
     text.push_str(&line);
     text.push('\n');
-    write_atomic(&file, text.as_bytes())
+    write_atomic(&file, text.as_bytes())?;
+    Ok(file)
 }
 
 /// `/name` with git's pattern characters escaped, as DVC writes it.
