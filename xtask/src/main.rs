@@ -38,7 +38,9 @@ fn cargo(root: &Path, args: &[&str]) -> Result<()> {
     run(root, &cargo, args)
 }
 
-/// The main job on embedded defaults: data, the gradient grid, plots, and the runs listed.
+/// The main job on embedded defaults: data, the gradient grid, plots and weights, the runs
+/// listed, then the outputs versioned with `datavc` (pointer `out/demo.dvc`, bytes pushed to
+/// the repository's default remote) instead of committed to git.
 fn demo(root: &Path, out: &Path, extra: &[String]) -> Result<()> {
     let out = out
         .to_str()
@@ -67,7 +69,17 @@ fn demo(root: &Path, out: &Path, extra: &[String]) -> Result<()> {
             "--experiment",
             "vanishing-gradients",
         ],
-    )
+    )?;
+    if Path::new(out).is_absolute() {
+        eprintln!("{out} is outside the repository: not versioned with datavc");
+        return Ok(());
+    }
+    for command in [&["add", out][..], &["push"]] {
+        let mut args = vec!["run", "--quiet", "--package", "datavc", "--"];
+        args.extend(command);
+        cargo(root, &args)?;
+    }
+    Ok(())
 }
 
 /// The gate: formatting, lints with warnings denied, every test once in an instrumented
