@@ -97,6 +97,44 @@ pub fn scan(repo: &Repo, state: &mut StateDb, path: &Path) -> Result<Content> {
     Ok(Content::File(files.remove(0)))
 }
 
+/// Deletes the temporary files a killed command left in and beside a tracked path: in
+/// its folder (a file being placed), and in the folder holding it (its pointer, the
+/// `.gitignore`). Call only under the write lock, which proves that no live command is
+/// still writing them; returns how many were removed.
+pub fn sweep_temp_files(path: &Path) -> Result<usize> {
+    let beside = path.parent().map(|parent| {
+        walkdir::WalkDir::new(parent)
+            .min_depth(1)
+            .max_depth(1)
+            .into_iter()
+    });
+    let within = walkdir::WalkDir::new(path).min_depth(1).into_iter();
+    let mut removed = 0;
+    for entry in beside.into_iter().flatten().chain(within) {
+        let entry = match entry {
+            Ok(entry) => entry,
+            // A tracked path that does not exist (yet) has nothing to sweep.
+            Err(e) if e.io_error().map(|io| io.kind()) == Some(std::io::ErrorKind::NotFound) => {
+                continue;
+            }
+            Err(e) => {
+                let path = e.path().unwrap_or(path).to_owned();
+                return Err(Error::Io {
+                    action: "list",
+                    path,
+                    source: e.into(),
+                });
+            }
+        };
+        let name = entry.file_name().to_string_lossy();
+        if !entry.file_type().is_dir() && is_temp_name(&name) {
+            fsutil::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// The files below `dir`, minus ignored paths and datavc's own temporary files.
 fn list_dir(repo: &Repo, dir: &Path) -> Result<Vec<Found>> {
     let mut found = Vec::new();
@@ -175,4 +213,37 @@ fn hash_all(repo: &Repo, state: &mut StateDb, found: Vec<Found>) -> Result<Vec<H
         .collect();
     state.record(&fresh)?;
     Ok(hashed.into_iter().map(|(file, _)| file).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweep_removes_temp_files_in_and_beside_the_path_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(data.join("sub")).unwrap();
+        let temp = |name: &str| format!(".{name}{}7-0", fsutil::TEMP_MARK);
+        for file in [
+            data.join("sub").join(temp("f")),
+            data.join(temp("g")),
+            dir.path().join(temp("data.dvc")),
+            dir.path().join(temp(".gitignore")),
+        ] {
+            std::fs::write(file, b"partial").unwrap();
+        }
+        std::fs::write(data.join("sub/f"), b"kept").unwrap();
+        std::fs::write(dir.path().join("data.dvc"), b"kept").unwrap();
+        assert_eq!(sweep_temp_files(&data).unwrap(), 4);
+        assert_eq!(sweep_temp_files(&dir.path().join("missing")).unwrap(), 0);
+        let mut left: Vec<_> = walkdir::WalkDir::new(dir.path())
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["data.dvc", "f"]);
+    }
 }

@@ -17,7 +17,7 @@ use crate::pointer::{Output, POINTER_EXT, Pointer};
 use crate::progress::Progress;
 use crate::repo::{Repo, absolute};
 use crate::state::{FileKey, StateDb};
-use crate::workspace::{Content, HashedFile, scan};
+use crate::workspace::{Content, HashedFile, scan, sweep_temp_files};
 
 /// What `add` or `commit` recorded for one path.
 #[derive(Debug, Clone, Serialize)]
@@ -106,6 +106,7 @@ fn track(
     path: &Path,
     progress: &dyn Progress,
 ) -> Result<Tracked> {
+    sweep_temp_files(path)?;
     let (output_oid, size, nfiles) = match scan(repo, state, path)? {
         Content::Missing => {
             return Err(Error::NoSuchPath {

@@ -16,7 +16,7 @@ use crate::lock::LockMode;
 use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::state::{FileKey, StateDb};
-use crate::workspace::{Content, HashedFile, scan};
+use crate::workspace::{Content, HashedFile, scan, sweep_temp_files};
 
 /// What a checkout did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -100,6 +100,7 @@ fn plan_output(
     oid: &Oid,
     plan: &mut Plan,
 ) -> Result<()> {
+    sweep_temp_files(&path)?;
     let content = scan(repo, state, &path)?;
     if !oid.dir {
         return plan_file(repo, path, oid, current_file(&content), plan);
