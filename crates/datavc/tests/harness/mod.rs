@@ -1,0 +1,163 @@
+//! Helpers shared by the end-to-end tests that drive the real `datavc` binary: running
+//! it, deterministic test data, md5 of bytes and files, and walking folders.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use md5::{Digest, Md5};
+
+/// A `datavc` command run in `dir`, with no AWS settings leaking in from the caller.
+pub fn datavc(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_datavc"));
+    command.current_dir(dir).env("NO_COLOR", "1");
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_ENDPOINT",
+        "AWS_ENDPOINT_URL",
+        "AWS_PROFILE",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
+
+/// Runs `datavc ARGS` in `dir` and returns its output, failing the test unless it succeeds.
+pub fn ok(dir: &Path, args: &[&str]) -> Output {
+    run_ok(datavc(dir).args(args))
+}
+
+/// Runs a prepared command, failing the test (with its output) unless it succeeds.
+pub fn run_ok(command: &mut Command) -> Output {
+    let output = command.output().expect("the datavc binary runs");
+    assert!(
+        output.status.success(),
+        "{command:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The stdout of a `--json` run, parsed.
+pub fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+/// The md5 of `bytes`, in hex.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    hex::encode(Md5::digest(bytes))
+}
+
+/// The key of an md5 object below a remote or cache root: `files/md5/ab/cdef…`.
+pub fn object_key(hex: &str) -> String {
+    format!("files/md5/{}/{}", &hex[..2], &hex[2..])
+}
+
+/// A tiny linear congruential generator: deterministic data and delays without a crate.
+pub struct Lcg(u64);
+
+impl Lcg {
+    pub fn new(seed: u64) -> Lcg {
+        Lcg(seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        // Knuth's MMIX constants; the high bits are the good ones.
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 11
+    }
+
+    /// A number in `0..bound`.
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound.max(1)
+    }
+
+    /// `len` pseudo-random bytes.
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(len + 8);
+        while bytes.len() < len {
+            bytes.extend_from_slice(&self.next().to_le_bytes());
+        }
+        bytes.truncate(len);
+        bytes
+    }
+}
+
+/// Every file below `root` (following no links), by `/`-separated relative path.
+pub fn files_below(root: &Path) -> BTreeMap<String, PathBuf> {
+    let mut found = BTreeMap::new();
+    let mut pending = vec![root.to_owned()];
+    while let Some(dir) = pending.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => panic!("cannot list {}: {e}", dir.display()),
+        };
+        for entry in entries {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() {
+                pending.push(path);
+            } else {
+                let relpath = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                found.insert(relpath, path);
+            }
+        }
+    }
+    found
+}
+
+/// Writes `files` (relative path → bytes) below `root`, creating folders.
+pub fn write_tree(root: &Path, files: &BTreeMap<String, Vec<u8>>) {
+    for (relpath, bytes) in files {
+        let path = root.join(relpath);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    }
+}
+
+/// Copies the files a git clone would have (`.dvc/config` and every `*.dvc` pointer) from
+/// `from` into a new repository folder `to`: no cache, no data.
+pub fn clone_pointers(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to.join(".dvc")).unwrap();
+    std::fs::copy(from.join(".dvc/config"), to.join(".dvc/config")).unwrap();
+    for (relpath, path) in files_below(from) {
+        if relpath.ends_with(".dvc") && !relpath.starts_with(".dvc/") {
+            let target = to.join(&relpath);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::copy(path, target).unwrap();
+        }
+    }
+}
+
+/// The `md5: …` value of a pointer file's first output.
+pub fn pointer_oid(pointer: &Path) -> String {
+    let text = std::fs::read_to_string(pointer).unwrap();
+    text.lines()
+        .find_map(|line| line.trim_start_matches("- ").strip_prefix("md5: "))
+        .unwrap_or_else(|| panic!("no md5 in {}:\n{text}", pointer.display()))
+        .trim()
+        .to_owned()
+}

@@ -1,0 +1,277 @@
+//! End-to-end tests of S3 remotes against a local moto server: push (single and multipart
+//! uploads), the remote's key layout, `status --cloud`, pull into a fresh clone, and how a
+//! remote that refuses writes is reported.
+//!
+//! They need moto's server: `pip install 'moto[server]'`, then put `moto_server` on PATH
+//! or point `MOTO_SERVER` at it. Without it the tests fail; they never skip.
+
+mod harness;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use harness::{Lcg, clone_pointers, datavc, files_below, json, md5_hex, object_key, run_ok};
+
+/// Where the venv made for these tests keeps moto, used when PATH has none.
+const VENV_MOTO: &str = "/var/tmp/dvc-venv/bin/moto_server";
+
+/// A moto S3 server on a free local port, stopped when dropped.
+struct Moto {
+    child: Child,
+    port: u16,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let candidates: Vec<PathBuf> = match std::env::var_os("MOTO_SERVER") {
+            Some(path) => vec![path.into()],
+            None => vec!["moto_server".into(), VENV_MOTO.into()],
+        };
+        let mut tried = Vec::new();
+        for program in &candidates {
+            match Moto::start_with(program) {
+                Ok(moto) => return moto,
+                Err(why) => tried.push(format!("{}: {why}", program.display())),
+            }
+        }
+        panic!(
+            "these tests need moto's S3 server; install it with `pip install 'moto[server]'` \
+             and put `moto_server` on PATH or set MOTO_SERVER to its path (tried {})",
+            tried.join("; ")
+        );
+    }
+
+    fn start_with(program: &Path) -> Result<Moto, String> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        let child = Command::new(program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let mut moto = Moto { child, port };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                return Err(format!("exited with {status} before answering"));
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && moto.try_request("GET", "/").is_ok()
+            {
+                return Ok(moto);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err("did not answer within 30 s".into())
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// One unsigned HTTP request (moto does not check signatures); status and body.
+    fn try_request(&self, method: &str, target: &str) -> std::io::Result<(u16, Vec<u8>)> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        write!(
+            stream,
+            "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.port
+        )?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response)?;
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .ok_or_else(|| std::io::Error::other("no end of headers"))?;
+        let head = String::from_utf8_lossy(&response[..split]).into_owned();
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("bad status line in {head}")))?;
+        Ok((status, response[split + 4..].to_vec()))
+    }
+
+    fn request(&self, method: &str, target: &str) -> Vec<u8> {
+        let (status, body) = self.try_request(method, target).unwrap();
+        assert!(
+            (200..300).contains(&status),
+            "{method} {target}: HTTP {status}\n{}",
+            String::from_utf8_lossy(&body)
+        );
+        body
+    }
+
+    fn create_bucket(&self, bucket: &str) {
+        self.request("PUT", &format!("/{bucket}"));
+    }
+
+    /// The keys below `prefix` (ListObjectsV2), read crudely from the XML.
+    fn keys(&self, bucket: &str, prefix: &str) -> BTreeSet<String> {
+        let body = self.request("GET", &format!("/{bucket}?list-type=2&prefix={prefix}"));
+        let xml = String::from_utf8(body).unwrap();
+        assert!(xml.contains("<IsTruncated>false</IsTruncated>"), "{xml}");
+        xml.split("<Key>")
+            .skip(1)
+            .map(|rest| rest.split("</Key>").next().unwrap().to_owned())
+            .collect()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `datavc ARGS` in `dir` with moto's test credentials (set on the child only).
+fn with_creds(dir: &Path, args: &[&str]) -> Command {
+    let mut command = datavc(dir);
+    command
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1");
+    command
+}
+
+/// A repository with a folder `data/` (nested, one file over the 16 MiB single-PUT limit)
+/// and a file `model.bin`, both added, and remote `s3` at `url` on `moto`, the default.
+fn repo_with_data(moto: &Moto, url: &str) -> (tempfile::TempDir, BTreeMap<String, Vec<u8>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut random = Lcg::new(7);
+    let files: BTreeMap<String, Vec<u8>> = [
+        ("data/a.txt", random.bytes(10)),
+        ("data/sub/b.bin", random.bytes(70_000)),
+        ("data/sub/deep/c.txt", b"deep\n".to_vec()),
+        ("data/big.bin", random.bytes((17 << 20) + 12_345)),
+        ("data/empty", Vec::new()),
+        ("model.bin", random.bytes(1_000)),
+    ]
+    .into_iter()
+    .map(|(path, bytes)| (path.to_owned(), bytes))
+    .collect();
+    harness::write_tree(root, &files);
+    harness::ok(root, &["init", "--hash", "md5"]);
+    harness::ok(root, &["add", "data", "model.bin"]);
+    harness::ok(root, &["remote", "add", "-d", "s3", url]);
+    harness::ok(
+        root,
+        &["remote", "modify", "s3", "endpointurl", &moto.endpoint()],
+    );
+    (dir, files)
+}
+
+#[test]
+fn push_lays_out_keys_like_dvc_and_pull_restores_the_bytes() {
+    let moto = Moto::start();
+    moto.create_bucket("bucket");
+    let (dir, files) = repo_with_data(&moto, "s3://bucket/prefix");
+    let root = dir.path();
+
+    // Five distinct file contents plus the folder's manifest.
+    let manifest = harness::pointer_oid(&root.join("data.dvc"));
+    let mut expected: BTreeSet<String> = files
+        .values()
+        .map(|bytes| format!("prefix/{}", object_key(&md5_hex(bytes))))
+        .collect();
+    expected.insert(format!("prefix/{}", object_key(&manifest)));
+    assert_eq!(expected.len(), 7);
+
+    let pushed = json(&run_ok(&mut with_creds(root, &["push", "--json"])));
+    assert_eq!(pushed["remote"], "s3");
+    assert_eq!(pushed["transferred"], 7, "{pushed}");
+    assert_eq!(moto.keys("bucket", "prefix/"), expected);
+    let big = moto.request(
+        "GET",
+        &format!(
+            "/bucket/prefix/{}",
+            object_key(&md5_hex(&files["data/big.bin"]))
+        ),
+    );
+    assert!(
+        big == files["data/big.bin"],
+        "the multipart upload stored other bytes"
+    );
+
+    let cloud = json(&run_ok(&mut with_creds(
+        root,
+        &["status", "--cloud", "--json"],
+    )));
+    assert_eq!(cloud, serde_json::json!([]));
+    let again = json(&run_ok(&mut with_creds(root, &["push", "--json"])));
+    assert_eq!(again["transferred"], 0, "{again}");
+    assert_eq!(again["skipped"], 7, "{again}");
+
+    let clone = tempfile::tempdir().unwrap();
+    clone_pointers(root, clone.path());
+    let pulled = json(&run_ok(&mut with_creds(clone.path(), &["pull", "--json"])));
+    assert_eq!(pulled["fetch"]["transferred"], 7, "{pulled}");
+    for (relpath, bytes) in &files {
+        let restored = std::fs::read(clone.path().join(relpath)).unwrap();
+        assert!(restored == *bytes, "{relpath} differs after pull");
+    }
+    let data_files: Vec<String> = files_below(&clone.path().join("data"))
+        .into_keys()
+        .collect();
+    assert_eq!(
+        data_files,
+        ["a.txt", "big.bin", "empty", "sub/b.bin", "sub/deep/c.txt"]
+    );
+    run_ok(datavc(clone.path()).args(["status", "-q"]));
+
+    std::fs::write(root.join("extra.txt"), b"not pushed yet").unwrap();
+    harness::ok(root, &["add", "extra.txt"]);
+    let cloud = json(&run_ok(&mut with_creds(
+        root,
+        &["status", "--cloud", "--json"],
+    )));
+    assert_eq!(
+        cloud,
+        serde_json::json!([{
+            "path": "extra.txt",
+            "oid": md5_hex(b"not pushed yet"),
+            "state": "new",
+        }])
+    );
+    let quiet = with_creds(root, &["status", "--cloud", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(quiet.status.code(), Some(1), "a dirty cloud status exits 1");
+}
+
+#[test]
+fn a_remote_that_refuses_writes_fails_with_its_name_and_key() {
+    let moto = Moto::start();
+    let (dir, _) = repo_with_data(&moto, "s3://no-such-bucket/prefix");
+    let root = dir.path();
+
+    let pushed = with_creds(root, &["push"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&pushed.stderr);
+    assert_eq!(pushed.status.code(), Some(1), "stderr:\n{stderr}");
+    assert!(stderr.contains("remote `s3`"), "{stderr}");
+    assert!(stderr.contains("prefix/files/md5/"), "{stderr}");
+
+    // Pulling from it into a fresh clone fails too, and leaves nothing in the cache. S3
+    // answers 404 for a missing bucket as for a missing key, so the objects are missing.
+    let clone = tempfile::tempdir().unwrap();
+    clone_pointers(root, clone.path());
+    let pulled = with_creds(clone.path(), &["pull"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&pulled.stderr);
+    assert_eq!(pulled.status.code(), Some(1), "stderr:\n{stderr}");
+    assert!(stderr.contains("missing"), "{stderr}");
+    let cached = files_below(&clone.path().join(".dvc/cache"));
+    assert!(cached.is_empty(), "the cache holds {cached:?}");
+    assert!(!clone.path().join("data").exists());
+}
