@@ -1,0 +1,399 @@
+//! Crash safety, end to end: `add`, `push`, `pull` and `checkout` are SIGKILLed at
+//! seeded pseudo-random moments, and after each kill the workspace, cache and remote must
+//! hold only whole files, and rerunning the command must finish the work.
+//!
+//! After every kill: (a) each workspace file is byte-identical to its version before or
+//! after the command (or absent where one of them lacks it), never partial; (b) the same
+//! command, run again, succeeds, and `status -q` then says clean; (c) `fsck` finds no
+//! corrupt cache object, every object in the remote folder hashes to its name, and no
+//! `.datavc-tmp-` file is left in the repository after a write command completes.
+
+#![cfg(unix)]
+
+mod harness;
+
+use std::collections::{BTreeMap, HashMap};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use harness::{Lcg, datavc, files_below, json, md5_hex, ok, run_ok};
+
+/// Files in the tracked folder.
+const FILES: usize = 300;
+/// Killed runs of each command.
+const ITERATIONS: usize = 25;
+/// What datavc's temporary files have in their names.
+const TEMP_MARK: &str = ".datavc-tmp-";
+
+/// One version of `data/`: relative path → md5 of its bytes, plus the pointer that
+/// records it.
+#[derive(Clone, Default)]
+struct Version {
+    files: BTreeMap<String, String>,
+    pointer: Vec<u8>,
+}
+
+/// Generates the data and its successive versions, deterministically.
+struct Data {
+    random: Lcg,
+    current: Version,
+    /// A counter that makes every rewritten file's bytes new.
+    generation: u64,
+}
+
+impl Data {
+    fn new(seed: u64) -> Data {
+        Data {
+            random: Lcg::new(seed),
+            current: Version::default(),
+            generation: 0,
+        }
+    }
+
+    fn relpath(index: usize) -> String {
+        match index % 4 {
+            0 => format!("f{index:03}.bin"),
+            1 => format!("d{}/f{index:03}.bin", index % 7),
+            2 => format!("d{}/sub/f{index:03}.txt", index % 5),
+            _ => format!("deep/a/b/c{}/f{index:03}.dat", index % 3),
+        }
+    }
+
+    /// Sizes vary from empty to a few KiB; every 60th file is 1–4 MiB.
+    fn bytes(&mut self, index: usize) -> Vec<u8> {
+        self.generation += 1;
+        let len = match index % 60 {
+            0 => (1 << 20) + self.random.below(3 << 20) as usize,
+            _ => self.random.below(8 << 10) as usize,
+        };
+        let mut bytes = self.random.bytes(len);
+        // Two generations never collide, even for tiny files.
+        bytes.extend_from_slice(format!("{}", self.generation).as_bytes());
+        bytes
+    }
+
+    /// Writes the first version into `data`.
+    fn write_first(&mut self, data: &Path) {
+        let indexes: Vec<usize> = (0..FILES).collect();
+        self.rewrite(data, &indexes);
+    }
+
+    /// Writes a new version into `data`: one large and twenty small files rewritten, and
+    /// one file added, so that checking out an older version also deletes.
+    fn write_next(&mut self, data: &Path, version: usize) {
+        let big = 60 * (version % (FILES / 60));
+        let mut indexes = vec![big];
+        indexes.extend((0..20).map(|_| 1 + self.random.below(FILES as u64 - 1) as usize));
+        indexes.retain(|index| index % 60 != 0 || *index == big);
+        indexes.push(FILES + version);
+        self.rewrite(data, &indexes);
+    }
+
+    fn rewrite(&mut self, data: &Path, indexes: &[usize]) {
+        for &index in indexes {
+            let bytes = self.bytes(index);
+            let path = data.join(Data::relpath(index));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+            self.current
+                .files
+                .insert(Data::relpath(index), md5_hex(&bytes));
+        }
+        self.current.pointer.clear();
+    }
+}
+
+/// The workspace's files under `data` (temporary files aside, which are counted), hashed.
+fn workspace(data: &Path) -> (BTreeMap<String, String>, Vec<String>) {
+    let mut files = BTreeMap::new();
+    let mut temps = Vec::new();
+    for (relpath, path) in files_below(data) {
+        if relpath.contains(TEMP_MARK) {
+            temps.push(relpath);
+        } else {
+            files.insert(relpath, md5_hex(&std::fs::read(path).unwrap()));
+        }
+    }
+    (files, temps)
+}
+
+/// (a): every file is whole: as in one of `versions`, or absent where one lacks it.
+fn assert_whole(data: &Path, versions: &[&BTreeMap<String, String>], what: &str) {
+    let (files, _) = workspace(data);
+    let mut paths: Vec<&String> = files.keys().collect();
+    paths.extend(versions.iter().flat_map(|v| v.keys()));
+    paths.sort();
+    paths.dedup();
+    for path in paths {
+        let now = files.get(path);
+        let allowed: Vec<Option<&String>> = versions.iter().map(|v| v.get(path)).collect();
+        assert!(
+            allowed.contains(&now),
+            "after a killed {what}: {path} is {now:?}, expected one of {allowed:?}"
+        );
+    }
+}
+
+/// Temporary files anywhere in the repository (`.dvc/` included).
+fn temp_files(root: &Path) -> Vec<String> {
+    files_below(root)
+        .into_keys()
+        .filter(|relpath| relpath.contains(TEMP_MARK))
+        .collect()
+}
+
+/// (b) and (c) after a write command's rerun: clean status, clean fsck, no temp files.
+fn assert_consistent(root: &Path, what: &str) {
+    let status = datavc(root).args(["status", "-q"]).output().unwrap();
+    assert!(
+        status.status.success(),
+        "status is not clean after rerunning {what}: {:?}",
+        String::from_utf8_lossy(&datavc(root).arg("status").output().unwrap().stdout)
+    );
+    let fsck = json(&ok(root, &["fsck", "--json"]));
+    assert_eq!(fsck["corrupt"], serde_json::json!([]), "after {what}");
+    let temps = temp_files(root);
+    assert!(
+        temps.is_empty(),
+        "temporary files left after rerunning {what}: {temps:?}"
+    );
+}
+
+/// Checks the remote folder: every object hashes to its name. Objects are immutable, so
+/// one already verified (same size and mtime) is not hashed again. Returns how many
+/// staging files of interrupted uploads (`<key>#<n>`, which listings skip) are there.
+struct RemoteCheck {
+    root: PathBuf,
+    verified: HashMap<String, (u64, SystemTime)>,
+}
+
+impl RemoteCheck {
+    fn check(&mut self) -> usize {
+        let mut staging = 0;
+        for (relpath, path) in files_below(&self.root.join("files/md5")) {
+            let (name, suffix) = relpath.split_once('#').unwrap_or((&relpath, ""));
+            if !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()) {
+                staging += 1;
+                continue;
+            }
+            let metadata = std::fs::metadata(&path).unwrap();
+            let key = (metadata.len(), metadata.modified().unwrap());
+            if self.verified.get(&relpath) == Some(&key) {
+                continue;
+            }
+            let expected = name.replace('/', "");
+            let expected = expected.strip_suffix(".dir").unwrap_or(&expected);
+            let actual = md5_hex(&std::fs::read(&path).unwrap());
+            assert_eq!(actual, expected, "remote object {relpath} is corrupt");
+            self.verified.insert(relpath, key);
+        }
+        staging
+    }
+}
+
+/// Starts `datavc ARGS` in `root` and SIGKILLs it after `delay`; whether it was killed
+/// (rather than finished first).
+fn kill_after(root: &Path, args: &[&str], delay: Duration) -> bool {
+    let mut child = datavc(root)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    match status.signal() {
+        Some(9) => true,
+        _ => {
+            assert!(
+                status.success(),
+                "datavc {args:?} failed on its own: {status}"
+            );
+            false
+        }
+    }
+}
+
+/// Runs a command to completion and returns how long it took.
+fn timed(command: &mut Command) -> Duration {
+    let started = Instant::now();
+    run_ok(command);
+    started.elapsed()
+}
+
+/// A seeded moment within (and a little past) a command's typical duration.
+fn moment(random: &mut Lcg, typical: Duration) -> Duration {
+    let span = typical.as_micros() as u64 * 5 / 4;
+    Duration::from_micros(random.below(span))
+}
+
+/// A folder for the repositories: in `DATAVC_TEST_TMPDIR`, else on tmpfs where there is
+/// one. datavc flushes every file it writes, which on a disk makes this test about five
+/// times slower, and a SIGKILL (unlike a power cut) loses nothing the kernel has
+/// accepted, so the disk adds nothing to what is tested.
+fn scratch_dir() -> tempfile::TempDir {
+    let parent = match std::env::var_os("DATAVC_TEST_TMPDIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => [Path::new("/dev/shm")]
+            .into_iter()
+            .find(|dir| dir.is_dir() && tempfile::tempdir_in(dir).is_ok())
+            .map_or_else(std::env::temp_dir, Path::to_owned),
+    };
+    tempfile::Builder::new()
+        .prefix("datavc-crash-")
+        .tempdir_in(&parent)
+        .unwrap_or_else(|e| panic!("cannot create a folder in {}: {e}", parent.display()))
+}
+
+/// Counts, per command, kills that landed while it ran.
+#[derive(Default)]
+struct Tally(BTreeMap<&'static str, (usize, usize)>);
+
+impl Tally {
+    fn note(&mut self, command: &'static str, killed: bool) {
+        let entry = self.0.entry(command).or_default();
+        entry.0 += usize::from(killed);
+        entry.1 += 1;
+    }
+}
+
+#[test]
+fn killed_commands_leave_whole_files_and_reruns_finish() {
+    let started = Instant::now();
+    let base = scratch_dir();
+    let (root, remote) = (base.path().join("repo"), base.path().join("remote"));
+    let data = root.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    ok(&root, &["init", "--hash", "md5"]);
+    ok(
+        &root,
+        &["remote", "add", "-d", "store", remote.to_str().unwrap()],
+    );
+    let mut remote_check = RemoteCheck {
+        root: remote.clone(),
+        verified: HashMap::new(),
+    };
+    let mut data_gen = Data::new(42);
+    let mut delays = Lcg::new(2024);
+    let mut tally = Tally::default();
+    let mut versions: Vec<Version> = Vec::new();
+
+    // Version 0, and version 1 to time a typical `add` and `push` of a new version.
+    data_gen.write_first(&data);
+    ok(&root, &["add", "data"]);
+    ok(&root, &["push"]);
+    data_gen.current.pointer = std::fs::read(root.join("data.dvc")).unwrap();
+    versions.push(data_gen.current.clone());
+    data_gen.write_next(&data, 1);
+    let add_time = timed(datavc(&root).args(["add", "data"]));
+    let push_time = timed(datavc(&root).arg("push"));
+    data_gen.current.pointer = std::fs::read(root.join("data.dvc")).unwrap();
+    versions.push(data_gen.current.clone());
+
+    for version in 2..2 + ITERATIONS {
+        let old = versions.last().unwrap().clone();
+        data_gen.write_next(&data, version);
+        let new_files = data_gen.current.files.clone();
+
+        tally.note(
+            "add",
+            kill_after(&root, &["add", "data"], moment(&mut delays, add_time)),
+        );
+        assert_whole(&data, &[&new_files], "add");
+        let pointer_after_kill = std::fs::read(root.join("data.dvc")).unwrap();
+        remote_check.check();
+        ok(&root, &["add", "data"]);
+        data_gen.current.pointer = std::fs::read(root.join("data.dvc")).unwrap();
+        assert!(
+            pointer_after_kill == old.pointer || pointer_after_kill == data_gen.current.pointer,
+            "a killed add left a pointer that is neither the old nor the new one:\n{}",
+            String::from_utf8_lossy(&pointer_after_kill)
+        );
+        assert_consistent(&root, "add");
+        versions.push(data_gen.current.clone());
+
+        tally.note(
+            "push",
+            kill_after(&root, &["push"], moment(&mut delays, push_time)),
+        );
+        remote_check.check();
+        ok(&root, &["push"]);
+        remote_check.check();
+        run_ok(datavc(&root).args(["status", "--cloud", "-q"]));
+        assert_consistent(&root, "push");
+    }
+
+    // Pull into a clone with an empty cache, again and again.
+    let clone = base.path().join("clone");
+    harness::clone_pointers(&root, &clone);
+    let latest = versions.last().unwrap().files.clone();
+    let pull_time = timed(datavc(&clone).arg("pull"));
+    for _ in 0..ITERATIONS {
+        for stale in [".dvc/cache", ".dvc/tmp", "data"] {
+            let path = clone.join(stale);
+            if path.exists() {
+                std::fs::remove_dir_all(&path).unwrap();
+            }
+        }
+        tally.note(
+            "pull",
+            kill_after(&clone, &["pull"], moment(&mut delays, pull_time)),
+        );
+        assert_whole(&clone.join("data"), &[&BTreeMap::new(), &latest], "pull");
+        ok(&clone, &["pull"]);
+        assert_eq!(workspace(&clone.join("data")).0, latest, "after pull");
+        assert_consistent(&clone, "pull");
+    }
+
+    // Check out older versions by switching the pointer, as `git checkout` would.
+    let mut current = versions.len() - 1;
+    let mut checkout_time = None;
+    for iteration in 0..=ITERATIONS {
+        let target =
+            (current + 1 + delays.below(versions.len() as u64 - 1) as usize) % versions.len();
+        std::fs::write(root.join("data.dvc"), &versions[target].pointer).unwrap();
+        match checkout_time {
+            // The first switch is not killed: it times a typical checkout.
+            None => checkout_time = Some(timed(datavc(&root).arg("checkout"))),
+            Some(typical) => {
+                tally.note(
+                    "checkout",
+                    kill_after(&root, &["checkout"], moment(&mut delays, typical)),
+                );
+                assert_whole(
+                    &data,
+                    &[&versions[current].files, &versions[target].files],
+                    "checkout",
+                );
+                ok(&root, &["checkout"]);
+            }
+        }
+        assert_eq!(
+            workspace(&data).0,
+            versions[target].files,
+            "after checkout {iteration}"
+        );
+        assert_consistent(&root, "checkout");
+        current = target;
+    }
+
+    let staging = remote_check.check();
+    eprintln!(
+        "killed/runs per command: {:?}; upload staging files left in the remote: {staging}; \
+         typical add {add_time:?}, push {push_time:?}, pull {pull_time:?}, checkout {:?}; \
+         {:?} in all",
+        tally.0,
+        checkout_time.unwrap(),
+        started.elapsed()
+    );
+    for (command, (killed, runs)) in &tally.0 {
+        assert!(
+            // Under load some runs finish before their moment; most must not.
+            killed * 4 >= *runs,
+            "only {killed} of {runs} `{command}` runs were killed before they finished"
+        );
+    }
+}
