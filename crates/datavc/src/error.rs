@@ -135,6 +135,16 @@ pub enum Error {
         /// The first one, as `path (oid)`.
         first: String,
     },
+    /// Objects `pull` needs that the remote lacks too, so fetching cannot help.
+    #[error("{count} object(s) missing from the cache and from remote `{remote}`, first {first}")]
+    MissingOnRemote {
+        /// The remote's name.
+        remote: String,
+        /// How many.
+        count: usize,
+        /// The first one, as `path (oid)`.
+        first: String,
+    },
     /// `checkout` would overwrite data that exists nowhere else.
     #[error("checkout would overwrite {} modified path(s) not saved in the cache, first {}", paths.len(), paths[0].display())]
     WouldOverwrite {
@@ -182,6 +192,7 @@ impl Error {
             | Error::Remote { .. }
             | Error::Corrupt { .. }
             | Error::MissingObjects { .. }
+            | Error::MissingOnRemote { .. }
             | Error::WouldOverwrite { .. }
             | Error::Locked { .. }
             | Error::State { .. }
@@ -201,6 +212,10 @@ impl Error {
                 "`datavc remote list` shows the configured remotes".into()
             }
             Error::MissingObjects { .. } => "run `datavc fetch` (or `datavc pull`) first".into(),
+            Error::MissingOnRemote { .. } => {
+                "`datavc push` them from a repository whose cache has them, or check the remote's URL"
+                    .into()
+            }
             Error::WouldOverwrite { .. } => {
                 "`datavc add` the new content first, or pass `--force` to discard it".into()
             }

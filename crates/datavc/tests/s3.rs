@@ -264,13 +264,17 @@ fn a_remote_that_refuses_writes_fails_with_its_name_and_key() {
     assert!(stderr.contains("prefix/files/md5/"), "{stderr}");
 
     // Pulling from it into a fresh clone fails too, and leaves nothing in the cache. S3
-    // answers 404 for a missing bucket as for a missing key, so the objects are missing.
+    // answers 404 for a missing bucket as for a missing key, so the objects are missing
+    // from the remote.
     let clone = tempfile::tempdir().unwrap();
     clone_pointers(root, clone.path());
     let pulled = with_creds(clone.path(), &["pull"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&pulled.stderr);
     assert_eq!(pulled.status.code(), Some(1), "stderr:\n{stderr}");
-    assert!(stderr.contains("missing"), "{stderr}");
+    assert!(
+        stderr.contains("missing from the cache and from remote `s3`"),
+        "{stderr}"
+    );
     let cached = files_below(&clone.path().join(".dvc/cache"));
     assert!(cached.is_empty(), "the cache holds {cached:?}");
     assert!(!clone.path().join("data").exists());

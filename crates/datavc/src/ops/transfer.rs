@@ -136,7 +136,8 @@ pub fn pull(
     let _lock = repo.lock(LockMode::Write)?;
     let fetched = fetch_locked(repo, &pointers, options, progress)?;
     if let Some(first) = fetched.missing.first() {
-        return Err(Error::MissingObjects {
+        return Err(Error::MissingOnRemote {
+            remote: fetched.remote.clone(),
             count: fetched.missing.len(),
             first: first.clone(),
         });
@@ -500,4 +501,35 @@ async fn download(repo: &Repo, remote: &RemoteStore, oid: Oid) -> Result<Option<
         let _ = std::fs::remove_file(&staged);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Level;
+    use crate::progress::Silent;
+
+    #[test]
+    fn pull_of_objects_the_remote_lacks_names_the_remote() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, clone) = (dir.path().join("repo"), dir.path().join("clone"));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("f"), b"never pushed").unwrap();
+        let mut repo = Repo::init(&root, HashAlgo::Md5).unwrap();
+        let remote = dir.path().join("remote");
+        let url = remote.to_str().unwrap();
+        repo.config_mut()
+            .add_remote(Level::Repo, "store", url, true)
+            .unwrap();
+        crate::ops::add::add(&repo, &[root.join("f")], &Silent).unwrap();
+        std::fs::create_dir_all(clone.join(".dvc")).unwrap();
+        for file in [".dvc/config", "f.dvc"] {
+            std::fs::copy(root.join(file), clone.join(file)).unwrap();
+        }
+        let clone = Repo::discover(&clone).unwrap();
+        let options = TransferOptions::default();
+        let error = pull(&clone, &[], &options, Overwrite::Refuse, &Silent).unwrap_err();
+        assert!(matches!(error, Error::MissingOnRemote { .. }), "{error:?}");
+        assert!(error.to_string().contains("remote `store`"), "{error}");
+    }
 }
