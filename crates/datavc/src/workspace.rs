@@ -1,6 +1,7 @@
 //! Reading the workspace: list a tracked path's files, and hash them on all cores, asking
 //! the state database first so that unchanged files are only stat'ed.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -97,28 +98,28 @@ pub fn scan(repo: &Repo, state: &mut StateDb, path: &Path) -> Result<Content> {
     Ok(Content::File(files.remove(0)))
 }
 
-/// Deletes the temporary files a killed command left in and beside a tracked path: in
-/// its folder (a file being placed), and in the folder holding it (its pointer, the
-/// `.gitignore`). Call only under the write lock, which proves that no live command is
-/// still writing them; returns how many were removed.
-pub fn sweep_temp_files(path: &Path) -> Result<usize> {
-    let beside = path.parent().map(|parent| {
-        walkdir::WalkDir::new(parent)
-            .min_depth(1)
-            .max_depth(1)
-            .into_iter()
-    });
-    let within = walkdir::WalkDir::new(path).min_depth(1).into_iter();
+/// Deletes the temporary files a killed command left in and beside tracked paths: in an
+/// output's folder (a file being placed), and in the folder holding it (its pointer, the
+/// `.gitignore`), each folder listed once. Call only under the write lock, which proves
+/// that no live command is still writing them; returns how many were removed.
+pub fn sweep_temp_files(outputs: &[PathBuf]) -> Result<usize> {
+    let parents: BTreeSet<&Path> = outputs.iter().filter_map(|path| path.parent()).collect();
+    let beside = parents
+        .into_iter()
+        .flat_map(|parent| walkdir::WalkDir::new(parent).min_depth(1).max_depth(1));
+    let within = outputs
+        .iter()
+        .flat_map(|path| walkdir::WalkDir::new(path).min_depth(1));
     let mut removed = 0;
-    for entry in beside.into_iter().flatten().chain(within) {
+    for entry in beside.chain(within) {
         let entry = match entry {
             Ok(entry) => entry,
-            // A tracked path that does not exist (yet) has nothing to sweep.
+            // An output that does not exist (yet) has nothing to sweep.
             Err(e) if e.io_error().map(|io| io.kind()) == Some(std::io::ErrorKind::NotFound) => {
                 continue;
             }
             Err(e) => {
-                let path = e.path().unwrap_or(path).to_owned();
+                let path = e.path().map(Path::to_owned).unwrap_or_default();
                 return Err(Error::Io {
                     action: "list",
                     path,
@@ -235,8 +236,9 @@ mod tests {
         }
         std::fs::write(data.join("sub/f"), b"kept").unwrap();
         std::fs::write(dir.path().join("data.dvc"), b"kept").unwrap();
-        assert_eq!(sweep_temp_files(&data).unwrap(), 4);
-        assert_eq!(sweep_temp_files(&dir.path().join("missing")).unwrap(), 0);
+        let outputs = [data.clone(), dir.path().join("data.dvc")];
+        assert_eq!(sweep_temp_files(&outputs).unwrap(), 4);
+        assert_eq!(sweep_temp_files(&[dir.path().join("missing")]).unwrap(), 0);
         let mut left: Vec<_> = walkdir::WalkDir::new(dir.path())
             .into_iter()
             .map(|e| e.unwrap())

@@ -45,6 +45,7 @@ pub fn add(repo: &Repo, paths: &[PathBuf], progress: &dyn Progress) -> Result<Ve
         .map(|path| check_trackable(repo, path))
         .collect::<Result<Vec<_>>>()?;
     let _lock = repo.lock(LockMode::Write)?;
+    sweep_temp_files(&targets)?;
     let mut state = repo.state()?;
     targets
         .iter()
@@ -56,14 +57,16 @@ pub fn add(repo: &Repo, paths: &[PathBuf], progress: &dyn Progress) -> Result<Ve
 pub fn commit(repo: &Repo, targets: &[PathBuf], progress: &dyn Progress) -> Result<Vec<Tracked>> {
     let pointers = super::select_pointers(repo, targets)?;
     let _lock = repo.lock(LockMode::Write)?;
+    let outputs: Vec<PathBuf> = pointers
+        .iter()
+        .flat_map(|pointer| pointer.outs.iter().map(|out| pointer.out_path(out)))
+        .collect();
+    sweep_temp_files(&outputs)?;
     let mut state = repo.state()?;
-    let mut tracked = Vec::new();
-    for pointer in &pointers {
-        for out in &pointer.outs {
-            tracked.push(track(repo, &mut state, &pointer.out_path(out), progress)?);
-        }
-    }
-    Ok(tracked)
+    outputs
+        .iter()
+        .map(|path| track(repo, &mut state, path, progress))
+        .collect()
 }
 
 fn check_trackable(repo: &Repo, path: &Path) -> Result<PathBuf> {
@@ -106,7 +109,6 @@ fn track(
     path: &Path,
     progress: &dyn Progress,
 ) -> Result<Tracked> {
-    sweep_temp_files(path)?;
     let (output_oid, size, nfiles) = match scan(repo, state, path)? {
         Content::Missing => {
             return Err(Error::NoSuchPath {

@@ -65,6 +65,15 @@ pub(crate) fn checkout_locked(
     overwrite: Overwrite,
     progress: &dyn Progress,
 ) -> Result<CheckoutReport> {
+    let outputs: Vec<(PathBuf, &Oid)> = pointers
+        .iter()
+        .flat_map(|pointer| {
+            let outs = pointer.outs.iter();
+            outs.map(|out| (pointer.out_path(out), &out.oid))
+        })
+        .collect();
+    let paths: Vec<PathBuf> = outputs.iter().map(|(path, _)| path.clone()).collect();
+    sweep_temp_files(&paths)?;
     let mut state = repo.state()?;
     let mut plan = Plan {
         place: Vec::new(),
@@ -73,11 +82,8 @@ pub(crate) fn checkout_locked(
         conflicts: Vec::new(),
         missing: Vec::new(),
     };
-    for pointer in pointers {
-        for out in &pointer.outs {
-            let path = pointer.out_path(out);
-            plan_output(repo, &mut state, path, &out.oid, &mut plan)?;
-        }
+    for (path, oid) in outputs {
+        plan_output(repo, &mut state, path, oid, &mut plan)?;
     }
     if let Some(first) = plan.missing.first() {
         return Err(Error::MissingObjects {
@@ -100,7 +106,6 @@ fn plan_output(
     oid: &Oid,
     plan: &mut Plan,
 ) -> Result<()> {
-    sweep_temp_files(&path)?;
     let content = scan(repo, state, &path)?;
     if !oid.dir {
         return plan_file(repo, path, oid, current_file(&content), plan);
