@@ -74,7 +74,7 @@ impl Cache {
         }
         let staged = self.staging_path()?;
         let write = fs::write(&staged, bytes)
-            .and_then(|()| fs::File::open(&staged)?.sync_all())
+            .and_then(|()| fsutil::flush_file(&fs::File::open(&staged)?))
             .map_err(Error::io("write", &staged));
         write
             .and_then(|()| self.commit_staged(&staged, oid))
@@ -129,6 +129,12 @@ impl Cache {
             }
         }
         Ok(found)
+    }
+
+    /// Makes every object written so far durable; call before anything names them.
+    pub fn flush(&self) -> Result<()> {
+        create_dir_all(&self.root)?;
+        fsutil::flush_filesystem(&self.root)
     }
 
     /// Deletes an object.

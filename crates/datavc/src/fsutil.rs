@@ -28,6 +28,34 @@ pub fn is_temp_name(name: &str) -> bool {
     name.contains(TEMP_MARK)
 }
 
+/// Flushes one written file to disk where that is how durability is bought (not Linux).
+///
+/// On Linux each `fsync` costs a journal commit, so a command that writes thousands of
+/// objects instead calls [`flush_filesystem`] once before anything names them (a pointer,
+/// a manifest): the same guarantee after a power cut, for one flush instead of thousands.
+pub fn flush_file(file: &File) -> std::io::Result<()> {
+    match cfg!(target_os = "linux") {
+        true => Ok(()),
+        false => file.sync_all(),
+    }
+}
+
+/// Flushes everything written so far on the filesystem holding `path` (Linux `syncfs`;
+/// elsewhere files were flushed one by one as they were written).
+pub fn flush_filesystem(path: &Path) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let folder = File::open(path).map_err(Error::io("open", path))?;
+        rustix::fs::syncfs(&folder).map_err(|e| Error::Io {
+            action: "flush",
+            path: path.to_owned(),
+            source: e.into(),
+        })?;
+    }
+    let _ = path;
+    Ok(())
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let temp = temp_beside(path);
@@ -72,7 +100,7 @@ pub fn copy_hashing(from: &Path, to: &Path, algo: HashAlgo) -> Result<Oid> {
         sink.write_all(&buffer[..n])
             .map_err(Error::io("write", to))?;
     }
-    sink.sync_all().map_err(Error::io("write", to))?;
+    flush_file(&sink).map_err(Error::io("write", to))?;
     Ok(hasher.finish())
 }
 

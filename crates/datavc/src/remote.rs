@@ -24,6 +24,8 @@ pub struct RemoteStore {
     pub name: String,
     store: Arc<dyn ObjectStore>,
     prefix: StorePath,
+    /// The folder of a local remote, flushed after each batch of uploads.
+    folder: Option<std::path::PathBuf>,
 }
 
 impl RemoteStore {
@@ -33,23 +35,35 @@ impl RemoteStore {
             url: remote.url.clone(),
             detail,
         };
-        let (store, prefix): (Arc<dyn ObjectStore>, String) = match url::Url::parse(&remote.url) {
-            Ok(url) if url.scheme().len() > 1 => {
-                open_url(remote, &url).map_err(|e| bad(e.to_string()))?
-            }
-            _ => {
-                let folder = config_dir.join(&remote.url);
-                crate::fsutil::create_dir_all(&folder)?;
-                let local =
-                    LocalFileSystem::new_with_prefix(&folder).map_err(|e| bad(e.to_string()))?;
-                (Arc::new(local), String::new())
-            }
-        };
+        let (store, prefix, folder): (Arc<dyn ObjectStore>, String, _) =
+            match url::Url::parse(&remote.url) {
+                Ok(url) if url.scheme().len() > 1 => {
+                    let (store, prefix) = open_url(remote, &url).map_err(|e| bad(e.to_string()))?;
+                    (store, prefix, None)
+                }
+                _ => {
+                    let folder = config_dir.join(&remote.url);
+                    crate::fsutil::create_dir_all(&folder)?;
+                    let local = LocalFileSystem::new_with_prefix(&folder)
+                        .map_err(|e| bad(e.to_string()))?;
+                    (Arc::new(local), String::new(), Some(folder))
+                }
+            };
         Ok(RemoteStore {
             name: remote.name.clone(),
             store,
             prefix: StorePath::from(prefix),
+            folder,
         })
+    }
+
+    /// Makes uploads so far durable: a folder remote's filesystem is flushed once (object
+    /// stores acknowledge a write only once it is stored).
+    pub fn flush(&self) -> Result<()> {
+        match &self.folder {
+            Some(folder) => crate::fsutil::flush_filesystem(folder),
+            None => Ok(()),
+        }
     }
 
     /// The store.

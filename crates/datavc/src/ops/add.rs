@@ -134,11 +134,14 @@ fn track(
                 .collect();
             let manifest = Manifest::new(repo.algo(), entries);
             let oid = manifest.oid();
+            // The files are durable before the manifest that lists them exists.
+            repo.cache().flush()?;
             repo.cache().insert_bytes(&oid, &manifest.to_bytes())?;
             (oid, bytes, Some(files.len() as u64))
         }
     };
     progress.finish();
+    repo.cache().flush()?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

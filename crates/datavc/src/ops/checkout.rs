@@ -203,6 +203,7 @@ fn apply(
         })
         .collect::<Result<_>>()?;
     progress.finish();
+    crate::fsutil::flush_filesystem(repo.root())?;
     state.record(&placed)?;
     Ok(CheckoutReport {
         written: placed.into_iter().map(|(path, _, _)| path).collect(),

@@ -107,6 +107,7 @@ pub fn push(
             })
             .await?;
             report.add(sent);
+            remote.flush()?;
         }
         Ok(report)
     })
@@ -212,6 +213,7 @@ fn fetch_locked(
             })
             .await?,
         );
+        repo.cache().flush()?;
         Ok(report)
     })
 }
@@ -440,10 +442,11 @@ async fn upload(repo: &Repo, remote: &RemoteStore, oid: Oid) -> Result<Option<u6
         };
         hasher.update(&buffer[..n]);
         writer.write(&buffer[..n]);
-        writer
-            .wait_for_capacity(4)
-            .await
-            .map_err(|e| remote.error("upload", &key, e))?;
+        if let Err(e) = writer.wait_for_capacity(4).await {
+            // An unfinished multipart upload lingers (and is billed) until aborted.
+            let _ = writer.abort().await;
+            return Err(remote.error("upload", &key, e));
+        }
     }
     let actual = hasher.finish();
     if actual.hex != oid.hex {
@@ -478,7 +481,7 @@ async fn download(repo: &Repo, remote: &RemoteStore, oid: Oid) -> Result<Option<
                 .map_err(Error::io("write", &staged))?;
             size += chunk.len() as u64;
         }
-        file.sync_all().map_err(Error::io("write", &staged))?;
+        crate::fsutil::flush_file(&file).map_err(Error::io("write", &staged))?;
         let actual = hasher.finish();
         if actual.hex != oid.hex {
             return Err(Error::Corrupt {

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""datavc against DVC, side by side on the same data, on this machine.
+
+Usage: python3 crates/datavc/benches/vs_dvc.py --datavc target/release/datavc --dvc dvc [--work DIR]
+
+Measures, for DVC and for datavc (md5 mode, the same work as DVC; and blake3 mode):
+add of many small files, add of one large file, status with nothing changed, status after
+one file changed, push to and pull from a local-folder remote. Prints a Markdown table and
+writes the raw seconds as JSON. Not a test: figures depend on the machine.
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+
+
+def sh(args, cwd, quiet=True):
+    env = dict(os.environ, DVC_NO_ANALYTICS="1", GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@b",
+               GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@b")
+    out = subprocess.run(args, cwd=cwd, env=env, capture_output=quiet, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed in {cwd}:\n{out.stdout}\n{out.stderr}")
+    return out.stdout
+
+
+def timed(args, cwd):
+    start = time.perf_counter()
+    sh(args, cwd)
+    return time.perf_counter() - start
+
+
+def make_data(root, files, file_size, big_size):
+    rng = random.Random(42)
+    small = os.path.join(root, "small")
+    for i in range(files):
+        folder = os.path.join(small, f"d{i % 100:02d}")
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, f"f{i:05d}.bin"), "wb") as f:
+            f.write(rng.randbytes(file_size))
+    with open(os.path.join(root, "big.bin"), "wb") as f:
+        chunk = rng.randbytes(64 << 20)
+        for i in range(big_size // len(chunk)):
+            f.write(i.to_bytes(8, "little") + chunk[8:])
+
+
+def tool_commands(tool, exe):
+    if tool == "dvc":
+        return {"init": [exe, "init", "-q"], "run": [exe]}
+    return {"init": [exe, "init", "--hash", tool.split("-")[1]], "run": [exe]}
+
+
+def bench_tool(tool, exe, data, work, reps):
+    repo = os.path.join(work, tool)
+    remote = os.path.join(work, tool + "-remote")
+    clone = os.path.join(work, tool + "-clone")
+    for path in (repo, remote, clone):
+        shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(repo)
+    sh(["git", "init", "-q"], repo)
+    commands = tool_commands(tool, exe)
+    sh(commands["init"], repo)
+    run = commands["run"]
+    for name in ("small", "big.bin"):
+        src = os.path.join(data, name)
+        dst = os.path.join(repo, name)
+        (shutil.copytree if os.path.isdir(src) else shutil.copyfile)(src, dst)
+    sh(["sync"], repo)
+    r = {}
+    r["add_small"] = timed(run + ["add", "small"], repo)
+    r["add_big"] = timed(run + ["add", "big.bin"], repo)
+    r["status_clean"] = min(timed(run + ["status"], repo) for _ in range(reps))
+    changed = []
+    for i in range(reps):
+        path = os.path.join(repo, "small", f"d{i:02d}", f"f{i:05d}.bin")
+        with open(path, "ab") as f:
+            f.write(b"x")
+        changed.append(timed(run + ["status"], repo))
+        with open(path, "rb+") as f:
+            f.truncate(os.path.getsize(path) - 1)
+        sh(run + ["status"], repo)
+    r["status_one_changed"] = min(changed)
+    sh(run + ["remote", "add", "-d", "bench", remote], repo)
+    r["push"] = timed(run + ["push"], repo)
+    sh(["git", "add", "-A"], repo)
+    sh(["git", "commit", "-qm", "data"], repo)
+    sh(["git", "clone", "-q", repo, clone], work)
+    r["pull"] = timed(run + ["pull"], clone)
+    for path in (repo, remote, clone):
+        shutil.rmtree(path, ignore_errors=True)
+    return r
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datavc", required=True)
+    parser.add_argument("--dvc", default="dvc")
+    parser.add_argument("--work", default="/var/tmp/datavc-bench")
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--file-size", type=int, default=100 << 10)
+    parser.add_argument("--big", type=int, default=2 << 30)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--tools", default="dvc,datavc-md5,datavc-blake3")
+    args = parser.parse_args()
+    data = os.path.join(args.work, "data")
+    if not os.path.exists(os.path.join(data, "big.bin")):
+        shutil.rmtree(data, ignore_errors=True)
+        make_data(data, args.files, args.file_size, args.big)
+    results = {}
+    for tool in args.tools.split(","):
+        exe = args.dvc if tool == "dvc" else os.path.abspath(args.datavc)
+        results[tool] = bench_tool(tool, exe, data, args.work, args.reps)
+        print(f"{tool}: {results[tool]}", file=sys.stderr)
+    with open(os.path.join(args.work, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    tools = list(results)
+    print("| operation | " + " | ".join(tools) + " | " + " | ".join(f"dvc / {t}" for t in tools[1:]) + " |")
+    print("|---" * (1 + 2 * len(tools) - 1) + "|")
+    for op in results[tools[0]]:
+        seconds = [results[t][op] for t in tools]
+        ratios = [seconds[0] / s for s in seconds[1:]]
+        print(f"| {op} | " + " | ".join(f"{s:.3f} s" for s in seconds) + " | "
+              + " | ".join(f"{x:.1f}×" for x in ratios) + " |")
+    files_per_s = args.files / results[tools[-1]]["status_clean"]
+    print(f"\nstatus on the unchanged {args.files}-file tree ({tools[-1]}): {files_per_s:,.0f} files/s")
+
+
+if __name__ == "__main__":
+    main()
