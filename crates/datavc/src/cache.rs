@@ -17,12 +17,14 @@ const STAGING: &str = ".datavc-staging";
 #[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
+    durable: bool,
 }
 
 impl Cache {
-    /// The cache rooted at `root` (usually `.dvc/cache`).
-    pub fn new(root: PathBuf) -> Cache {
-        Cache { root }
+    /// The cache rooted at `root` (usually `.dvc/cache`); `durable` flushes objects to disk
+    /// before anything names them (see [`crate::config::Settings::durable`]).
+    pub fn new(root: PathBuf, durable: bool) -> Cache {
+        Cache { root, durable }
     }
 
     /// The cache's root folder.
@@ -73,9 +75,7 @@ impl Cache {
             return Ok(());
         }
         let staged = self.staging_path()?;
-        let write = fs::write(&staged, bytes)
-            .and_then(|()| fsutil::flush_file(&fs::File::open(&staged)?))
-            .map_err(Error::io("write", &staged));
+        let write = fs::write(&staged, bytes).map_err(Error::io("write", &staged));
         write
             .and_then(|()| self.commit_staged(&staged, oid))
             .inspect_err(|_| {
@@ -88,6 +88,11 @@ impl Cache {
         let target = self.object_path(oid);
         if target.is_file() {
             return fsutil::remove_file(staged);
+        }
+        if self.durable && fsutil::FLUSH_EACH_FILE {
+            fs::File::open(staged)
+                .and_then(|f| f.sync_all())
+                .map_err(Error::io("flush", staged))?;
         }
         set_readonly(staged, true)?;
         create_dir_all(target.parent().expect("object paths have a parent"))?;
@@ -131,8 +136,12 @@ impl Cache {
         Ok(found)
     }
 
-    /// Makes every object written so far durable; call before anything names them.
+    /// Makes every object written so far durable (when the cache is durable); call before
+    /// anything names them.
     pub fn flush(&self) -> Result<()> {
+        if !self.durable || fsutil::FLUSH_EACH_FILE {
+            return Ok(());
+        }
         create_dir_all(&self.root)?;
         fsutil::flush_filesystem(&self.root)
     }
@@ -185,7 +194,7 @@ mod tests {
     #[test]
     fn insert_is_idempotent_and_listed() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path().join("cache"));
+        let cache = Cache::new(dir.path().join("cache"), false);
         let file = dir.path().join("f");
         fs::write(&file, b"abc").unwrap();
         let oid = cache.insert_file(&file, HashAlgo::Md5, None).unwrap();
@@ -207,7 +216,7 @@ mod tests {
     #[test]
     fn stored_id_is_what_was_copied_not_what_was_claimed() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path().join("cache"));
+        let cache = Cache::new(dir.path().join("cache"), false);
         let file = dir.path().join("f");
         fs::write(&file, b"new bytes").unwrap();
         let stale = HashAlgo::Md5.hash_bytes(b"old bytes");

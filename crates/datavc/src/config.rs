@@ -24,6 +24,12 @@ pub struct Settings {
     /// Re-hash objects as they are checked out of the cache.
     #[serde(default = "yes")]
     pub verify_checkout: bool,
+    /// Flush written objects to disk before pointers or manifests name them, so that even a
+    /// power cut leaves no truncated object under its final name. Off by default, as in git
+    /// and DVC: a killed command is safe either way (every write is a rename), and flushing
+    /// makes `add` and `pull` wait for the disk.
+    #[serde(default)]
+    pub durable: bool,
     /// Concurrent transfers (default: 4 × cores, as DVC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jobs: Option<usize>,
@@ -43,6 +49,7 @@ impl Settings {
         Settings {
             hash: algo.name().into(),
             verify_checkout: true,
+            durable: false,
             jobs: None,
         }
     }

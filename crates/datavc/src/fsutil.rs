@@ -28,20 +28,11 @@ pub fn is_temp_name(name: &str) -> bool {
     name.contains(TEMP_MARK)
 }
 
-/// Flushes one written file to disk where that is how durability is bought (not Linux).
+/// Flushes everything written so far on the filesystem holding `path` to disk.
 ///
-/// On Linux each `fsync` costs a journal commit, so a command that writes thousands of
-/// objects instead calls [`flush_filesystem`] once before anything names them (a pointer,
-/// a manifest): the same guarantee after a power cut, for one flush instead of thousands.
-pub fn flush_file(file: &File) -> std::io::Result<()> {
-    match cfg!(target_os = "linux") {
-        true => Ok(()),
-        false => file.sync_all(),
-    }
-}
-
-/// Flushes everything written so far on the filesystem holding `path` (Linux `syncfs`;
-/// elsewhere files were flushed one by one as they were written).
+/// On Linux one `syncfs` replaces thousands of per-file `fsync`s, each a journal commit;
+/// elsewhere there is no such call and durable writes flush file by file instead
+/// ([`FLUSH_EACH_FILE`]).
 pub fn flush_filesystem(path: &Path) -> Result<()> {
     #[cfg(target_os = "linux")]
     {
@@ -55,6 +46,9 @@ pub fn flush_filesystem(path: &Path) -> Result<()> {
     let _ = path;
     Ok(())
 }
+
+/// Whether durable writes must flush each file (no whole-filesystem flush here).
+pub const FLUSH_EACH_FILE: bool = !cfg!(target_os = "linux");
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -100,7 +94,6 @@ pub fn copy_hashing(from: &Path, to: &Path, algo: HashAlgo) -> Result<Oid> {
         sink.write_all(&buffer[..n])
             .map_err(Error::io("write", to))?;
     }
-    flush_file(&sink).map_err(Error::io("write", to))?;
     Ok(hasher.finish())
 }
 

@@ -29,8 +29,13 @@ pub struct RemoteStore {
 }
 
 impl RemoteStore {
-    /// Opens `remote`; relative local URLs are relative to `config_dir` (`.dvc/`).
-    pub fn open(remote: &Remote, config_dir: &std::path::Path) -> Result<RemoteStore> {
+    /// Opens `remote`; relative local URLs are relative to `config_dir` (`.dvc/`). With
+    /// `durable`, uploads to a folder remote are flushed to disk (see [`RemoteStore::flush`]).
+    pub fn open(
+        remote: &Remote,
+        config_dir: &std::path::Path,
+        durable: bool,
+    ) -> Result<RemoteStore> {
         let bad = |detail: String| Error::BadRemoteUrl {
             url: remote.url.clone(),
             detail,
@@ -45,8 +50,9 @@ impl RemoteStore {
                     let folder = config_dir.join(&remote.url);
                     crate::fsutil::create_dir_all(&folder)?;
                     let local = LocalFileSystem::new_with_prefix(&folder)
-                        .map_err(|e| bad(e.to_string()))?;
-                    (Arc::new(local), String::new(), Some(folder))
+                        .map_err(|e| bad(e.to_string()))?
+                        .with_fsync(durable && crate::fsutil::FLUSH_EACH_FILE);
+                    (Arc::new(local), String::new(), durable.then_some(folder))
                 }
             };
         Ok(RemoteStore {
@@ -61,8 +67,10 @@ impl RemoteStore {
     /// stores acknowledge a write only once it is stored).
     pub fn flush(&self) -> Result<()> {
         match &self.folder {
-            Some(folder) => crate::fsutil::flush_filesystem(folder),
-            None => Ok(()),
+            Some(folder) if !crate::fsutil::FLUSH_EACH_FILE => {
+                crate::fsutil::flush_filesystem(folder)
+            }
+            _ => Ok(()),
         }
     }
 

@@ -76,7 +76,8 @@ impl Repo {
         let settings = Settings::load(&settings_path)?;
         let algo = settings.algo(&settings_path)?;
         let config = DvcConfig::load(&dvc_dir)?;
-        let cache = Cache::new(config.cache_dir().unwrap_or_else(|| dvc_dir.join("cache")));
+        let cache_dir = config.cache_dir().unwrap_or_else(|| dvc_dir.join("cache"));
+        let cache = Cache::new(cache_dir, settings.durable);
         let ignore = load_ignore(root)?;
         Ok(Repo {
             root: root.to_owned(),

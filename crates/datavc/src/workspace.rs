@@ -62,6 +62,25 @@ struct Found {
 
 /// Reads `path` (a tracked file or folder) and hashes what is there.
 pub fn scan(repo: &Repo, state: &mut StateDb, path: &Path) -> Result<Content> {
+    scan_with(repo, state, path, Hashing::Read)
+}
+
+/// Like [`scan`], but a file the state database does not know is copied into the cache
+/// while it is hashed: `add` reads each new file once, not twice.
+pub fn scan_into_cache(repo: &Repo, state: &mut StateDb, path: &Path) -> Result<Content> {
+    scan_with(repo, state, path, Hashing::IntoCache)
+}
+
+/// How a scan hashes files the state database does not know.
+#[derive(Debug, Clone, Copy)]
+enum Hashing {
+    /// Read them.
+    Read,
+    /// Copy them into the cache, hashing on the way.
+    IntoCache,
+}
+
+fn scan_with(repo: &Repo, state: &mut StateDb, path: &Path, hashing: Hashing) -> Result<Content> {
     let metadata = match std::fs::metadata(path) {
         Ok(metadata) => metadata,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Content::Missing),
@@ -74,7 +93,7 @@ pub fn scan(repo: &Repo, state: &mut StateDb, path: &Path) -> Result<Content> {
         }
     };
     if metadata.is_dir() {
-        let files = hash_all(repo, state, list_dir(repo, path)?)?;
+        let files = hash_all(repo, state, list_dir(repo, path)?, hashing)?;
         let entries = files
             .iter()
             .map(|f| Entry {
@@ -94,7 +113,7 @@ pub fn scan(repo: &Repo, state: &mut StateDb, path: &Path) -> Result<Content> {
         path: path.to_owned(),
         key: FileKey::of(&metadata),
     };
-    let mut files = hash_all(repo, state, vec![found])?;
+    let mut files = hash_all(repo, state, vec![found], hashing)?;
     Ok(Content::File(files.remove(0)))
 }
 
@@ -181,7 +200,12 @@ fn repo_ignores(repo: &Repo, path: &Path, is_dir: bool) -> bool {
 }
 
 /// Hashes files in parallel, reusing and then updating the state database.
-fn hash_all(repo: &Repo, state: &mut StateDb, found: Vec<Found>) -> Result<Vec<HashedFile>> {
+fn hash_all(
+    repo: &Repo,
+    state: &mut StateDb,
+    found: Vec<Found>,
+    hashing: Hashing,
+) -> Result<Vec<HashedFile>> {
     let algo = repo.algo();
     let state_key = |path: &Path| fsutil::relative_slash(path, repo.root()).unwrap_or_default();
     let hashed: Vec<(HashedFile, Option<(String, FileKey)>)> = found
@@ -190,7 +214,13 @@ fn hash_all(repo: &Repo, state: &mut StateDb, found: Vec<Found>) -> Result<Vec<H
             let key_path = state_key(&file.path);
             let (oid, fresh) = match state.get(&key_path, file.key, algo) {
                 Some(oid) => (oid, None),
-                None => (hash_file(&file.path, algo)?, Some((key_path, file.key))),
+                None => {
+                    let oid = match hashing {
+                        Hashing::Read => hash_file(&file.path, algo)?,
+                        Hashing::IntoCache => repo.cache().insert_file(&file.path, algo, None)?,
+                    };
+                    (oid, Some((key_path, file.key)))
+                }
             };
             let size = file.key.size();
             Ok((

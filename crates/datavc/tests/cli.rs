@@ -465,3 +465,19 @@ fn a_full_disk_leaves_no_partial_object() {
     );
     assert_eq!(repo.read("big.bin").len(), 1 << 20);
 }
+
+#[test]
+fn durable_mode_flushes_and_still_round_trips() {
+    let repo = Repo::new("md5");
+    let settings = repo.root.join(".dvc/datavc.toml");
+    let text = fs::read_to_string(&settings).unwrap().replace("durable = false", "durable = true");
+    fs::write(&settings, text).unwrap();
+    sample_data(&repo);
+    repo.ok(&["add", "data", "weights.safetensors"]);
+    repo.ok(&["remote", "add", "-d", "store", "../remote"]);
+    assert_eq!(repo.json(&["push"])["transferred"], 5);
+    let clone = clone_pointers(&repo);
+    fs::copy(&settings, clone.root.join(".dvc/datavc.toml")).unwrap();
+    clone.ok(&["pull"]);
+    assert_eq!(clone.read("data/test/c.csv"), repo.read("data/test/c.csv"));
+}

@@ -17,7 +17,7 @@ use crate::pointer::{Output, POINTER_EXT, Pointer};
 use crate::progress::Progress;
 use crate::repo::{Repo, absolute};
 use crate::state::{FileKey, StateDb};
-use crate::workspace::{Content, HashedFile, scan, sweep_temp_files};
+use crate::workspace::{Content, HashedFile, scan_into_cache, sweep_temp_files};
 
 /// What `add` or `commit` recorded for one path.
 #[derive(Debug, Clone, Serialize)]
@@ -109,7 +109,7 @@ fn track(
     path: &Path,
     progress: &dyn Progress,
 ) -> Result<Tracked> {
-    let (output_oid, size, nfiles) = match scan(repo, state, path)? {
+    let (output_oid, size, nfiles) = match scan_into_cache(repo, state, path)? {
         Content::Missing => {
             return Err(Error::NoSuchPath {
                 path: path.to_owned(),

@@ -2,7 +2,7 @@
 //! changes nothing if any file it would overwrite holds content saved nowhere else
 //! (unless forced), or if an object is missing from the cache.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -55,14 +55,16 @@ pub fn checkout(
 ) -> Result<CheckoutReport> {
     let pointers = super::select_pointers(repo, targets)?;
     let _lock = repo.lock(LockMode::Write)?;
-    checkout_locked(repo, &pointers, overwrite, progress)
+    checkout_locked(repo, &pointers, overwrite, &HashSet::new(), progress)
 }
 
-/// [`checkout`] for callers that already hold the write lock (`pull`).
+/// [`checkout`] for callers that already hold the write lock (`pull`); objects in
+/// `verified` were hashed as they arrived and are not hashed again.
 pub(crate) fn checkout_locked(
     repo: &Repo,
     pointers: &[crate::pointer::Pointer],
     overwrite: Overwrite,
+    verified: &HashSet<Oid>,
     progress: &dyn Progress,
 ) -> Result<CheckoutReport> {
     let outputs: Vec<(PathBuf, &Oid)> = pointers
@@ -96,7 +98,7 @@ pub(crate) fn checkout_locked(
             paths: plan.conflicts,
         });
     }
-    apply(repo, &mut state, plan, progress)
+    apply(repo, &mut state, plan, verified, progress)
 }
 
 fn plan_output(
@@ -174,6 +176,7 @@ fn apply(
     repo: &Repo,
     state: &mut StateDb,
     plan: Plan,
+    verified: &HashSet<Oid>,
     progress: &dyn Progress,
 ) -> Result<CheckoutReport> {
     let relative = |path: &PathBuf| fsutil::relative_slash(path, repo.root()).unwrap_or_default();
@@ -196,14 +199,22 @@ fn apply(
                 fsutil::create_dir_all(parent)?;
             }
             let object = repo.cache().object_path(oid);
-            link::place(&object, oid, path, &types, verify)?;
+            link::place(
+                &object,
+                oid,
+                path,
+                &types,
+                verify && !verified.contains(oid),
+            )?;
             let metadata = std::fs::metadata(path).map_err(Error::io("stat", path))?;
             progress.file_done(metadata.len());
             Ok((relative(path), FileKey::of(&metadata), oid.clone()))
         })
         .collect::<Result<_>>()?;
     progress.finish();
-    crate::fsutil::flush_filesystem(repo.root())?;
+    if repo.settings().durable {
+        crate::fsutil::flush_filesystem(repo.root())?;
+    }
     state.record(&placed)?;
     Ok(CheckoutReport {
         written: placed.into_iter().map(|(path, _, _)| path).collect(),

@@ -15,6 +15,7 @@ use object_store::path::Path as StorePath;
 use object_store::{ObjectStoreExt, PutPayload, WriteMultipart};
 use serde::Serialize;
 
+use crate::cache::Cache;
 use crate::config::Remote;
 use crate::error::{Error, Result};
 use crate::hash::{CHUNK, HashAlgo, Oid};
@@ -42,6 +43,9 @@ pub struct TransferReport {
     pub skipped: usize,
     /// Objects the source side lacks (`path (oid)`), which were not moved.
     pub missing: Vec<String>,
+    /// Objects that arrived in the cache verified, so a checkout need not hash them again.
+    #[serde(skip)]
+    pub(crate) arrived: HashSet<Oid>,
 }
 
 /// Where one object is, for `status --cloud`.
@@ -103,7 +107,7 @@ pub fn push(
         let (dirs, files): (Vec<_>, Vec<_>) = to_send.into_iter().partition(|(oid, _)| oid.dir);
         for batch in [files, dirs] {
             let sent = run_all(batch, jobs(repo, options), progress, "push", |oid| {
-                upload(repo, &remote, oid)
+                upload(repo.cache().clone(), remote.clone(), oid)
             })
             .await?;
             report.add(sent);
@@ -143,7 +147,7 @@ pub fn pull(
             first: first.clone(),
         });
     }
-    let checked_out = checkout_locked(repo, &pointers, overwrite, progress)?;
+    let checked_out = checkout_locked(repo, &pointers, overwrite, &fetched.arrived, progress)?;
     Ok((fetched, checked_out))
 }
 
@@ -196,7 +200,7 @@ fn fetch_locked(
         let manifests: Vec<_> = wanted_objects(repo, pointers)?.unexpanded;
         report.add(
             run_all(manifests, jobs, progress, "fetch", |oid| {
-                download(repo, &remote, oid)
+                download(repo.cache().clone(), remote.clone(), oid)
             })
             .await?,
         );
@@ -209,7 +213,7 @@ fn fetch_locked(
         let need = need.into_iter().filter(|(oid, _)| !oid.dir).collect();
         report.add(
             run_all(need, jobs, progress, "fetch", |oid| {
-                download(repo, &remote, oid)
+                download(repo.cache().clone(), remote.clone(), oid)
             })
             .await?,
         );
@@ -228,7 +232,7 @@ fn open_remote(repo: &Repo, options: &TransferOptions) -> Result<RemoteStore> {
             .to_owned(),
     };
     let remote: Remote = repo.config().remote(&name)?;
-    RemoteStore::open(&remote, repo.config().dir())
+    RemoteStore::open(&remote, repo.config().dir(), repo.settings().durable)
 }
 
 fn jobs(repo: &Repo, options: &TransferOptions) -> usize {
@@ -349,6 +353,8 @@ struct Moved {
     objects: usize,
     bytes: u64,
     missing: Vec<String>,
+    /// The objects moved, verified on the way.
+    arrived: Vec<Oid>,
 }
 
 impl TransferReport {
@@ -356,6 +362,7 @@ impl TransferReport {
         self.transferred += moved.objects;
         self.bytes += moved.bytes;
         self.missing.extend(moved.missing);
+        self.arrived.extend(moved.arrived);
     }
 }
 
@@ -370,20 +377,35 @@ async fn run_all<F, Fut>(
 ) -> Result<Moved>
 where
     F: Fn(Oid) -> Fut,
-    Fut: std::future::Future<Output = Result<Option<u64>>>,
+    Fut: std::future::Future<Output = Result<Option<u64>>> + Send + 'static,
 {
     progress.begin(phase, items.len() as u64, 0);
     let mut moved = Moved::default();
-    let transfers = futures::stream::iter(items).map(|(oid, label)| {
-        let transfer = transfer(oid.clone());
-        async move { (oid, label, transfer.await) }
-    });
-    let mut transfers = transfers.buffer_unordered(jobs);
-    while let Some((oid, label, result)) = transfers.next().await {
+    let mut pending = items.into_iter();
+    // Tasks, not one polled stream, so hashing and file I/O spread over the runtime's
+    // threads; dropping the set on an error cancels the rest.
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        while running.len() < jobs {
+            let Some((oid, label)) = pending.next() else {
+                break;
+            };
+            let transfer = transfer(oid.clone());
+            running.spawn(async move { (oid, label, transfer.await) });
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let (oid, label, result) = joined.map_err(|e| Error::Io {
+            action: "transfer",
+            path: phase.into(),
+            source: std::io::Error::other(e),
+        })?;
         match result? {
             Some(bytes) => {
                 moved.objects += 1;
                 moved.bytes += bytes;
+                moved.arrived.push(oid);
                 progress.file_done(bytes);
             }
             None => moved.missing.push(format!("{label} ({oid})")),
@@ -394,8 +416,8 @@ where
 }
 
 /// Uploads one cached object, hashing it on the way; a corrupt object is not uploaded.
-async fn upload(repo: &Repo, remote: &RemoteStore, oid: Oid) -> Result<Option<u64>> {
-    let path = repo.cache().object_path(&oid);
+async fn upload(cache: Cache, remote: RemoteStore, oid: Oid) -> Result<Option<u64>> {
+    let path = cache.object_path(&oid);
     let key = remote.key(&oid);
     let size = std::fs::metadata(&path)
         .map_err(Error::io("stat", &path))?
@@ -461,14 +483,14 @@ async fn upload(repo: &Repo, remote: &RemoteStore, oid: Oid) -> Result<Option<u6
 }
 
 /// Downloads one object into the cache, verifying it before it becomes visible.
-async fn download(repo: &Repo, remote: &RemoteStore, oid: Oid) -> Result<Option<u64>> {
+async fn download(cache: Cache, remote: RemoteStore, oid: Oid) -> Result<Option<u64>> {
     let key = remote.key(&oid);
     let got = match remote.store().get(&key).await {
         Ok(got) => got,
         Err(object_store::Error::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(remote.error("download", &key, e)),
     };
-    let staged = repo.cache().staging_path()?;
+    let staged = cache.staging_path()?;
     let result = async {
         let mut file = std::fs::File::create(&staged).map_err(Error::io("write", &staged))?;
         let mut hasher = oid.algo.hasher();
@@ -481,7 +503,6 @@ async fn download(repo: &Repo, remote: &RemoteStore, oid: Oid) -> Result<Option<
                 .map_err(Error::io("write", &staged))?;
             size += chunk.len() as u64;
         }
-        crate::fsutil::flush_file(&file).map_err(Error::io("write", &staged))?;
         let actual = hasher.finish();
         if actual.hex != oid.hex {
             return Err(Error::Corrupt {
@@ -496,7 +517,7 @@ async fn download(repo: &Repo, remote: &RemoteStore, oid: Oid) -> Result<Option<
                 &std::fs::read(&staged).map_err(Error::io("read", &staged))?,
             )?;
         }
-        repo.cache().commit_staged(&staged, &oid)?;
+        cache.commit_staged(&staged, &oid)?;
         Ok(Some(size))
     }
     .await;
