@@ -192,7 +192,8 @@ fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
-/// The criterion benchmarks: tracker ingest and one demo training step.
+/// The criterion benchmarks: tracker ingest, one demo training step, datavc's hashing.
+/// (`crates/datavc/benches/vs_dvc.py` compares datavc with DVC side by side.)
 fn bench(root: &Path) -> Result<()> {
     cargo(
         root,
@@ -207,5 +208,6 @@ fn bench(root: &Path) -> Result<()> {
             "--bench",
             "train_step",
         ],
-    )
+    )?;
+    cargo(root, &["bench", "--package", "datavc", "--bench", "hash"])
 }

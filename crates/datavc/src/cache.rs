@@ -4,9 +4,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use crate::error::{Error, Result};
-use crate::fsutil::{self, copy_hashing, create_dir_all, set_readonly};
+use crate::fsutil::{self, NewFile, copy_hashing, create_dir_all, set_readonly};
 use crate::hash::{HashAlgo, Oid, hash_file};
 use crate::manifest::Manifest;
 
@@ -18,13 +20,26 @@ const STAGING: &str = ".datavc-staging";
 pub struct Cache {
     root: PathBuf,
     durable: bool,
+    /// Whether reflinks work here: learnt from the first attempt, because a failed attempt
+    /// costs three system calls per file, each slow on some filesystems.
+    reflink: Arc<AtomicU8>,
+    staging_ready: Arc<AtomicBool>,
 }
+
+const REFLINK_UNKNOWN: u8 = 0;
+const REFLINK_WORKS: u8 = 1;
+const REFLINK_UNSUPPORTED: u8 = 2;
 
 impl Cache {
     /// The cache rooted at `root` (usually `.dvc/cache`); `durable` flushes objects to disk
     /// before anything names them (see [`crate::config::Settings::durable`]).
     pub fn new(root: PathBuf, durable: bool) -> Cache {
-        Cache { root, durable }
+        Cache {
+            root,
+            durable,
+            reflink: Arc::new(AtomicU8::new(REFLINK_UNKNOWN)),
+            staging_ready: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// The cache's root folder.
@@ -45,7 +60,10 @@ impl Cache {
     /// A fresh staging path for an object being written.
     pub fn staging_path(&self) -> Result<PathBuf> {
         let staging = self.root.join(STAGING);
-        create_dir_all(&staging)?;
+        if !self.staging_ready.load(Ordering::Relaxed) {
+            create_dir_all(&staging)?;
+            self.staging_ready.store(true, Ordering::Relaxed);
+        }
         Ok(fsutil::temp_beside(&staging.join("object")))
     }
 
@@ -56,9 +74,9 @@ impl Cache {
             return Ok(oid.clone());
         }
         let staged = self.staging_path()?;
-        let oid = match reflink_copy::reflink(source, &staged) {
-            Ok(()) => hash_file(&staged, algo),
-            Err(_) => copy_hashing(source, &staged, algo),
+        let oid = match self.reflink(source, &staged) {
+            true => hash_file(&staged, algo),
+            false => copy_hashing(source, &staged, algo, NewFile::ReadOnly),
         };
         match oid {
             Ok(oid) => self.commit_staged(&staged, &oid).map(|()| oid),
@@ -67,6 +85,26 @@ impl Cache {
                 Err(error)
             }
         }
+    }
+
+    /// Clones `source` to `staged` if this filesystem can; whether it did.
+    fn reflink(&self, source: &Path, staged: &Path) -> bool {
+        if self.reflink.load(Ordering::Relaxed) == REFLINK_UNSUPPORTED {
+            return false;
+        }
+        let cloned = reflink_copy::reflink(source, staged).is_ok();
+        let learnt = if cloned {
+            REFLINK_WORKS
+        } else {
+            REFLINK_UNSUPPORTED
+        };
+        let _ = self.reflink.compare_exchange(
+            REFLINK_UNKNOWN,
+            learnt,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        cloned
     }
 
     /// Stores bytes (a manifest) under their id.
@@ -83,20 +121,34 @@ impl Cache {
             })
     }
 
-    /// Moves a complete, verified staged file into place as object `oid`.
+    /// Moves a complete, verified staged file into place as object `oid`. An existing
+    /// object is replaced: its bytes are the same, or it was corrupt.
     pub fn commit_staged(&self, staged: &Path, oid: &Oid) -> Result<()> {
         let target = self.object_path(oid);
-        if target.is_file() {
-            return fsutil::remove_file(staged);
-        }
         if self.durable && fsutil::FLUSH_EACH_FILE {
             fs::File::open(staged)
                 .and_then(|f| f.sync_all())
                 .map_err(Error::io("flush", staged))?;
         }
         set_readonly(staged, true)?;
-        create_dir_all(target.parent().expect("object paths have a parent"))?;
-        fs::rename(staged, &target).map_err(Error::io("store", &target))
+        // Most objects land in an existing folder: try the rename before creating folders.
+        let renamed = fs::rename(staged, &target).or_else(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                fs::create_dir_all(target.parent().expect("object paths have a parent"))?;
+                fs::rename(staged, &target)
+            }
+            _ => Err(e),
+        });
+        match renamed {
+            Ok(()) => Ok(()),
+            // Windows will not replace a read-only file; the object is already there.
+            Err(_) if target.is_file() => fsutil::remove_file(staged),
+            Err(e) => Err(Error::Io {
+                action: "store",
+                path: target,
+                source: e,
+            }),
+        }
     }
 
     /// Reads and parses a directory manifest, checking its hash.

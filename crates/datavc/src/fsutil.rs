@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
-use crate::hash::{CHUNK, HashAlgo, Oid};
+use crate::hash::{HashAlgo, Hasher, Oid, with_buffer};
 
 /// Marks datavc's temporary files; scans skip them and write commands sweep them away.
 pub const TEMP_MARK: &str = ".datavc-tmp-";
@@ -69,14 +69,41 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Copies `from` to a new file `to` while hashing it, flushing `to` to disk; one read pass.
-pub fn copy_hashing(from: &Path, to: &Path, algo: HashAlgo) -> Result<Oid> {
+/// The permissions a new file is created with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewFile {
+    /// Read-only from the start (cache objects), sparing a `chmod` per file.
+    ReadOnly,
+    /// Writable (workspace files).
+    Writable,
+}
+
+/// Copies `from` to a new file `to` while hashing it, in one read pass.
+pub fn copy_hashing(from: &Path, to: &Path, algo: HashAlgo, access: NewFile) -> Result<Oid> {
     let mut source = File::open(from).map_err(Error::io("read", from))?;
-    let mut sink = File::create(to).map_err(Error::io("write", to))?;
+    let mut options = File::options();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if access == NewFile::ReadOnly {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o444);
+    }
+    let _ = access;
+    let mut sink = options.open(to).map_err(Error::io("write", to))?;
     let mut hasher = algo.hasher();
-    let mut buffer = vec![0; CHUNK];
+    with_buffer(|buffer| copy_loop(&mut source, &mut sink, &mut hasher, buffer, from, to))?;
+    Ok(hasher.finish())
+}
+
+fn copy_loop(
+    source: &mut File,
+    sink: &mut File,
+    hasher: &mut Hasher,
+    buffer: &mut [u8],
+    from: &Path,
+    to: &Path,
+) -> Result<()> {
     loop {
-        let n = match source.read(&mut buffer) {
+        let n = match source.read(buffer) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
@@ -94,7 +121,7 @@ pub fn copy_hashing(from: &Path, to: &Path, algo: HashAlgo) -> Result<Oid> {
         sink.write_all(&buffer[..n])
             .map_err(Error::io("write", to))?;
     }
-    Ok(hasher.finish())
+    Ok(())
 }
 
 /// Sets or clears the read-only flag.
@@ -180,7 +207,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (from, to) = (dir.path().join("a"), dir.path().join("b"));
         fs::write(&from, b"abc").unwrap();
-        let oid = copy_hashing(&from, &to, HashAlgo::Md5).unwrap();
+        let oid = copy_hashing(&from, &to, HashAlgo::Md5, NewFile::Writable).unwrap();
         assert_eq!(oid.hex, "900150983cd24fb0d6963f7d28e17f72");
         assert_eq!(fs::read(&to).unwrap(), b"abc");
     }

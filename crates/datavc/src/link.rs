@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::fsutil::{copy_hashing, set_readonly, temp_beside};
+use crate::fsutil::{NewFile, copy_hashing, set_readonly, temp_beside};
 use crate::hash::{Oid, hash_file};
 
 /// How a workspace file shares bytes with its cache object.
@@ -79,7 +79,7 @@ fn place_at_temp(
     let mut last_error = None;
     for &link in types {
         let made = match link {
-            LinkType::Copy => copy_hashing(object, temp, oid.algo).map(Some),
+            LinkType::Copy => copy_hashing(object, temp, oid.algo, NewFile::Writable).map(Some),
             LinkType::Reflink => reflink_copy::reflink(object, temp)
                 .map(|()| None)
                 .map_err(Error::io("reflink", temp)),

@@ -29,6 +29,7 @@ pub struct Repo {
     config: DvcConfig,
     cache: Cache,
     ignore: Gitignore,
+    reflinks: std::sync::OnceLock<bool>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -87,6 +88,7 @@ impl Repo {
             config,
             cache,
             ignore,
+            reflinks: std::sync::OnceLock::new(),
         })
     }
 
@@ -120,9 +122,29 @@ impl Repo {
         &self.cache
     }
 
-    /// How outputs are linked from the cache.
+    /// How outputs are linked from the cache: `cache.type`, without `reflink` when this
+    /// filesystem cannot clone (probed once, so each file does not pay for a failed try).
     pub fn link_types(&self) -> Result<Vec<LinkType>> {
-        self.config.link_types()
+        let mut types = self.config.link_types()?;
+        if types.len() > 1
+            && types.contains(&LinkType::Reflink)
+            && !*self.reflinks.get_or_init(|| self.probe_reflink())
+        {
+            types.retain(|t| *t != LinkType::Reflink);
+        }
+        Ok(types)
+    }
+
+    fn probe_reflink(&self) -> bool {
+        let Ok(staged) = self.cache.staging_path() else {
+            return false;
+        };
+        let probe = fsutil::temp_beside(&self.root.join("reflink-probe"));
+        let cloned = std::fs::write(&staged, b"probe").is_ok()
+            && reflink_copy::reflink(&staged, &probe).is_ok();
+        let _ = std::fs::remove_file(&staged);
+        let _ = std::fs::remove_file(&probe);
+        cloned
     }
 
     /// Opens the state database.

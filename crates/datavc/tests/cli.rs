@@ -470,7 +470,9 @@ fn a_full_disk_leaves_no_partial_object() {
 fn durable_mode_flushes_and_still_round_trips() {
     let repo = Repo::new("md5");
     let settings = repo.root.join(".dvc/datavc.toml");
-    let text = fs::read_to_string(&settings).unwrap().replace("durable = false", "durable = true");
+    let text = fs::read_to_string(&settings)
+        .unwrap()
+        .replace("durable = false", "durable = true");
     fs::write(&settings, text).unwrap();
     sample_data(&repo);
     repo.ok(&["add", "data", "weights.safetensors"]);

@@ -12,12 +12,13 @@ use std::path::PathBuf;
 
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as StorePath;
-use object_store::{ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{GetResultPayload, ObjectStoreExt, PutPayload, WriteMultipart};
 use serde::Serialize;
 
 use crate::cache::Cache;
 use crate::config::Remote;
 use crate::error::{Error, Result};
+use crate::fsutil::{NewFile, copy_hashing};
 use crate::hash::{CHUNK, HashAlgo, Oid};
 use crate::lock::LockMode;
 use crate::manifest::Manifest;
@@ -491,19 +492,25 @@ async fn download(cache: Cache, remote: RemoteStore, oid: Oid) -> Result<Option<
         Err(e) => return Err(remote.error("download", &key, e)),
     };
     let staged = cache.staging_path()?;
-    let result = async {
-        let mut file = std::fs::File::create(&staged).map_err(Error::io("write", &staged))?;
-        let mut hasher = oid.algo.hasher();
-        let mut size = 0;
-        let mut stream = got.into_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| remote.error("download", &key, e))?;
-            hasher.update(&chunk);
-            file.write_all(&chunk)
-                .map_err(Error::io("write", &staged))?;
-            size += chunk.len() as u64;
+    let copied = match got.payload {
+        // A folder remote hands over the file itself: copy it in one blocking pass with
+        // large reads, instead of object_store's 8 KiB stream chunks.
+        GetResultPayload::File(_, path) => {
+            let (to, algo) = (staged.clone(), oid.algo);
+            let copy = tokio::task::spawn_blocking(move || {
+                copy_hashing(&path, &to, algo, NewFile::ReadOnly)
+            });
+            copy.await.map_err(|e| Error::Io {
+                action: "download",
+                path: staged.clone(),
+                source: std::io::Error::other(e),
+            })?
         }
-        let actual = hasher.finish();
+        GetResultPayload::Stream(stream) => {
+            stream_into(stream, &staged, oid.algo, &remote, &key).await
+        }
+    };
+    let result = copied.and_then(|actual| {
         if actual.hex != oid.hex {
             return Err(Error::Corrupt {
                 origin: format!("remote `{}`", remote.name),
@@ -517,14 +524,39 @@ async fn download(cache: Cache, remote: RemoteStore, oid: Oid) -> Result<Option<
                 &std::fs::read(&staged).map_err(Error::io("read", &staged))?,
             )?;
         }
+        let size = std::fs::metadata(&staged)
+            .map_err(Error::io("stat", &staged))?
+            .len();
         cache.commit_staged(&staged, &oid)?;
         Ok(Some(size))
-    }
-    .await;
+    });
     if result.is_err() {
         let _ = std::fs::remove_file(&staged);
     }
     result
+}
+
+/// Writes a byte stream to `staged`, hashing it.
+async fn stream_into<S, B>(
+    mut stream: S,
+    staged: &std::path::Path,
+    algo: HashAlgo,
+    remote: &RemoteStore,
+    key: &StorePath,
+) -> Result<Oid>
+where
+    S: futures::Stream<Item = object_store::Result<B>> + Unpin,
+    B: AsRef<[u8]>,
+{
+    let mut file = std::fs::File::create(staged).map_err(Error::io("write", staged))?;
+    let mut hasher = algo.hasher();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| remote.error("download", key, e))?;
+        hasher.update(chunk.as_ref());
+        file.write_all(chunk.as_ref())
+            .map_err(Error::io("write", staged))?;
+    }
+    Ok(hasher.finish())
 }
 
 #[cfg(test)]
