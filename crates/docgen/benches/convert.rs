@@ -40,7 +40,7 @@ fn convert(criterion: &mut Criterion) {
     criterion.bench_function("convert_50_pages_to_docx", |bencher| {
         bencher.iter(|| {
             docgen::convert(&markdown, &options)
-                .and_then(docgen::Document::into_docx)
+                .and_then(|document| document.to_docx())
                 .expect("the benchmark document converts")
         })
     });

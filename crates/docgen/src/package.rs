@@ -1,8 +1,9 @@
 //! What docx-rs cannot say, said by editing the XML parts it produced before they are zipped:
 //! table header rows that repeat across pages (`w:tblHeader`), image alt text and unique
-//! drawing ids (`wp:docPr`), the footnote number inside each footnote (`w:footnoteRef`), and
-//! the core properties title and creator. Each edit is upstream-worthy in docx-rs. Last, the
-//! package is re-zipped with its XML deflated ([`deflate`]).
+//! drawing ids (`wp:docPr`), the footnote number inside each footnote (`w:footnoteRef`), the
+//! core properties title and creator, and the table of contents' right tab. Each edit is
+//! upstream-worthy in docx-rs. Last, the package is re-zipped with its XML deflated
+//! ([`deflate`]).
 
 use std::io::{Cursor, Read, Write};
 
@@ -17,13 +18,24 @@ const HEADER_ROW_MARK: &str = "<w:cantSplit />";
 /// docx-rs gives every drawing this id and name.
 const DRAWING_PROPERTIES: &str = r#"<wp:docPr id="1" name="Figure" />"#;
 
-/// Applies every edit to the built package.
-pub(crate) fn finish(xml: &mut XMLDocx, metadata: &Metadata, alt_texts: &[String]) {
+/// docx-rs puts the page numbers of table of contents entries at a fixed right tab far
+/// off the page (its source says "for now"); the edit moves it to the right margin.
+const TOC_TAB: &str = r#"w:pos="80000""#;
+
+/// Applies every edit to the built package; `text_width` is in twentieths of a point.
+pub(crate) fn finish(
+    xml: &mut XMLDocx,
+    metadata: &Metadata,
+    alt_texts: &[String],
+    text_width: u32,
+) {
     let document = String::from_utf8_lossy(&xml.document).into_owned();
-    let document = document.replace(
-        HEADER_ROW_MARK,
-        &format!("{HEADER_ROW_MARK}<w:tblHeader />"),
-    );
+    let document = document
+        .replace(
+            HEADER_ROW_MARK,
+            &format!("{HEADER_ROW_MARK}<w:tblHeader />"),
+        )
+        .replace(TOC_TAB, &format!(r#"w:pos="{text_width}""#));
     xml.document = describe_drawings(&document, alt_texts).into_bytes();
     xml.footnotes = number_footnotes(&String::from_utf8_lossy(&xml.footnotes)).into_bytes();
     xml.doc_props.core = core_properties(metadata).into_bytes();
