@@ -130,7 +130,12 @@ pub fn plan_outputs(
     let mut planned: Vec<(Format, PathBuf)> = Vec::new();
     for &format in formats {
         if !planned.iter().any(|(seen, _)| *seen == format) {
-            planned.push((format, stem.with_extension(format.extension())));
+            // Appended rather than `with_extension`, which would eat the `.example` of
+            // `SUMMARY.example` and write `SUMMARY.docx`.
+            let mut name = stem.clone().into_os_string();
+            name.push(".");
+            name.push(format.extension());
+            planned.push((format, PathBuf::from(name)));
         }
     }
     Ok(planned)
@@ -229,6 +234,7 @@ mod tests {
     #[test]
     fn the_default_is_a_docx_beside_the_input() {
         check(file("a/b.md"), None, &[], &["docx:a/b.docx"]);
+        check(file("b.example.md"), None, &[], &["docx:b.example.docx"]);
     }
 
     #[test]

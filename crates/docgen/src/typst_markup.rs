@@ -30,7 +30,7 @@ const STYLE: &str = r##"#set text(font: "Libertinus Serif", size: 11pt, hyphenat
 #show heading.where(level: 4): set text(size: 12pt)
 #show heading.where(level: 5): set text(size: 11pt, style: "italic")
 #show heading.where(level: 6): set text(size: 11pt, style: "italic")
-#show raw: set text(font: "DejaVu Sans Mono", size: 8.8pt)
+#show raw: set text(font: "DejaVu Sans Mono")
 #show raw.where(block: true): set block(fill: luma(242), inset: 8pt, radius: 2pt, width: 100%)
 #show raw.where(block: false): highlight.with(fill: luma(236), extent: 1pt)
 #show link: set text(fill: rgb("#0563C1"))
@@ -210,7 +210,10 @@ impl<'a, 'i> Emitter<'a, 'i> {
             }
             NodeValue::Paragraph => {
                 if let Some(checked) = self.pending_task.take() {
-                    self.text(if checked { "☒ " } else { "☐ " });
+                    // The box glyphs come from DejaVu, which draws them small beside
+                    // Libertinus' letters.
+                    let mark = string(if checked { "☒" } else { "☐" });
+                    let _ = write!(self.out, "#text(size: 1.3em, {mark})#\" \"");
                 }
                 self.inlines(node);
             }
@@ -484,8 +487,9 @@ mod tests {
             "{markup}"
         );
         assert!(
-            markup
-                .contains(r##"#list(tight: true, marker: none, [#"☐ "#"open"], [#"☒ "#"done"])"##),
+            markup.contains(
+                r##"#list(tight: true, marker: none, [#text(size: 1.3em, "☐")#" "#"open"], [#text(size: 1.3em, "☒")#" "#"done"])"##
+            ),
             "{markup}"
         );
     }
