@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use comrak::nodes::{AstNode, ListType, NodeValue, TableAlignment};
 use docx_rs::{
-    AbstractNumbering, AlignmentType, BreakType, Docx, Footnote, Hyperlink, HyperlinkType,
-    IndentLevel, Level, LevelJc, LevelOverride, LevelText, NumberFormat, Numbering, NumberingId,
-    PageMargin, Paragraph, Pic, Run, Shading, ShdType, Start, Table, TableCell, TableOfContents,
-    TableOfContentsItem, TableRow, WidthType,
+    AbstractNumbering, AlignmentType, BreakType, Docx, Footer, Footnote, Hyperlink, HyperlinkType,
+    IndentLevel, Level, LevelJc, LevelOverride, LevelText, NumPages, NumberFormat, Numbering,
+    NumberingId, PageMargin, PageNum, Paragraph, Pic, Run, Shading, ShdType, Start, Table,
+    TableCell, TableOfContents, TableOfContentsItem, TableRow, WidthType,
 };
 
 use crate::anchors::{Anchors, plain_text};
@@ -103,7 +103,8 @@ impl<'o> Builder<'o> {
                     .header(720)
                     .footer(720),
             )
-            .default_size(22);
+            .default_size(22)
+            .footer(page_x_of_y());
         for style in styles::all() {
             docx = docx.add_style(style);
         }
@@ -653,6 +654,19 @@ fn add_pieces(mut paragraph: Paragraph, pieces: Vec<Piece>) -> Paragraph {
     paragraph
 }
 
+/// "Page X of Y", centred, as PAGE and NUMPAGES fields Word and LibreOffice fill in.
+fn page_x_of_y() -> Footer {
+    Footer::new().add_paragraph(
+        Paragraph::new()
+            .style("Footer")
+            .align(AlignmentType::Center)
+            .add_run(Run::new().add_text("Page "))
+            .add_page_num(PageNum::new())
+            .add_run(Run::new().add_text(" of "))
+            .add_num_pages(NumPages::new()),
+    )
+}
+
 /// The Word bookmark on heading `number`; the `_Toc` prefix hides it from Word's bookmark
 /// list, as Word's own heading bookmarks are hidden.
 fn bookmark(number: usize) -> String {
@@ -802,6 +816,25 @@ mod tests {
     fn a_footnote_that_cites_itself_ends() {
         let xml = document_xml("text[^a]\n\n[^a]: see[^a]\n");
         assert_eq!(xml.matches("<w:footnoteReference").count(), 1);
+    }
+
+    #[test]
+    fn the_footer_says_page_x_of_y() {
+        let bytes = crate::convert("text\n", &Options::default())
+            .and_then(|document| document.to_docx())
+            .unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut footer = String::new();
+        archive
+            .by_name("word/footer1.xml")
+            .unwrap()
+            .read_to_string(&mut footer)
+            .unwrap();
+        let page = footer.find("PAGE").unwrap();
+        let pages = footer.find("NUMPAGES").unwrap();
+        assert!(footer.find(">Page </w:t>").unwrap() < page, "{footer}");
+        assert!(page < footer.find("> of </w:t>").unwrap(), "{footer}");
+        assert!(footer.find("> of </w:t>").unwrap() < pages, "{footer}");
     }
 
     #[test]

@@ -62,6 +62,7 @@ pub(crate) fn all() -> Vec<Style> {
         paragraph("ToC3", "toc 3")
             .indent(Some(480), None, None, None)
             .line_spacing(spacing(0, 40)),
+        paragraph("Footer", "footer").size(18).color("595959"),
         paragraph("FootnoteText", "Footnote Text")
             .based_on("Normal")
             .size(18),
