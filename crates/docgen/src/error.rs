@@ -26,6 +26,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The Markdown is larger than docgen converts.
+    #[error("{input} is larger than {} MiB", limit / (1024 * 1024))]
+    InputTooLarge {
+        /// The Markdown file, or `-` for standard input.
+        input: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The Markdown is not UTF-8 text.
     #[error("{input} is not UTF-8 text (invalid byte at offset {offset})")]
     NotUtf8 {
@@ -125,6 +133,9 @@ impl Error {
         match self {
             Error::ReadInput { .. } => Some("check the path and that the file is readable".into()),
             Error::NotUtf8 { .. } => Some("save the file as UTF-8".into()),
+            Error::InputTooLarge { .. } => {
+                Some("split the document; a session summary is far smaller".into())
+            }
             Error::ReadStdin { .. } => None,
             Error::OutputIsInput { .. } => Some("pass `--output FILE.docx` with another name".into()),
             Error::StdinNeedsOutput => Some(

@@ -51,7 +51,9 @@ use comrak::nodes::NodeValue;
 
 pub use error::{Error, Result};
 pub use front_matter::Metadata;
-pub use output::{Format, Input, Report, Written, convert_files, plan_outputs, read_markdown};
+pub use output::{
+    Format, Input, MAX_INPUT_BYTES, Report, Written, convert_files, plan_outputs, read_markdown,
+};
 
 /// How to convert.
 #[derive(Debug, Clone)]

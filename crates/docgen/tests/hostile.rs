@@ -110,6 +110,25 @@ fn a_table_of_ten_thousand_columns_becomes_rows_of_text() {
 }
 
 #[test]
+fn a_50_mb_file_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("doc.md");
+    let line = "A line of an enormous document, repeated until it is fifty megabytes.\n";
+    std::fs::write(&input, line.repeat(50 * 1024 * 1024 / line.len())).unwrap();
+    let started = Instant::now();
+    let output = docgen(&[input.to_str().unwrap(), "--to", "docx,pdf"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is larger than 2 MiB"), "{stderr}");
+    assert!(!dir.path().join("doc.docx").exists());
+}
+
+#[test]
 fn invalid_utf8_is_a_clear_error_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("doc.md");
