@@ -179,6 +179,35 @@ fn the_table_of_contents_and_bookmarks_name_the_headings() {
     assert!(destinations.contains("docgen-heading-0"), "{destinations}");
 }
 
+#[test]
+fn the_bookmarks_are_the_headings_nested_by_level() {
+    let (_dir, _docx, pdf) = converted(&[]);
+    // pdftohtml -xml writes the PDF's outline (its bookmarks) as nested <outline> lists.
+    let xml = poppler(
+        "pdftohtml",
+        &["-xml", "-stdout", "-i", "-q", pdf.to_str().unwrap()],
+    );
+    let outline = &xml[xml.find("<outline>").expect("the PDF has bookmarks")..];
+    let mut depth = 0;
+    let mut bookmarks = Vec::new();
+    for line in outline.lines() {
+        if line.starts_with("<outline>") {
+            depth += 1;
+        } else if line.starts_with("</outline>") {
+            depth -= 1;
+        } else if let Some(item) = line.strip_prefix("<item page=\"") {
+            let text = &item[item.find('>').unwrap() + 1..item.find("</item>").unwrap()];
+            bookmarks.push((depth, text.to_owned()));
+        }
+    }
+    let expected: Vec<(i32, String)> = ["one", "two", "three", "four", "five", "six"]
+        .iter()
+        .enumerate()
+        .map(|(index, name)| (index as i32 + 1, format!("Heading {name}")))
+        .collect();
+    assert_eq!(bookmarks, expected);
+}
+
 const PYTHON_DOCX: &str = r#"
 import json, sys
 import docx
