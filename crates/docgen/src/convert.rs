@@ -810,6 +810,11 @@ mod tests {
         );
         assert!(!toc.contains(">Four</w:t>"), "{toc}");
         assert!(toc.contains(r#"w:anchor="_Toc_docgen_1""#), "{toc}");
+        assert_eq!(
+            toc.matches("<w:sdt>").count(),
+            1,
+            "one content control: {toc}"
+        );
     }
 
     #[test]
