@@ -1,5 +1,7 @@
 //! Converts a generated Markdown document of about 50 A4 pages (headings, prose with inline
-//! formatting and links, nested lists, tables, code, quotes, footnotes) to a .docx in memory.
+//! formatting and links, nested lists, tables, code, quotes, footnotes) to a .docx and, with
+//! the `pdf` feature, to a PDF, in memory. The parse is measured with each output, as the
+//! binary does it.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -40,11 +42,31 @@ fn convert(criterion: &mut Criterion) {
     criterion.bench_function("convert_50_pages_to_docx", |bencher| {
         bencher.iter(|| {
             docgen::convert(&markdown, &options)
-                .and_then(docgen::Document::into_docx)
+                .and_then(|document| document.to_docx())
                 .expect("the benchmark document converts")
         })
     });
 }
 
-criterion_group!(benches, convert);
+#[cfg(feature = "pdf")]
+fn convert_pdf(criterion: &mut Criterion) {
+    let markdown = fifty_pages();
+    let options = docgen::Options::default();
+    let mut group = criterion.benchmark_group("pdf");
+    // typst takes a good part of a second here; ten samples keep the run short.
+    group.sample_size(10);
+    group.bench_function("convert_50_pages_to_pdf", |bencher| {
+        bencher.iter(|| {
+            docgen::convert(&markdown, &options)
+                .and_then(|document| document.to_pdf())
+                .expect("the benchmark document typesets")
+        })
+    });
+    group.finish();
+}
+
+#[cfg(not(feature = "pdf"))]
+fn convert_pdf(_criterion: &mut Criterion) {}
+
+criterion_group!(benches, convert, convert_pdf);
 criterion_main!(benches);

@@ -18,7 +18,7 @@ author: The lead developer
 | coverage | 58 % | 61 % |
 ";
     let document = docgen::convert(markdown, &docgen::Options::default())?;
-    let bytes = document.into_docx()?;
+    let bytes = document.to_docx()?;
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "summary.docx".into());

@@ -2,25 +2,38 @@
 //! paragraphs and tables, inlines become runs and hyperlinks.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use comrak::nodes::{AstNode, ListType, NodeValue, TableAlignment};
 use docx_rs::{
-    AbstractNumbering, AlignmentType, BreakType, Docx, Footnote, Hyperlink, HyperlinkType,
-    IndentLevel, Level, LevelJc, LevelOverride, LevelText, NumberFormat, Numbering, NumberingId,
-    PageMargin, Paragraph, Pic, Run, Shading, ShdType, Start, Table, TableCell, TableRow,
-    WidthType,
+    AbstractNumbering, AlignmentType, BreakType, Docx, Footer, Footnote, Hyperlink, HyperlinkType,
+    IndentLevel, Level, LevelJc, LevelOverride, LevelText, NumPages, NumberFormat, Numbering,
+    NumberingId, PageMargin, PageNum, Paragraph, Pic, Run, Shading, ShdType, Start, Table,
+    TableCell, TableOfContents, TableOfContentsItem, TableRow, WidthType,
 };
 
+use crate::anchors::{Anchors, plain_text};
 use crate::front_matter::Metadata;
-use crate::{Options, Result, images, styles};
+use crate::images::{Images, Resolved};
+use crate::{Options, PageSize, Result, images, styles};
 
-/// A4 in twentieths of a point, with one-inch margins.
-const PAGE_WIDTH: u32 = 11906;
-const PAGE_HEIGHT: u32 = 16838;
+/// Width and height of the page in twentieths of a point.
+fn page_twips(page_size: PageSize) -> (u32, u32) {
+    match page_size {
+        PageSize::A4 => (11906, 16838),
+        PageSize::Letter => (12240, 15840),
+    }
+}
+
+/// The width between the margins in twentieths of a point.
+pub(crate) fn text_width_twips(page_size: PageSize) -> u32 {
+    page_twips(page_size).0 - 2 * MARGIN as u32
+}
+
+/// One inch, in twentieths of a point: every margin.
 const MARGIN: i32 = 1440;
-const TEXT_WIDTH_TWIPS: u32 = PAGE_WIDTH - 2 * MARGIN as u32;
 const EMU_PER_TWIP: u32 = 635;
+/// Word refuses tables wider than 63 columns; wider ones are written as rows of text.
+pub(crate) const MAX_TABLE_COLUMNS: usize = 63;
 /// The abstract numberings every list instance points at. docx-rs always writes its own
 /// abstract numbering 1 and instance 1, so docgen's ids start at 2.
 const BULLET_ABSTRACT: usize = 2;
@@ -59,7 +72,11 @@ struct Context {
 }
 
 pub(crate) struct Builder<'o> {
-    options: &'o Options,
+    images: &'o Images,
+    anchors: &'o Anchors,
+    toc: bool,
+    /// The width between the margins, in twentieths of a point.
+    text_width: u32,
     docx: Docx,
     /// The next numbering instance id.
     next_list: usize,
@@ -73,9 +90,10 @@ pub(crate) struct Builder<'o> {
 }
 
 impl<'o> Builder<'o> {
-    pub(crate) fn new(options: &'o Options) -> Self {
+    pub(crate) fn new(options: &Options, images: &'o Images, anchors: &'o Anchors) -> Self {
+        let (page_width, page_height) = page_twips(options.page_size);
         let mut docx = Docx::new()
-            .page_size(PAGE_WIDTH, PAGE_HEIGHT)
+            .page_size(page_width, page_height)
             .page_margin(
                 PageMargin::new()
                     .top(MARGIN)
@@ -85,7 +103,8 @@ impl<'o> Builder<'o> {
                     .header(720)
                     .footer(720),
             )
-            .default_size(22);
+            .default_size(22)
+            .footer(page_x_of_y());
         for style in styles::all() {
             docx = docx.add_style(style);
         }
@@ -93,7 +112,10 @@ impl<'o> Builder<'o> {
             .add_abstract_numbering(list_levels(BULLET_ABSTRACT, false))
             .add_abstract_numbering(list_levels(ORDERED_ABSTRACT, true));
         Builder {
-            options,
+            images,
+            anchors,
+            toc: options.toc,
+            text_width: text_width_twips(options.page_size),
             docx,
             next_list: FIRST_LIST_INSTANCE,
             next_footnote: 1,
@@ -116,6 +138,9 @@ impl<'o> Builder<'o> {
             }
         }
         self.title_block(metadata);
+        if self.toc {
+            self.table_of_contents(root);
+        }
         let context = Context {
             body_style: "BodyText",
             list: None,
@@ -149,12 +174,48 @@ impl<'o> Builder<'o> {
         if let Some(date) = &metadata.date {
             lines.push(("Date", date.clone()));
         }
+        if let Some(summary) = &metadata.summary {
+            lines.push(("Abstract", summary.clone()));
+        }
         for (style, text) in lines {
             let paragraph = Paragraph::new()
                 .style(style)
                 .add_run(Run::new().add_text(text));
             self.docx = std::mem::take(&mut self.docx).add_paragraph(paragraph);
         }
+    }
+
+    /// A table of contents already filled with the headings (levels 1 to 3), linked to
+    /// their bookmarks. Page numbers are left for Word to fill: the field is marked dirty, so
+    /// Word updates it on opening, and LibreOffice shows the entries as they are.
+    fn table_of_contents(&mut self, root: &'o AstNode<'o>) {
+        let mut toc = TableOfContents::new()
+            .heading_styles_range(1, 3)
+            .hyperlink()
+            .alias("Table of Contents")
+            .dirty()
+            .add_before_paragraph(
+                Paragraph::new()
+                    .style("TOCHeading")
+                    .add_run(Run::new().add_text("Contents")),
+            );
+        for node in root.descendants() {
+            if let NodeValue::Heading(heading) = &node.data().value {
+                let Some(number) = self.anchors.of_heading(node) else {
+                    continue;
+                };
+                if heading.level <= 3 {
+                    toc = toc.add_item(
+                        TableOfContentsItem::new()
+                            .text(plain_text(node))
+                            .toc_key(bookmark(number))
+                            .level(usize::from(heading.level))
+                            .page_ref(""),
+                    );
+                }
+            }
+        }
+        self.docx = std::mem::take(&mut self.docx).add_table_of_contents(toc);
     }
 
     fn block(&mut self, node: &'o AstNode<'o>, context: &Context) -> Result<Vec<Block>> {
@@ -164,10 +225,19 @@ impl<'o> Builder<'o> {
             NodeValue::FrontMatter(_) | NodeValue::FootnoteDefinition(_) => {}
             NodeValue::Heading(heading) => {
                 let level = heading.level.clamp(1, 6);
-                let paragraph = Paragraph::new().style(&format!("Heading{level}"));
-                out.push(Block::paragraph(
-                    self.inline_children(node, paragraph, context)?,
-                ));
+                let mut paragraph = Paragraph::new().style(&format!("Heading{level}"));
+                let number = self
+                    .anchors
+                    .of_heading(node)
+                    .filter(|_| !context.in_footnote);
+                if let Some(number) = number {
+                    paragraph = paragraph.add_bookmark_start(number, bookmark(number));
+                }
+                paragraph = self.inline_children(node, paragraph, context)?;
+                if let Some(number) = number {
+                    paragraph = paragraph.add_bookmark_end(number);
+                }
+                out.push(Block::paragraph(paragraph));
                 self.after_heading = true;
             }
             NodeValue::Paragraph => {
@@ -255,6 +325,20 @@ impl<'o> Builder<'o> {
                 }
                 self.after_heading = false;
             }
+            NodeValue::Table(table) if table.alignments.len() > MAX_TABLE_COLUMNS => {
+                for row in node.children() {
+                    let mut pieces = Vec::new();
+                    for (index, cell) in row.children().enumerate() {
+                        if index > 0 {
+                            pieces.push(Piece::run(run(" | ", Format::default())));
+                        }
+                        self.inlines(cell, Format::default(), context, &mut pieces)?;
+                    }
+                    let paragraph = add_pieces(Paragraph::new().style("Compact"), pieces);
+                    out.push(Block::paragraph(paragraph));
+                }
+                self.after_heading = false;
+            }
             NodeValue::Table(table) => {
                 let table = self.table(node, &table.alignments, context)?;
                 out.push(Block::Table(Box::new(table)));
@@ -301,7 +385,7 @@ impl<'o> Builder<'o> {
         context: &Context,
     ) -> Result<Table> {
         let columns = alignments.len().max(1);
-        let column_width = (TEXT_WIDTH_TWIPS as usize) / columns;
+        let column_width = (self.text_width as usize) / columns;
         let mut rows = Vec::new();
         for row in node.children() {
             let header = matches!(row.data().value, NodeValue::TableRow(true));
@@ -351,7 +435,7 @@ impl<'o> Builder<'o> {
         Ok(Table::new(rows)
             .style("Table")
             .set_grid(vec![column_width; columns])
-            .width(TEXT_WIDTH_TWIPS as usize, WidthType::Dxa))
+            .width(self.text_width as usize, WidthType::Dxa))
     }
 
     fn inline_children(
@@ -425,9 +509,18 @@ impl<'o> Builder<'o> {
             NodeValue::Link(link) => {
                 let mut inner = Vec::new();
                 self.inlines(node, format, context, &mut inner)?;
-                if link.url.starts_with('#') || link.url.is_empty() || context.in_footnote {
-                    // Links to headings need bookmarks, which docgen does not write yet; and
-                    // footnotes cannot hold external links through docx-rs. Keep the text.
+                let heading = self.anchors.of_fragment(&link.url);
+                if let (Some(number), false) = (heading, context.in_footnote) {
+                    let mut hyperlink = Hyperlink::new(bookmark(number), HyperlinkType::Anchor);
+                    for piece in inner {
+                        if let Piece::Run(run) = piece {
+                            hyperlink = hyperlink.add_run(run.style("Hyperlink"));
+                        }
+                    }
+                    out.push(Piece::Link(hyperlink));
+                } else if link.url.starts_with('#') || link.url.is_empty() || context.in_footnote {
+                    // An anchor no heading has, and footnotes, which cannot hold links through
+                    // docx-rs: keep the text.
                     out.extend(inner);
                     if context.in_footnote && !link.url.starts_with('#') && !link.url.is_empty() {
                         out.push(Piece::run(run(&format!(" <{}>", link.url), format)));
@@ -448,28 +541,33 @@ impl<'o> Builder<'o> {
             }
             NodeValue::Image(link) => {
                 let alt = plain_text(node);
-                if images::is_remote(&link.url) || context.in_footnote {
-                    // Never fetched: a remote image stays a link to it.
-                    let label = if alt.is_empty() {
-                        link.url.clone()
-                    } else {
-                        alt
-                    };
-                    if context.in_footnote {
-                        out.push(Piece::run(run(&label, format)));
-                    } else {
+                match self.images.get(&link.url) {
+                    Some(Resolved::Embedded(picture)) if !context.in_footnote => {
+                        let max_width = self.text_width * EMU_PER_TWIP;
+                        let (width, height) = images::fit(picture.width, picture.height, max_width);
+                        let pic =
+                            Pic::new_with_dimensions(picture.png.clone(), 1, 1).size(width, height);
+                        self.alt_texts.push(alt);
+                        out.push(Piece::run(Run::new().add_image(pic)));
+                    }
+                    Some(Resolved::Remote) if !context.in_footnote => {
+                        // Never fetched: a remote image stays a link to it.
+                        let label = if alt.is_empty() {
+                            link.url.clone()
+                        } else {
+                            alt
+                        };
                         out.push(Piece::Link(
                             Hyperlink::new(&link.url, HyperlinkType::External)
                                 .add_run(run(&label, format).style("Hyperlink")),
                         ));
                     }
-                } else {
-                    let max_width = TEXT_WIDTH_TWIPS * EMU_PER_TWIP;
-                    let picture = images::load(&self.options.base_dir, &link.url, max_width)?;
-                    let pic = Pic::new_with_dimensions(picture.png, 1, 1)
-                        .size(picture.width_emu, picture.height_emu);
-                    self.alt_texts.push(alt);
-                    out.push(Piece::run(Run::new().add_image(pic)));
+                    // Footnotes cannot hold drawings or links through docx-rs, and an image
+                    // outside the document's folder is never read: its alt text stands in.
+                    _ => out.push(Piece::run(run(
+                        &images::placeholder(&alt, &link.url),
+                        format,
+                    ))),
                 }
             }
             // A reference inside a footnote could point back at its own footnote; Word has
@@ -556,18 +654,23 @@ fn add_pieces(mut paragraph: Paragraph, pieces: Vec<Piece>) -> Paragraph {
     paragraph
 }
 
-/// The text of a node's descendants, for alt text.
-fn plain_text<'a>(node: &'a AstNode<'a>) -> String {
-    let mut text = String::new();
-    for descendant in node.descendants() {
-        match &descendant.data().value {
-            NodeValue::Text(literal) => text.push_str(literal),
-            NodeValue::Code(code) => text.push_str(&code.literal),
-            NodeValue::SoftBreak | NodeValue::LineBreak => text.push(' '),
-            _ => {}
-        }
-    }
-    text
+/// "Page X of Y", centred, as PAGE and NUMPAGES fields Word and LibreOffice fill in.
+fn page_x_of_y() -> Footer {
+    Footer::new().add_paragraph(
+        Paragraph::new()
+            .style("Footer")
+            .align(AlignmentType::Center)
+            .add_run(Run::new().add_text("Page "))
+            .add_page_num(PageNum::new())
+            .add_run(Run::new().add_text(" of "))
+            .add_num_pages(NumPages::new()),
+    )
+}
+
+/// The Word bookmark on heading `number`; the `_Toc` prefix hides it from Word's bookmark
+/// list, as Word's own heading bookmarks are hidden.
+fn bookmark(number: usize) -> String {
+    format!("_Toc_docgen_{number}")
 }
 
 /// Nine levels of bullets or of numbers, each level indented further.
@@ -595,15 +698,6 @@ fn list_levels(id: usize, ordered: bool) -> AbstractNumbering {
     numbering
 }
 
-/// Whether `path` exists is the caller's business; this only resolves the folder images
-/// are relative to.
-pub(crate) fn base_dir_of(input: &Path) -> std::path::PathBuf {
-    match input.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     //! Markdown in, the sequence of paragraph styles (and other facts of document.xml) out.
@@ -614,7 +708,7 @@ mod tests {
 
     fn document_xml(markdown: &str) -> String {
         let bytes = crate::convert(markdown, &Options::default())
-            .and_then(crate::Document::into_docx)
+            .and_then(|document| document.to_docx())
             .unwrap();
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         let mut xml = String::new();
@@ -673,16 +767,79 @@ mod tests {
     }
 
     #[test]
-    fn links_to_headings_keep_their_text() {
-        let xml = document_xml("see [below](#below)\n");
-        assert!(!xml.contains("<w:hyperlink"));
-        assert!(xml.contains(">below</w:t>"));
+    fn links_to_headings_point_at_their_bookmark() {
+        let xml = document_xml("see [below](#below) and [gone](#gone)\n\n# Below\n");
+        assert!(
+            xml.contains(r#"<w:bookmarkStart w:id="0" w:name="_Toc_docgen_0" />"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<w:hyperlink w:anchor="_Toc_docgen_0""#),
+            "{xml}"
+        );
+        assert_eq!(xml.matches("<w:hyperlink").count(), 1, "{xml}");
+        assert!(xml.contains(">gone</w:t>"));
+    }
+
+    #[test]
+    fn the_table_of_contents_lists_the_headings() {
+        let bytes = crate::convert(
+            "# One\n\n## Two\n\n#### Four\n",
+            &Options {
+                toc: true,
+                ..Options::default()
+            },
+        )
+        .and_then(|document| document.to_docx())
+        .unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut xml = String::new();
+        archive
+            .by_name("word/document.xml")
+            .unwrap()
+            .read_to_string(&mut xml)
+            .unwrap();
+        let toc = &xml[..xml.find("w:val=\"Heading1\"").unwrap()];
+        assert!(
+            toc.contains("TOC \\o &quot;1-3&quot;") || toc.contains("TOC \\o \"1-3\""),
+            "{toc}"
+        );
+        assert!(
+            toc.contains(">One</w:t>") && toc.contains(">Two</w:t>"),
+            "{toc}"
+        );
+        assert!(!toc.contains(">Four</w:t>"), "{toc}");
+        assert!(toc.contains(r#"w:anchor="_Toc_docgen_1""#), "{toc}");
+        assert_eq!(
+            toc.matches("<w:sdt>").count(),
+            1,
+            "one content control: {toc}"
+        );
     }
 
     #[test]
     fn a_footnote_that_cites_itself_ends() {
         let xml = document_xml("text[^a]\n\n[^a]: see[^a]\n");
         assert_eq!(xml.matches("<w:footnoteReference").count(), 1);
+    }
+
+    #[test]
+    fn the_footer_says_page_x_of_y() {
+        let bytes = crate::convert("text\n", &Options::default())
+            .and_then(|document| document.to_docx())
+            .unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut footer = String::new();
+        archive
+            .by_name("word/footer1.xml")
+            .unwrap()
+            .read_to_string(&mut footer)
+            .unwrap();
+        let page = footer.find("PAGE").unwrap();
+        let pages = footer.find("NUMPAGES").unwrap();
+        assert!(footer.find(">Page </w:t>").unwrap() < page, "{footer}");
+        assert!(page < footer.find("> of </w:t>").unwrap(), "{footer}");
+        assert!(footer.find("> of </w:t>").unwrap() < pages, "{footer}");
     }
 
     #[test]

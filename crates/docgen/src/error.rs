@@ -19,11 +19,26 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The Markdown file is not UTF-8 text.
-    #[error("{} is not UTF-8 text (invalid byte at offset {offset})", path.display())]
+    /// Standard input could not be read.
+    #[error("cannot read the Markdown from standard input")]
+    ReadStdin {
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The Markdown is larger than docgen converts.
+    #[error("{input} is larger than {} MiB", limit / (1024 * 1024))]
+    InputTooLarge {
+        /// The Markdown file, or `-` for standard input.
+        input: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The Markdown is not UTF-8 text.
+    #[error("{input} is not UTF-8 text (invalid byte at offset {offset})")]
     NotUtf8 {
-        /// The Markdown file.
-        path: PathBuf,
+        /// The Markdown file, or `-` for standard input.
+        input: String,
         /// Byte offset of the first invalid sequence.
         offset: usize,
     },
@@ -33,7 +48,37 @@ pub enum Error {
         /// The path given as both input and output.
         path: PathBuf,
     },
-    /// The .docx could not be written.
+    /// Standard input was given without saying where the output goes.
+    #[error("reading Markdown from standard input needs an output path")]
+    StdinNeedsOutput,
+    /// An output format name other than `docx` or `pdf`.
+    #[error("unknown output format `{name}`")]
+    UnknownFormat {
+        /// The name given.
+        name: String,
+    },
+    /// An output path whose extension names no format docgen writes.
+    #[error("cannot tell the output format of {} from its extension", path.display())]
+    UnknownOutputFormat {
+        /// The output path.
+        path: PathBuf,
+    },
+    /// A page size other than `a4` or `letter`.
+    #[error("unknown page size `{name}`")]
+    UnknownPageSize {
+        /// The name given.
+        name: String,
+    },
+    /// PDF was asked of a docgen built without its `pdf` feature.
+    #[error("this docgen was built without PDF output")]
+    PdfNotBuilt,
+    /// typst refused the markup docgen generated (a bug in docgen, not in the input).
+    #[error("cannot typeset the PDF: {message}")]
+    Typeset {
+        /// typst's diagnostics, one per line.
+        message: String,
+    },
+    /// The output could not be written.
     #[error("cannot write {}", path.display())]
     WriteOutput {
         /// The output file.
@@ -88,12 +133,27 @@ impl Error {
         match self {
             Error::ReadInput { .. } => Some("check the path and that the file is readable".into()),
             Error::NotUtf8 { .. } => Some("save the file as UTF-8".into()),
+            Error::InputTooLarge { .. } => {
+                Some("split the document; a session summary is far smaller".into())
+            }
+            Error::ReadStdin { .. } => None,
             Error::OutputIsInput { .. } => Some("pass `--output FILE.docx` with another name".into()),
+            Error::StdinNeedsOutput => Some(
+                "pass `-o FILE.docx` or `-o FILE.pdf`, or `--to docx,pdf -o STEM`".into(),
+            ),
+            Error::UnknownFormat { .. } | Error::UnknownOutputFormat { .. } => {
+                Some("docgen writes `docx` and `pdf`; name the output `.docx` or `.pdf`, or pass `--to docx,pdf`".into())
+            }
+            Error::UnknownPageSize { .. } => Some("use `a4` or `letter`".into()),
+            Error::PdfNotBuilt => {
+                Some("build docgen with its default features (`pdf`), or ask for `docx`".into())
+            }
+            Error::Typeset { .. } => Some("please report this with the Markdown that caused it".into()),
             Error::WriteOutput { .. } => {
                 Some("check that the folder exists and is writable, and that the file is not open in Word".into())
             }
             Error::FrontMatterSyntax { .. } | Error::FrontMatterShape { .. } => Some(
-                "the block between the first two `---` lines must be YAML with string values for `title`, `subtitle`, `author` (or a list of them) and `date`".into(),
+                "the block between the first two `---` lines must be YAML with string values for `title`, `subtitle`, `author` (or a list of them), `date` and `abstract`".into(),
             ),
             Error::ReadImage { .. } => {
                 Some("image paths are relative to the Markdown file's folder".into())
@@ -107,7 +167,7 @@ impl Error {
     /// 1 when docgen itself failed on good input.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Package { .. } => 1,
+            Error::Package { .. } | Error::Typeset { .. } => 1,
             _ => 2,
         }
     }

@@ -16,6 +16,8 @@ pub struct Metadata {
     pub authors: Vec<String>,
     /// `date`: a Date paragraph, written as given.
     pub date: Option<String>,
+    /// `abstract`: an Abstract paragraph under the title block, as plain text.
+    pub summary: Option<String>,
 }
 
 impl Metadata {
@@ -43,6 +45,7 @@ impl Metadata {
                 "title" => metadata.title = Some(scalar(key, value)?),
                 "subtitle" => metadata.subtitle = Some(scalar(key, value)?),
                 "date" => metadata.date = Some(scalar(key, value)?),
+                "abstract" => metadata.summary = Some(scalar(key, value)?),
                 "author" => {
                     metadata.authors = match value {
                         Value::Sequence(items) => items
@@ -76,15 +79,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_the_four_keys_and_ignores_the_rest() {
+    fn reads_the_five_keys_and_ignores_the_rest() {
         let metadata = Metadata::parse(
-            "---\ntitle: Weekly summary\nsubtitle: Week 48\nauthor: [Ada, Grace]\ndate: 2026-11-26\ntags: [x]\n---\n",
+            "---\ntitle: Weekly summary\nsubtitle: Week 48\nauthor: [Ada, Grace]\ndate: 2026-11-26\nabstract: What changed.\ntags: [x]\n---\n",
         )
         .unwrap();
         assert_eq!(metadata.title.as_deref(), Some("Weekly summary"));
         assert_eq!(metadata.subtitle.as_deref(), Some("Week 48"));
         assert_eq!(metadata.authors, ["Ada", "Grace"]);
         assert_eq!(metadata.date.as_deref(), Some("2026-11-26"));
+        assert_eq!(metadata.summary.as_deref(), Some("What changed."));
     }
 
     #[test]

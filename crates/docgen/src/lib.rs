@@ -1,60 +1,146 @@
-//! Markdown to Word: `docgen` turns a GitHub-flavoured Markdown file, with an optional YAML
-//! front matter, into a `.docx` whose paragraphs carry real styles named as pandoc names them
-//! (`Title`, `Heading1`…`Heading6`, `BodyText`, `FirstParagraph`, `Compact`, `SourceCode`,
-//! `BlockText`, `Hyperlink`, `Table`, `FootnoteText`), so the document looks made by hand and
-//! a company template can restyle it.
+//! Markdown to Word and PDF: `docgen` turns a GitHub-flavoured Markdown file, with an optional
+//! YAML front matter, into a `.docx` whose paragraphs carry real styles named as pandoc names
+//! them (`Title`, `Heading1`…`Heading6`, `BodyText`, `FirstParagraph`, `Compact`,
+//! `SourceCode`, `BlockText`, `Hyperlink`, `Table`, `FootnoteText`), so the document looks
+//! made by hand and a company template can restyle it; and, with the `pdf` feature (on by
+//! default), into a PDF typeset inside the process by typst, with embedded fonts, headings
+//! as bookmarks, working links and "Page X of Y" footers.
 //!
-//! One comrak parse feeds one docx-rs document; what docx-rs cannot express (repeating table
-//! header rows, image alt text, footnote numbers, core properties) is added to the package's
-//! XML before it is zipped. The library never prints; the `docgen` binary is a thin shell.
+//! One comrak parse feeds both outputs. The docx side builds a docx-rs document; what docx-rs
+//! cannot express (repeating table header rows, image alt text, footnote numbers, core
+//! properties) is added to the package's XML before it is zipped. The PDF side writes Typst
+//! markup in which every character the user wrote sits inside a Typst string literal, and
+//! compiles it against a closed world: the generated file, typst's bundled fonts and the
+//! images already read for the document; nothing else on disk or on the network. The library
+//! never prints; the `docgen` binary is a thin shell.
 //!
 //! ```
 //! let markdown = "---\ntitle: Week 48\nauthor: Ada\n---\n# Results\n\nLoss went **down**.\n";
 //! let document = docgen::convert(markdown, &docgen::Options::default())?;
 //! assert_eq!(document.metadata().title.as_deref(), Some("Week 48"));
-//! let bytes: Vec<u8> = document.into_docx()?; // a complete .docx package
-//! assert!(bytes.starts_with(b"PK"));
+//! let docx: Vec<u8> = document.to_docx()?; // a complete .docx package
+//! assert!(docx.starts_with(b"PK"));
+//! # #[cfg(feature = "pdf")]
+//! let pdf: Vec<u8> = document.to_pdf()?; // the same document typeset as PDF
+//! # #[cfg(feature = "pdf")]
+//! assert!(pdf.starts_with(b"%PDF"));
 //! # Ok::<(), docgen::Error>(())
 //! ```
 //!
-//! [`convert_file`] does the whole job the binary does: read, convert, refuse to overwrite
-//! the input, write.
+//! [`plan_outputs`] turns the command line's choices into output paths and [`convert_files`]
+//! does the whole job the binary does: read, convert, refuse to overwrite the input, write.
 
+mod anchors;
 mod convert;
+mod depth;
 mod error;
 mod front_matter;
 mod images;
+mod output;
 mod package;
+#[cfg(feature = "pdf")]
+mod pdf;
 mod styles;
+#[cfg(feature = "pdf")]
+mod typst_markup;
 
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use comrak::nodes::NodeValue;
 
 pub use error::{Error, Result};
 pub use front_matter::Metadata;
+pub use output::{
+    Format, Input, MAX_INPUT_BYTES, Report, Written, convert_files, plan_outputs, read_markdown,
+};
 
 /// How to convert.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The folder image paths are relative to: the Markdown file's folder.
+    /// The folder image paths are relative to: the Markdown file's folder. Images outside
+    /// it are never read.
     pub base_dir: PathBuf,
+    /// The paper both outputs are laid out on.
+    pub page_size: PageSize,
+    /// A title that replaces the front matter's.
+    pub title: Option<String>,
+    /// Whether to put a table of contents after the title block.
+    pub toc: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             base_dir: PathBuf::from("."),
+            page_size: PageSize::A4,
+            title: None,
+            toc: false,
         }
     }
 }
 
-/// A converted document, ready to be written as `.docx`.
+/// The paper size, with one-inch margins on every side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PageSize {
+    /// 210 × 297 mm.
+    #[default]
+    A4,
+    /// 8.5 × 11 in.
+    Letter,
+}
+
+impl std::str::FromStr for PageSize {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<PageSize> {
+        match name.to_ascii_lowercase().as_str() {
+            "a4" => Ok(PageSize::A4),
+            "letter" => Ok(PageSize::Letter),
+            _ => Err(Error::UnknownPageSize { name: name.into() }),
+        }
+    }
+}
+
+/// Something worth telling the user that did not stop the conversion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// An image given by URL, left as a link because docgen never fetches.
+    RemoteImage {
+        /// The URL.
+        url: String,
+    },
+    /// An image whose path leaves the Markdown file's folder, left out of the document.
+    ImageOutsideFolder {
+        /// The path as written in the Markdown.
+        path: String,
+    },
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::RemoteImage { url } => {
+                write!(formatter, "the image `{url}` is a URL: linked, not fetched")
+            }
+            Warning::ImageOutsideFolder { path } => write!(
+                formatter,
+                "the image `{path}` is outside the Markdown file's folder: left out"
+            ),
+        }
+    }
+}
+
+/// A converted document, ready to be written as `.docx` or PDF.
 pub struct Document {
     docx: docx_rs::Docx,
     metadata: Metadata,
     alt_texts: Vec<String>,
+    warnings: Vec<Warning>,
+    page_size: PageSize,
+    #[cfg(feature = "pdf")]
+    typst: pdf::Source,
 }
 
 impl std::fmt::Debug for Document {
@@ -63,30 +149,54 @@ impl std::fmt::Debug for Document {
             .debug_struct("Document")
             .field("metadata", &self.metadata)
             .field("images", &self.alt_texts.len())
+            .field("warnings", &self.warnings)
             .finish_non_exhaustive()
     }
 }
 
 impl Document {
-    /// What the front matter said.
+    /// What the front matter said, with [`Options::title`] applied.
     pub fn metadata(&self) -> &Metadata {
         &self.metadata
     }
 
+    /// What was degraded rather than refused (images not embedded).
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
     /// The `.docx` package's bytes.
-    pub fn into_docx(self) -> Result<Vec<u8>> {
-        let mut xml = self.docx.build();
-        package::finish(&mut xml, &self.metadata, &self.alt_texts);
+    pub fn to_docx(&self) -> Result<Vec<u8>> {
+        let mut xml = self.docx.clone().build();
+        let text_width = convert::text_width_twips(self.page_size);
+        package::finish(&mut xml, &self.metadata, &self.alt_texts, text_width);
         let mut bytes = Cursor::new(Vec::new());
         xml.pack(&mut bytes)
             .map_err(|source| Error::Package { source })?;
         package::deflate(bytes.into_inner()).map_err(|source| Error::Package { source })
     }
+
+    /// The PDF's bytes, typeset by typst with its bundled fonts embedded.
+    #[cfg(feature = "pdf")]
+    pub fn to_pdf(&self) -> Result<Vec<u8>> {
+        self.typst.to_pdf()
+    }
+
+    /// The bytes of the document in `format`.
+    pub fn to_format(&self, format: Format) -> Result<Vec<u8>> {
+        match format {
+            Format::Docx => self.to_docx(),
+            #[cfg(feature = "pdf")]
+            Format::Pdf => self.to_pdf(),
+            #[cfg(not(feature = "pdf"))]
+            Format::Pdf => Err(Error::PdfNotBuilt),
+        }
+    }
 }
 
 /// Parses `markdown` (GFM: tables, strikethrough, autolinks, task lists, footnotes, and a
-/// `---` YAML front matter) and builds the document. Images are read from disk here, so a
-/// missing image is an error now rather than a hole later.
+/// `---` YAML front matter) and builds the document. Images are read from disk here, once
+/// for both outputs, so a missing image is an error now rather than a hole later.
 pub fn convert(markdown: &str, options: &Options) -> Result<Document> {
     let arena = comrak::Arena::new();
     let mut comrak_options = comrak::Options::default();
@@ -97,6 +207,7 @@ pub fn convert(markdown: &str, options: &Options) -> Result<Document> {
     comrak_options.extension.footnotes = true;
     comrak_options.extension.front_matter_delimiter = Some("---".into());
     let root = comrak::parse_document(&arena, markdown, &comrak_options);
+    depth::limit(root);
 
     let mut metadata = Metadata::default();
     for child in root.children() {
@@ -104,69 +215,51 @@ pub fn convert(markdown: &str, options: &Options) -> Result<Document> {
             metadata = Metadata::parse(block)?;
         }
     }
-    let mut builder = convert::Builder::new(options);
+    if let Some(title) = &options.title {
+        metadata.title = Some(title.clone());
+    }
+    let (images, warnings) = resolve_images(root, options)?;
+    let anchors = anchors::Anchors::new(root);
+    let mut builder = convert::Builder::new(options, &images, &anchors);
     builder.document(root, &metadata)?;
     let alt_texts = std::mem::take(&mut builder.alt_texts);
     Ok(Document {
         docx: builder.finish(),
+        #[cfg(feature = "pdf")]
+        typst: pdf::Source::new(
+            typst_markup::document(root, &metadata, options, &images, &anchors),
+            &images,
+        ),
         metadata,
         alt_texts,
+        warnings,
+        page_size: options.page_size,
     })
 }
 
-/// What [`convert_file`] wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Written {
-    /// The Markdown file read.
-    pub input: PathBuf,
-    /// The `.docx` written.
-    pub output: PathBuf,
-    /// Its size in bytes.
-    pub bytes: u64,
-}
-
-/// The default output of `input`: the same name with a `.docx` extension, beside it.
-pub fn default_output(input: &Path) -> PathBuf {
-    input.with_extension("docx")
-}
-
-/// Reads `input`, converts it with images relative to its folder, and writes `output`,
-/// refusing to overwrite the input itself.
-pub fn convert_file(input: &Path, output: &Path) -> Result<Written> {
-    let bytes = std::fs::read(input).map_err(|source| Error::ReadInput {
-        path: input.to_path_buf(),
-        source,
-    })?;
-    let markdown = String::from_utf8(bytes).map_err(|error| Error::NotUtf8 {
-        path: input.to_path_buf(),
-        offset: error.utf8_error().valid_up_to(),
-    })?;
-    if same_file(input, output) {
-        return Err(Error::OutputIsInput {
-            path: output.to_path_buf(),
-        });
+/// Reads every local image once, and notes the ones that will not be embedded.
+fn resolve_images<'a>(
+    root: &'a comrak::nodes::AstNode<'a>,
+    options: &Options,
+) -> Result<(images::Images, Vec<Warning>)> {
+    let mut images = images::Images::default();
+    let mut warnings = Vec::new();
+    for node in root.descendants() {
+        let NodeValue::Image(link) = &node.data().value else {
+            continue;
+        };
+        if images.get(&link.url).is_some() {
+            continue;
+        }
+        match images.resolve(&options.base_dir, &link.url)? {
+            images::Resolved::Embedded(_) => {}
+            images::Resolved::Remote => warnings.push(Warning::RemoteImage {
+                url: link.url.clone(),
+            }),
+            images::Resolved::Outside => warnings.push(Warning::ImageOutsideFolder {
+                path: link.url.clone(),
+            }),
+        }
     }
-    let options = Options {
-        base_dir: convert::base_dir_of(input),
-    };
-    let docx = convert(&markdown, &options)?.into_docx()?;
-    std::fs::write(output, &docx).map_err(|source| Error::WriteOutput {
-        path: output.to_path_buf(),
-        source,
-    })?;
-    Ok(Written {
-        input: input.to_path_buf(),
-        output: output.to_path_buf(),
-        bytes: docx.len() as u64,
-    })
-}
-
-fn same_file(input: &Path, output: &Path) -> bool {
-    if input == output {
-        return true;
-    }
-    match (input.canonicalize(), output.canonicalize()) {
-        (Ok(input), Ok(output)) => input == output,
-        _ => false,
-    }
+    Ok((images, warnings))
 }

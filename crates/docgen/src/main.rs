@@ -1,23 +1,38 @@
-//! The `docgen` binary: parses arguments, calls [`docgen::convert_file`], prints, and maps the
-//! outcome to an exit code (0 written, 1 docgen failed on good input, 2 bad input or paths).
+//! The `docgen` binary: parses arguments, calls [`docgen::plan_outputs`] and
+//! [`docgen::convert_files`], prints, and maps the outcome to an exit code (0 written, 1
+//! docgen failed on good input, 2 bad input, usage or paths).
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use docgen::{Format, Input, Options, PageSize};
 use spokes_cli::ColorChoice;
 
-/// Markdown (GitHub-flavoured, with YAML front matter) to a styled Word .docx.
+/// Markdown (GitHub-flavoured, with YAML front matter) to a styled Word .docx and a PDF.
 #[derive(Parser)]
 #[command(name = "docgen", version, about)]
 struct Cli {
-    /// The Markdown file.
+    /// The Markdown file, or `-` for standard input.
     input: PathBuf,
-    /// Where to write the .docx (default: INPUT with a .docx extension, beside it).
-    #[arg(short, long, value_name = "FILE.docx")]
+    /// Where to write; `.docx` or `.pdf` picks the format (default: INPUT.docx beside it).
+    /// With `--to`, the stem the outputs are named after.
+    #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Print `{"input", "output", "bytes"}` as JSON on stdout.
+    /// Formats to write, each beside the input (or named after `--output`'s stem).
+    #[arg(long, value_name = "FORMATS", value_delimiter = ',')]
+    to: Vec<Format>,
+    /// A title that replaces the front matter's.
+    #[arg(long)]
+    title: Option<String>,
+    /// Paper size: `a4` or `letter`.
+    #[arg(long, value_name = "SIZE", default_value = "a4")]
+    page_size: PageSize,
+    /// Put a table of contents after the title block.
+    #[arg(long)]
+    toc: bool,
+    /// Print `{"input", "outputs": [{"path", "format", "bytes"}], "warnings"}` on stdout.
     #[arg(long)]
     json: bool,
     /// Print nothing on success.
@@ -33,26 +48,22 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let output = cli
-        .output
-        .clone()
-        .unwrap_or_else(|| docgen::default_output(&cli.input));
-    match docgen::convert_file(&cli.input, &output) {
-        Ok(written) => {
-            if cli.json {
-                let json = serde_json::json!({
-                    "input": written.input,
-                    "output": written.output,
-                    "bytes": written.bytes,
-                });
-                let _ = writeln!(std::io::stdout().lock(), "{json}");
-            } else if !cli.quiet {
-                eprintln!(
-                    "wrote {} ({} bytes)",
-                    written.output.display(),
-                    written.bytes
-                );
-            }
+    let input = if cli.input.as_os_str() == "-" {
+        Input::Stdin
+    } else {
+        Input::Path(cli.input.clone())
+    };
+    let options = Options {
+        base_dir: input.base_dir(),
+        page_size: cli.page_size,
+        title: cli.title.clone(),
+        toc: cli.toc,
+    };
+    let result = docgen::plan_outputs(&input, cli.output.as_deref(), &cli.to)
+        .and_then(|outputs| docgen::convert_files(&input, &outputs, &options));
+    match result {
+        Ok(report) => {
+            print_report(&cli, &report);
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -63,6 +74,38 @@ fn main() -> ExitCode {
                 cli.verbose,
             );
             ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+fn print_report(cli: &Cli, report: &docgen::Report) {
+    if !cli.quiet {
+        for warning in &report.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    if cli.json {
+        let outputs: Vec<serde_json::Value> = report
+            .written
+            .iter()
+            .map(|written| {
+                serde_json::json!({
+                    "path": written.path,
+                    "format": written.format.extension(),
+                    "bytes": written.bytes,
+                })
+            })
+            .collect();
+        let warnings: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
+        let json = serde_json::json!({
+            "input": report.input.to_string(),
+            "outputs": outputs,
+            "warnings": warnings,
+        });
+        let _ = writeln!(std::io::stdout().lock(), "{json}");
+    } else if !cli.quiet {
+        for written in &report.written {
+            eprintln!("wrote {} ({} bytes)", written.path.display(), written.bytes);
         }
     }
 }

@@ -1,8 +1,9 @@
 //! What docx-rs cannot say, said by editing the XML parts it produced before they are zipped:
 //! table header rows that repeat across pages (`w:tblHeader`), image alt text and unique
-//! drawing ids (`wp:docPr`), the footnote number inside each footnote (`w:footnoteRef`), and
-//! the core properties title and creator. Each edit is upstream-worthy in docx-rs. Last, the
-//! package is re-zipped with its XML deflated ([`deflate`]).
+//! drawing ids (`wp:docPr`), the footnote number inside each footnote (`w:footnoteRef`), the
+//! core properties title and creator, and the table of contents' right tab and nesting. Each
+//! edit is upstream-worthy in docx-rs. Last, the package is re-zipped with its XML deflated
+//! ([`deflate`]).
 
 use std::io::{Cursor, Read, Write};
 
@@ -17,13 +18,31 @@ const HEADER_ROW_MARK: &str = "<w:cantSplit />";
 /// docx-rs gives every drawing this id and name.
 const DRAWING_PROPERTIES: &str = r#"<wp:docPr id="1" name="Figure" />"#;
 
-/// Applies every edit to the built package.
-pub(crate) fn finish(xml: &mut XMLDocx, metadata: &Metadata, alt_texts: &[String]) {
+/// docx-rs puts the page numbers of table of contents entries at a fixed right tab far
+/// off the page (its source says "for now"); the edit moves it to the right margin.
+const TOC_TAB: &str = r#"w:pos="80000""#;
+
+/// docx-rs wraps the entries of a filled table of contents in a second `w:sdt` inside the
+/// table of contents' own; LibreOffice then shows the TOC field's codes as text in the first
+/// entry. The edit unwraps the inner one.
+const NESTED_SDT_START: &str = "<w:sdt><w:sdtPr /><w:sdtContent>";
+const SDT_END: &str = "</w:sdtContent></w:sdt>";
+
+/// Applies every edit to the built package; `text_width` is in twentieths of a point.
+pub(crate) fn finish(
+    xml: &mut XMLDocx,
+    metadata: &Metadata,
+    alt_texts: &[String],
+    text_width: u32,
+) {
     let document = String::from_utf8_lossy(&xml.document).into_owned();
-    let document = document.replace(
-        HEADER_ROW_MARK,
-        &format!("{HEADER_ROW_MARK}<w:tblHeader />"),
-    );
+    let document = document
+        .replace(
+            HEADER_ROW_MARK,
+            &format!("{HEADER_ROW_MARK}<w:tblHeader />"),
+        )
+        .replace(TOC_TAB, &format!(r#"w:pos="{text_width}""#));
+    let document = unwrap_nested_sdt(&document);
     xml.document = describe_drawings(&document, alt_texts).into_bytes();
     xml.footnotes = number_footnotes(&String::from_utf8_lossy(&xml.footnotes)).into_bytes();
     xml.doc_props.core = core_properties(metadata).into_bytes();
@@ -56,6 +75,24 @@ pub(crate) fn deflate(stored: Vec<u8>) -> zip::result::ZipResult<Vec<u8>> {
         writer.write_all(&bytes)?;
     }
     Ok(writer.finish()?.into_inner())
+}
+
+/// Removes the first `w:sdt` with empty properties, keeping its content.
+fn unwrap_nested_sdt(document: &str) -> String {
+    let Some(start) = document.find(NESTED_SDT_START) else {
+        return document.to_owned();
+    };
+    let content = start + NESTED_SDT_START.len();
+    let Some(length) = document[content..].find(SDT_END) else {
+        return document.to_owned();
+    };
+    let end = content + length;
+    [
+        &document[..start],
+        &document[content..end],
+        &document[end + SDT_END.len()..],
+    ]
+    .concat()
 }
 
 /// Gives the n-th drawing the id n and the n-th alt text as its description.
@@ -153,6 +190,18 @@ mod tests {
             out.contains(r#"id="2" name="Picture 2" descr="second""#),
             "{out}"
         );
+    }
+
+    #[test]
+    fn the_nested_table_of_contents_sdt_is_unwrapped() {
+        let document = format!(
+            "<w:sdt><w:sdtPr><w:alias w:val=\"T\" /></w:sdtPr><w:sdtContent><w:p>h</w:p>{NESTED_SDT_START}<w:p>a</w:p><w:p>b</w:p>{SDT_END}{SDT_END}<w:p>body</w:p>"
+        );
+        assert_eq!(
+            unwrap_nested_sdt(&document),
+            "<w:sdt><w:sdtPr><w:alias w:val=\"T\" /></w:sdtPr><w:sdtContent><w:p>h</w:p><w:p>a</w:p><w:p>b</w:p></w:sdtContent></w:sdt><w:p>body</w:p>"
+        );
+        assert_eq!(unwrap_nested_sdt("<w:p>x</w:p>"), "<w:p>x</w:p>");
     }
 
     #[test]

@@ -38,6 +38,11 @@ pub(crate) fn all() -> Vec<Style> {
         paragraph("Date", "Date")
             .next("BodyText")
             .align(AlignmentType::Center),
+        paragraph("Abstract", "Abstract")
+            .next("BodyText")
+            .size(20)
+            .indent(Some(720), None, Some(720), None)
+            .line_spacing(spacing(300, 300)),
         paragraph("BlockText", "Block Text")
             .based_on("BodyText")
             .next("BodyText")
@@ -47,6 +52,17 @@ pub(crate) fn all() -> Vec<Style> {
             .fonts(monospace())
             .size(19)
             .line_spacing(spacing(0, 0)),
+        paragraph("TOCHeading", "TOC Heading")
+            .based_on("Heading1")
+            .next("BodyText"),
+        paragraph("ToC1", "toc 1").line_spacing(spacing(60, 60)),
+        paragraph("ToC2", "toc 2")
+            .indent(Some(240), None, None, None)
+            .line_spacing(spacing(0, 40)),
+        paragraph("ToC3", "toc 3")
+            .indent(Some(480), None, None, None)
+            .line_spacing(spacing(0, 40)),
+        paragraph("Footer", "footer").size(18).color("595959"),
         paragraph("FootnoteText", "Footnote Text")
             .based_on("Normal")
             .size(18),

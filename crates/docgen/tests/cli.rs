@@ -397,8 +397,14 @@ fn json_reports_input_output_and_size() {
     );
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["input"], input.to_str().unwrap());
-    assert_eq!(json["output"], out.to_str().unwrap());
-    assert_eq!(json["bytes"], std::fs::metadata(&out).unwrap().len());
+    assert_eq!(json["outputs"].as_array().unwrap().len(), 1);
+    assert_eq!(json["outputs"][0]["path"], out.to_str().unwrap());
+    assert_eq!(json["outputs"][0]["format"], "docx");
+    assert_eq!(
+        json["outputs"][0]["bytes"],
+        std::fs::metadata(&out).unwrap().len()
+    );
+    assert_eq!(json["warnings"], serde_json::json!([]));
 }
 
 fn assert_fails_with(output: &Output, needle: &str) {
@@ -454,7 +460,149 @@ fn the_input_is_never_overwritten() {
     std::fs::write(&input, "# Hi\n").unwrap();
     assert_fails_with(
         &docgen(&[input.to_str().unwrap(), "-o", input.to_str().unwrap()]),
+        "cannot tell the output format",
+    );
+    // A Markdown file that happens to be named like an output.
+    let named_like_output = dir.path().join("notes.pdf");
+    std::fs::write(&named_like_output, "# Hi\n").unwrap();
+    assert_fails_with(
+        &docgen(&[named_like_output.to_str().unwrap(), "--to", "docx,pdf"]),
         "refusing to overwrite",
     );
     assert_eq!(std::fs::read_to_string(&input).unwrap(), "# Hi\n");
+    assert_eq!(
+        std::fs::read_to_string(&named_like_output).unwrap(),
+        "# Hi\n"
+    );
+    assert!(
+        !dir.path().join("notes.docx").exists(),
+        "nothing is written when one output is refused"
+    );
+}
+
+#[cfg(feature = "pdf")]
+#[test]
+fn to_writes_both_formats_beside_the_input_or_the_output_stem() {
+    let dir = fixture_dir();
+    let input = dir.path().join("summary.md");
+    let output = docgen(&[input.to_str().unwrap(), "--to", "docx,pdf", "--json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let paths: Vec<&str> = json["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|written| written["path"].as_str().unwrap())
+        .collect();
+    let docx = dir.path().join("summary.docx");
+    let pdf = dir.path().join("summary.pdf");
+    assert_eq!(paths, [docx.to_str().unwrap(), pdf.to_str().unwrap()]);
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    assert_eq!(json["outputs"][1]["format"], "pdf");
+    assert_eq!(
+        json["outputs"][1]["bytes"],
+        std::fs::metadata(&pdf).unwrap().len()
+    );
+
+    let stem = dir.path().join("out/report");
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let output = docgen(&[
+        input.to_str().unwrap(),
+        "--to",
+        "pdf,docx",
+        "-o",
+        stem.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("out/report.pdf").is_file());
+    assert!(dir.path().join("out/report.docx").is_file());
+}
+
+#[cfg(feature = "pdf")]
+#[test]
+fn an_output_path_ending_in_pdf_writes_only_a_pdf() {
+    let dir = fixture_dir();
+    let input = dir.path().join("summary.md");
+    let pdf = dir.path().join("x.pdf");
+    let output = docgen(&[input.to_str().unwrap(), "-o", pdf.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    assert!(!dir.path().join("summary.docx").exists());
+    assert!(!dir.path().join("x.docx").exists());
+}
+
+#[cfg(feature = "pdf")]
+#[test]
+fn stdin_is_read_with_dash_and_needs_an_output() {
+    use std::io::Write;
+
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_docgen"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // docgen does not read stdin when the arguments are wrong, so the pipe may close.
+        let _ = child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"# From stdin\n\nHello.\n");
+        child.wait_with_output().unwrap()
+    };
+    let output = run(&["-", "-o", "piped.docx", "--title", "Overridden"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let core = part(&dir.path().join("piped.docx"), "docProps/core.xml");
+    assert!(core.contains("<dc:title>Overridden</dc:title>"), "{core}");
+    let output = run(&["-", "--to", "pdf,docx", "-o", "both"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("both.pdf").is_file() && dir.path().join("both.docx").is_file());
+    let output = run(&["-", "--to", "pdf"]);
+    assert_fails_with(&output, "standard input needs an output path");
+}
+
+#[cfg(not(feature = "pdf"))]
+#[test]
+fn without_the_pdf_feature_pdf_is_a_clear_error() {
+    let dir = fixture_dir();
+    let input = dir.path().join("summary.md");
+    let output = docgen(&[input.to_str().unwrap(), "--to", "docx,pdf"]);
+    assert_fails_with(&output, "built without PDF output");
+    assert!(!dir.path().join("summary.docx").exists());
+}
+
+#[test]
+fn bad_flags_are_exit_2_with_the_choices() {
+    let dir = fixture_dir();
+    let input = dir.path().join("summary.md");
+    let output = docgen(&[input.to_str().unwrap(), "--to", "odt"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown output format `odt`"));
+    let output = docgen(&[input.to_str().unwrap(), "--page-size", "a5"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown page size `a5`"));
 }
