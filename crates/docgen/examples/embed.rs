@@ -1,6 +1,7 @@
-//! Embedding docgen: convert a Markdown string held in memory and write the .docx.
+//! Embedding docgen: convert a Markdown string held in memory and write the .docx and, with
+//! the default `pdf` feature, the PDF of the same document.
 //!
-//! `cargo run -p docgen --example embed -- OUT.docx`
+//! `cargo run -p docgen --example embed -- OUT` writes `OUT.docx` and `OUT.pdf`.
 
 fn main() -> Result<(), docgen::Error> {
     let markdown = "\
@@ -11,19 +12,23 @@ author: The lead developer
 # What changed
 
 - the gate now checks **patch coverage**
-- `docgen` writes Word files
+- `docgen` writes Word files and PDF
 
 | metric | before | after |
 |:--|--:|--:|
 | coverage | 58 % | 61 % |
 ";
     let document = docgen::convert(markdown, &docgen::Options::default())?;
-    let bytes = document.to_docx()?;
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "summary.docx".into());
-    std::fs::write(&path, &bytes).map_err(|source| docgen::Error::WriteOutput {
-        path: path.clone().into(),
+    let stem = std::env::args().nth(1).unwrap_or_else(|| "summary".into());
+    write(&format!("{stem}.docx"), &document.to_docx()?)?;
+    #[cfg(feature = "pdf")]
+    write(&format!("{stem}.pdf"), &document.to_pdf()?)?;
+    Ok(())
+}
+
+fn write(path: &str, bytes: &[u8]) -> Result<(), docgen::Error> {
+    std::fs::write(path, bytes).map_err(|source| docgen::Error::WriteOutput {
+        path: path.into(),
         source,
     })?;
     println!("wrote {path} ({} bytes)", bytes.len());

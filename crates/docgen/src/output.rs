@@ -191,12 +191,12 @@ pub fn convert_files(
     }
     let markdown = read_markdown(input)?;
     let document = crate::convert(&markdown, options)?;
-    let rendered = outputs
-        .iter()
-        .map(|(format, path)| Ok((*format, path, document.to_format(*format)?)))
-        .collect::<Result<Vec<_>>>()?;
+    let warnings = document.warnings().to_vec();
+    let formats: Vec<Format> = outputs.iter().map(|(format, _)| *format).collect();
+    let rendered = document.into_formats(&formats)?;
     let mut written = Vec::new();
-    for (format, path, bytes) in rendered {
+    for ((format, path), bytes) in outputs.iter().zip(rendered) {
+        let format = *format;
         std::fs::write(path, &bytes).map_err(|source| Error::WriteOutput {
             path: path.clone(),
             source,
@@ -210,7 +210,7 @@ pub fn convert_files(
     Ok(Report {
         input: input.clone(),
         written,
-        warnings: document.warnings().to_vec(),
+        warnings,
     })
 }
 

@@ -30,10 +30,17 @@ static FONTS: LazyLock<(LazyHash<FontBook>, Vec<Font>)> = LazyLock::new(|| {
     (LazyHash::new(FontBook::from_fonts(&fonts)), fonts)
 });
 
-/// The generated markup and the images it names, ready to compile.
+/// The generated markup and the images it names, ready to compile. The markup is parsed
+/// only when a PDF is asked for, so a .docx-only conversion does not pay for it.
 pub(crate) struct Source {
-    main: TypstSource,
+    markup: String,
     files: HashMap<FileId, Bytes>,
+}
+
+/// What typst sees while compiling one [`Source`].
+struct Closed<'s> {
+    main: TypstSource,
+    files: &'s HashMap<FileId, Bytes>,
 }
 
 /// An embedded image's PNG bytes, shared with the .docx side rather than copied.
@@ -60,21 +67,22 @@ impl Source {
                 (id, Bytes::new(Png(Arc::clone(picture))))
             })
             .collect();
-        Source {
-            main: TypstSource::new(file_id("/main.typ"), markup),
-            files,
-        }
+        Source { markup, files }
     }
 
     /// The generated Typst markup.
     #[cfg(test)]
     pub(crate) fn markup(&self) -> &str {
-        self.main.text()
+        &self.markup
     }
 
     /// Lays the document out into pages.
     pub(crate) fn compile(&self) -> Result<PagedDocument> {
-        let document = typst::compile::<PagedDocument>(self).output;
+        let world = Closed {
+            main: TypstSource::new(file_id("/main.typ"), self.markup.clone()),
+            files: &self.files,
+        };
+        let document = typst::compile::<PagedDocument>(&world).output;
         // typst memoises across compilations; a one-shot converter keeps none of it, so a
         // long-running embedder's memory does not grow with every document.
         typst::comemo::evict(0);
@@ -103,7 +111,7 @@ fn describe(diagnostics: &[SourceDiagnostic]) -> String {
         .join("; ")
 }
 
-impl World for Source {
+impl World for Closed<'_> {
     fn library(&self) -> &LazyHash<Library> {
         &LIBRARY
     }
