@@ -32,4 +32,10 @@ pub enum Task {
     Test,
     /// The criterion benchmarks.
     Bench,
+    /// Render the session summary as .docx and PDF beside it, with docgen.
+    Report {
+        /// The Markdown summary.
+        #[arg(default_value = "SESSION_SUMMARY.md")]
+        file: PathBuf,
+    },
 }

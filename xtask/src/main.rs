@@ -21,6 +21,7 @@ fn main() -> Result<()> {
         flags::Task::Ci => ci(&root),
         flags::Task::Test => test(&root),
         flags::Task::Bench => bench(&root),
+        flags::Task::Report { file } => report(&root, &file),
     }
 }
 
@@ -210,4 +211,31 @@ fn bench(root: &Path) -> Result<()> {
         ],
     )?;
     cargo(root, &["bench", "--package", "datavc", "--bench", "hash"])
+}
+
+/// The session summary as a document fit to send: `FILE.docx` and `FILE.pdf` beside it.
+fn report(root: &Path, file: &Path) -> Result<()> {
+    let file = std::path::absolute(file).context("cannot resolve the summary's path")?;
+    if !file.is_file() {
+        bail!(
+            "{} does not exist\nhint: write the summary first, or name one: `cargo xtask report docs/SESSION_SUMMARY.example.md`",
+            file.display()
+        );
+    }
+    let file = file
+        .to_str()
+        .context("the summary's path must be valid UTF-8")?;
+    cargo(
+        root,
+        &[
+            "run",
+            "--quiet",
+            "--package",
+            "docgen",
+            "--",
+            file,
+            "--to",
+            "docx,pdf",
+        ],
+    )
 }
