@@ -196,8 +196,12 @@ impl RemoteCheck {
 /// Starts `datavc ARGS` in `root` and SIGKILLs it after `delay`; whether it was killed
 /// (rather than finished first).
 fn kill_after(root: &Path, args: &[&str], delay: Duration) -> bool {
+    // Under cargo-llvm-cov a killed process leaves a half-written coverage profile that
+    // would make the whole merge fail; killed runs write theirs beside the test data.
+    let profile = root.with_file_name("killed-%p.profraw");
     let mut child = datavc(root)
         .args(args)
+        .env("LLVM_PROFILE_FILE", profile)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
