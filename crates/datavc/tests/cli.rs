@@ -2,7 +2,7 @@
 //! remotes, gc, fsck, link types, and bad input (clear error, right exit code, no damage).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 struct Repo {
@@ -357,7 +357,7 @@ fn hardlinks_share_the_cache_until_unprotected() {
     let object = repo
         .root
         .join(format!(".dvc/cache/files/md5/{}/{}", &oid[..2], &oid[2..]));
-    let inode = |path: &Path| fs::metadata(path).unwrap().ino();
+    let inode = |path: &std::path::Path| fs::metadata(path).unwrap().ino();
     assert_eq!(inode(&repo.root.join("big.bin")), inode(&object));
     assert!(
         fs::metadata(repo.root.join("big.bin"))
