@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::http::HttpBuilder;
@@ -131,17 +131,16 @@ fn open_url(
                     .with_allow_http(endpoint.starts_with("http://"))
                     .with_endpoint(endpoint);
             }
-            if let Some(region) = option("region") {
-                builder = builder.with_region(region);
-            }
-            if let Some(key) = option("access_key_id") {
-                builder = builder.with_access_key_id(key);
-            }
-            if let Some(secret) = option("secret_access_key") {
-                builder = builder.with_secret_access_key(secret);
-            }
-            if let Some(token) = option("session_token") {
-                builder = builder.with_token(token);
+            // DVC's option names for what object_store reads from AWS_* variables.
+            for (name, key) in [
+                ("region", AmazonS3ConfigKey::Region),
+                ("access_key_id", AmazonS3ConfigKey::AccessKeyId),
+                ("secret_access_key", AmazonS3ConfigKey::SecretAccessKey),
+                ("session_token", AmazonS3ConfigKey::Token),
+            ] {
+                if let Some(value) = option(name) {
+                    builder = builder.with_config(key, value);
+                }
             }
             Arc::new(builder.build()?)
         }

@@ -487,3 +487,42 @@ fn durable_mode_flushes_and_still_round_trips() {
     clone.ok(&["pull"]);
     assert_eq!(clone.read("data/test/c.csv"), repo.read("data/test/c.csv"));
 }
+
+#[test]
+fn ls_lists_outputs_and_with_files_their_contents() {
+    let repo = Repo::new("md5");
+    sample_data(&repo);
+    repo.ok(&["add", "data", "weights.safetensors"]);
+    let listed = repo.json(&["ls"]);
+    let paths: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["data", "weights.safetensors"]);
+    assert_eq!(
+        (listed[0]["nfiles"].as_u64(), listed[0]["cached"].as_bool()),
+        (Some(3), Some(true))
+    );
+    let files = repo.json(&["ls", "--files"]);
+    let paths: Vec<&str> = files
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "data",
+            "data/test/c.csv",
+            "data/train/a.csv",
+            "data/train/b.csv",
+            "weights.safetensors"
+        ]
+    );
+    assert_eq!(files[1]["size"], 300_000);
+    fs::remove_dir_all(repo.root.join(".dvc/cache")).unwrap();
+    assert_eq!(repo.json(&["ls"])[1]["cached"], false);
+}

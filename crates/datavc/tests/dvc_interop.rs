@@ -102,6 +102,16 @@ fn walkdir(path: PathBuf) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Commits the origin's pointers and clones it beside itself: pointers and config, no data.
+fn commit_and_clone(root: &Path) -> PathBuf {
+    git(&["add", "-A"], root);
+    git(&["commit", "-qm", "data"], root);
+    let clone = root.with_file_name("clone");
+    let (from, to) = (root.to_str().unwrap(), clone.to_str().unwrap());
+    git(&["clone", "-q", from, to], root.parent().unwrap());
+    clone
+}
+
 const OUTPUTS: [&str; 3] = ["data", "#hash [1].bin", "model.safetensors"];
 
 #[test]
@@ -130,19 +140,7 @@ fn dvc_sees_a_datavc_repository_as_up_to_date_and_pulls_it() {
         run(&dvc, &["status", "--cloud"], &root).trim(),
         "Cache and remote 'shared' are in sync."
     );
-    git(&["add", "-A"], &root);
-    git(&["commit", "-qm", "data"], &root);
-
-    let clone = dir.path().join("clone");
-    git(
-        &[
-            "clone",
-            "-q",
-            root.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    let clone = commit_and_clone(&root);
     run(&dvc, &["pull"], &clone);
     same_tree(&root, &clone, &OUTPUTS);
     assert_eq!(
@@ -176,19 +174,7 @@ fn datavc_reads_checks_out_and_pulls_a_dvc_repository() {
         datavc(&["status", "--cloud"], &root),
         "cache and remote are in sync\n"
     );
-    git(&["add", "-A"], &root);
-    git(&["commit", "-qm", "data"], &root);
-
-    let clone = dir.path().join("clone");
-    git(
-        &[
-            "clone",
-            "-q",
-            root.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    let clone = commit_and_clone(&root);
     datavc(&["pull"], &clone);
     same_tree(&root, &clone, &OUTPUTS);
     assert_eq!(datavc(&["status"], &clone), "data is up to date\n");
