@@ -1,34 +1,16 @@
 //! End-to-end tests: run the real `docgen` binary on Markdown files and read the .docx it
 //! writes back with the `zip` crate, asserting on the package's XML parts.
 
+mod common;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const FIXTURE: &str = include_str!("fixtures/every_construct.md");
+use common::{docgen, fixture_dir};
+
 /// A4 width minus two one-inch margins, in EMU: the widest an image may be.
 const TEXT_WIDTH_EMU: u64 = (11906 - 2 * 1440) * 635;
-
-fn docgen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_docgen"))
-        .args(args)
-        .output()
-        .expect("the docgen binary runs")
-}
-
-/// A folder holding the fixture and the two images it refers to.
-fn fixture_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("summary.md"), FIXTURE).unwrap();
-    // 1600 × 400 px is wider than the text (6.25 in at 96 dpi), so it must be scaled to fit.
-    image::RgbImage::from_pixel(1600, 400, image::Rgb([30, 60, 90]))
-        .save(dir.path().join("wide.png"))
-        .unwrap();
-    image::RgbImage::from_pixel(120, 90, image::Rgb([200, 100, 50]))
-        .save(dir.path().join("photo.jpg"))
-        .unwrap();
-    dir
-}
 
 fn part(docx: &Path, name: &str) -> String {
     let file = std::fs::File::open(docx).unwrap();

@@ -4,16 +4,11 @@
 //! with the install command, it never skips.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-const FIXTURE: &str = include_str!("fixtures/every_construct.md");
+mod common;
 
-fn docgen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_docgen"))
-        .args(args)
-        .output()
-        .expect("the docgen binary runs")
-}
+use common::{docgen, fixture_dir};
 
 /// Runs an external tool, failing with how to install it when it is missing.
 fn tool(program: &str, args: &[&str], install: &str) -> String {
@@ -35,15 +30,8 @@ fn poppler(program: &str, args: &[&str]) -> String {
 
 /// The fixture beside its two images, converted to both formats.
 fn converted(extra: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = fixture_dir();
     let input = dir.path().join("summary.md");
-    std::fs::write(&input, FIXTURE).unwrap();
-    image::RgbImage::from_pixel(1600, 400, image::Rgb([30, 60, 90]))
-        .save(dir.path().join("wide.png"))
-        .unwrap();
-    image::RgbImage::from_pixel(120, 90, image::Rgb([200, 100, 50]))
-        .save(dir.path().join("photo.jpg"))
-        .unwrap();
     let mut args = vec![input.to_str().unwrap(), "--to", "docx,pdf"];
     args.extend_from_slice(extra);
     let output = docgen(&args);
