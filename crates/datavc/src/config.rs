@@ -109,7 +109,37 @@ pub struct Remote {
     /// Its URL as written (relative local paths are relative to `.dvc/`).
     pub url: String,
     /// Other options (`endpointurl`, `region`, credentials, …), local file winning.
+    /// Serialised with secret values masked, so `remote list --json` never prints them.
+    #[serde(serialize_with = "masked_options")]
     pub options: BTreeMap<String, String>,
+}
+
+/// Options whose values are credentials (DVC's names for S3, GCS, Azure, HTTP and SSH).
+const SECRET_OPTIONS: [&str; 8] = [
+    "secret_access_key",
+    "session_token",
+    "account_key",
+    "sas_token",
+    "client_secret",
+    "connection_string",
+    "password",
+    "token",
+];
+
+fn masked_options<S: serde::Serializer>(
+    options: &BTreeMap<String, String>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    let masked: BTreeMap<&str, &str> = options
+        .iter()
+        .map(
+            |(key, value)| match SECRET_OPTIONS.contains(&key.as_str()) {
+                true => (key.as_str(), "***"),
+                false => (key.as_str(), value.as_str()),
+            },
+        )
+        .collect();
+    serde::Serialize::serialize(&masked, serializer)
 }
 
 /// DVC's config, both files.
@@ -284,8 +314,42 @@ impl DvcConfig {
             Level::Repo => (&self.repo, "config"),
             Level::Local => (&self.local, "config.local"),
         };
+        if level == Level::Local {
+            // Credentials go here: make sure git never offers to commit them, even in a
+            // repository whose `.dvc/.gitignore` was lost or predates the entry.
+            ensure_git_ignored(&self.dvc_dir, LOCAL_IGNORE_ENTRY)?;
+        }
         write_atomic(&self.dvc_dir.join(name), render(ini).as_bytes())
     }
+}
+
+/// The line of `.dvc/.gitignore` that keeps `.dvc/config.local` out of git, as DVC writes it.
+const LOCAL_IGNORE_ENTRY: &str = "/config.local";
+
+/// Appends `entry` to `.dvc/.gitignore` unless a line already says it.
+fn ensure_git_ignored(dvc_dir: &Path, entry: &str) -> Result<()> {
+    let path = dvc_dir.join(".gitignore");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(Error::Io {
+                action: "read",
+                path,
+                source: e,
+            });
+        }
+    };
+    if text.lines().any(|line| line.trim() == entry) {
+        return Ok(());
+    }
+    let mut updated = text;
+    if !updated.is_empty() && !updated.ends_with('\n') {
+        updated.push('\n');
+    }
+    updated.push_str(entry);
+    updated.push('\n');
+    write_atomic(&path, updated.as_bytes())
 }
 
 fn read_ini(path: &Path) -> Result<Ini> {
@@ -391,6 +455,10 @@ mod tests {
             reread.remote("s3").unwrap().options["secret_access_key"],
             "k"
         );
+        let listed = serde_json::to_string(&reread.remote("s3").unwrap()).unwrap();
+        assert!(listed.contains(r#""secret_access_key":"***""#), "{listed}");
+        let ignored = std::fs::read_to_string(dir.path().join(".gitignore")).unwrap();
+        assert_eq!(ignored, "/config.local\n");
         assert_eq!(reread.remotes().len(), 2);
         assert!(matches!(
             reread.remote("nope"),

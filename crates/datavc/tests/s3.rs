@@ -1,6 +1,6 @@
 //! End-to-end tests of S3 remotes against a local moto server: push (single and multipart
-//! uploads), the remote's key layout, `status --cloud`, pull into a fresh clone, and how a
-//! remote that refuses writes is reported.
+//! uploads), the remote's key layout, `status --cloud`, pull into a fresh clone, how a
+//! remote that refuses writes is reported, and credentials kept in `.dvc/config.local`.
 //!
 //! They need moto's server: `pip install 'moto[server]'`, then put `moto_server` on PATH
 //! or point `MOTO_SERVER` at it. Without it the tests fail; they never skip.
@@ -278,4 +278,83 @@ fn a_remote_that_refuses_writes_fails_with_its_name_and_key() {
     let cached = files_below(&clone.path().join(".dvc/cache"));
     assert!(cached.is_empty(), "the cache holds {cached:?}");
     assert!(!clone.path().join("data").exists());
+}
+
+/// `datavc ARGS` in `dir` with no `AWS_*` variable at all in its environment, so that
+/// whatever reaches S3 came from the repository's config files.
+fn without_aws_env(dir: &Path, args: &[&str]) -> Command {
+    let mut command = datavc(dir);
+    command.args(args);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// Sets remote `s3`'s endpoint and moto's credentials in `.dvc/config.local` only.
+fn configure_locally(root: &Path, moto: &Moto) {
+    for (option, value) in [
+        ("endpointurl", moto.endpoint()),
+        ("access_key_id", "testing".to_owned()),
+        ("secret_access_key", "testing".to_owned()),
+    ] {
+        harness::ok(root, &["remote", "modify", "--local", "s3", option, &value]);
+    }
+}
+
+#[test]
+fn credentials_and_endpoint_from_the_local_config_alone_reach_s3() {
+    let moto = Moto::start();
+    moto.create_bucket("private");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let files: BTreeMap<String, Vec<u8>> = [
+        ("data/x.bin", Lcg::new(3).bytes(5_000)),
+        ("data/y.txt", b"why\n".to_vec()),
+    ]
+    .into_iter()
+    .map(|(path, bytes)| (path.to_owned(), bytes))
+    .collect();
+    harness::write_tree(root, &files);
+    run_ok(Command::new("git").args(["init", "-q"]).current_dir(root));
+    harness::ok(root, &["init", "--hash", "md5"]);
+    harness::ok(root, &["add", "data"]);
+    harness::ok(root, &["remote", "add", "-d", "s3", "s3://private/store"]);
+    configure_locally(root, &moto);
+
+    // The committed config names the bucket; the secret stays in the git-ignored file.
+    let committed = std::fs::read_to_string(root.join(".dvc/config")).unwrap();
+    assert!(!committed.contains("testing"), "{committed}");
+    assert!(!committed.contains("endpointurl"), "{committed}");
+    let local = std::fs::read_to_string(root.join(".dvc/config.local")).unwrap();
+    assert!(local.contains("secret_access_key = testing"), "{local}");
+    let check = Command::new("git")
+        .args(["check-ignore", "-q", ".dvc/config.local"])
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(check.success(), "git would commit .dvc/config.local");
+    let listed = json(&harness::ok(root, &["remote", "list", "--json"]));
+    assert_eq!(listed[0]["options"]["secret_access_key"], "***", "{listed}");
+
+    let pushed = json(&run_ok(&mut without_aws_env(root, &["push", "--json"])));
+    assert_eq!(pushed["transferred"], 3, "{pushed}");
+    assert_eq!(moto.keys("private", "store/").len(), 3);
+
+    // A clone has no config.local (git does not carry it) until its owner writes one.
+    let clone = tempfile::tempdir().unwrap();
+    clone_pointers(root, clone.path());
+    assert!(!clone.path().join(".dvc/config.local").exists());
+    configure_locally(clone.path(), &moto);
+    let pulled = json(&run_ok(&mut without_aws_env(
+        clone.path(),
+        &["pull", "--json"],
+    )));
+    assert_eq!(pulled["fetch"]["transferred"], 3, "{pulled}");
+    for (relpath, bytes) in &files {
+        let restored = std::fs::read(clone.path().join(relpath)).unwrap();
+        assert!(restored == *bytes, "{relpath} differs after pull");
+    }
 }
