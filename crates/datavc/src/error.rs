@@ -104,6 +104,14 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// A remote whose bucket (or container) does not exist.
+    #[error("remote `{remote}`: bucket `{bucket}` does not exist")]
+    NoSuchBucket {
+        /// The remote's name.
+        remote: String,
+        /// The bucket named by its URL.
+        bucket: String,
+    },
     /// The object store refused or failed an operation.
     #[error("remote `{remote}`: cannot {action} {key}")]
     Remote {
@@ -190,6 +198,7 @@ impl Error {
         match self {
             Error::Io { .. }
             | Error::Remote { .. }
+            | Error::NoSuchBucket { .. }
             | Error::Corrupt { .. }
             | Error::MissingObjects { .. }
             | Error::MissingOnRemote { .. }
@@ -216,6 +225,9 @@ impl Error {
                 "`datavc push` them from a repository whose cache has them, or check the remote's URL"
                     .into()
             }
+            Error::NoSuchBucket { remote, .. } => format!(
+                "create the bucket, or point the remote elsewhere with `datavc remote modify {remote} url URL`"
+            ),
             Error::WouldOverwrite { .. } => {
                 "`datavc add` the new content first, or pass `--force` to discard it".into()
             }

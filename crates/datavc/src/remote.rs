@@ -26,6 +26,20 @@ pub struct RemoteStore {
     prefix: StorePath,
     /// The folder of a local remote, flushed after each batch of uploads.
     folder: Option<std::path::PathBuf>,
+    /// What kind of store it is, which decides how presence is checked.
+    kind: Kind,
+}
+
+/// The kinds of store, by what they can answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    /// A local folder: listable, created on first use.
+    Folder,
+    /// A bucket or container (S3, GCS, Azure): listable, and it must exist.
+    Bucket(String),
+    /// A plain HTTP server: no listing (a static server answers PROPFIND with 501, which
+    /// object_store would retry), only `HEAD` and `GET` per object.
+    Http,
 }
 
 impl RemoteStore {
@@ -40,11 +54,15 @@ impl RemoteStore {
             url: remote.url.clone(),
             detail,
         };
-        let (store, prefix, folder): (Arc<dyn ObjectStore>, String, _) =
+        let (store, prefix, folder, kind): (Arc<dyn ObjectStore>, String, _, _) =
             match url::Url::parse(&remote.url) {
                 Ok(url) if url.scheme().len() > 1 => {
                     let (store, prefix) = open_url(remote, &url).map_err(|e| bad(e.to_string()))?;
-                    (store, prefix, None)
+                    let kind = match url.scheme() {
+                        "http" | "https" => Kind::Http,
+                        _ => Kind::Bucket(url.host_str().unwrap_or_default().to_owned()),
+                    };
+                    (store, prefix, None, kind)
                 }
                 _ => {
                     let folder = config_dir.join(&remote.url);
@@ -52,7 +70,8 @@ impl RemoteStore {
                     let local = LocalFileSystem::new_with_prefix(&folder)
                         .map_err(|e| bad(e.to_string()))?
                         .with_fsync(durable && crate::fsutil::FLUSH_EACH_FILE);
-                    (Arc::new(local), String::new(), durable.then_some(folder))
+                    let folder = durable.then_some(folder);
+                    (Arc::new(local), String::new(), folder, Kind::Folder)
                 }
             };
         Ok(RemoteStore {
@@ -60,7 +79,38 @@ impl RemoteStore {
             store,
             prefix: StorePath::from(prefix),
             folder,
+            kind,
         })
+    }
+
+    /// Whether the store can list its keys; a plain HTTP server cannot.
+    pub fn lists(&self) -> bool {
+        self.kind != Kind::Http
+    }
+
+    /// Fails with [`Error::NoSuchBucket`] when the remote's bucket does not exist. Object
+    /// stores answer a missing bucket's objects with the same 404 as missing objects, so
+    /// without this check a missing bucket would read as an empty remote.
+    pub async fn ensure_bucket(&self) -> Result<()> {
+        if !matches!(self.kind, Kind::Bucket(_)) {
+            return Ok(());
+        }
+        let prefix = (!self.prefix.as_ref().is_empty()).then_some(&self.prefix);
+        match self.store.list_with_delimiter(prefix).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.listing_error(&self.prefix, e)),
+        }
+    }
+
+    /// Wraps a failed listing: a bucket that does not exist gets its own error.
+    pub fn listing_error(&self, key: &StorePath, source: object_store::Error) -> Error {
+        match &self.kind {
+            Kind::Bucket(bucket) if names_missing_bucket(&source) => Error::NoSuchBucket {
+                remote: self.name.clone(),
+                bucket: bucket.clone(),
+            },
+            _ => self.error("list", key, source),
+        }
     }
 
     /// Makes uploads so far durable: a folder remote's filesystem is flushed once (object
@@ -105,6 +155,21 @@ impl RemoteStore {
             source: Box::new(source),
         }
     }
+}
+
+/// Whether a failed listing says the bucket (or Azure container) is missing. A listing of
+/// a prefix in an existing bucket never answers 404, and object_store keeps the status
+/// code private, so the error's text is what there is to read.
+fn names_missing_bucket(error: &object_store::Error) -> bool {
+    let mut text = String::new();
+    let mut cause: Option<&dyn std::error::Error> = Some(error);
+    while let Some(current) = cause {
+        text.push_str(&current.to_string());
+        cause = current.source();
+    }
+    ["NoSuchBucket", "ContainerNotFound", "status code: 404"]
+        .iter()
+        .any(|marker| text.contains(marker))
 }
 
 fn retry() -> RetryConfig {
@@ -166,7 +231,7 @@ fn open_url(
             Arc::new(builder.build()?)
         }
         "http" | "https" => {
-            let base = HttpBuilder::new()
+let base = HttpBuilder::new()
                 .with_url(url.as_str())
                 .with_retry(retry())
                 .build()?;

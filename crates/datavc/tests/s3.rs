@@ -1,6 +1,6 @@
 //! End-to-end tests of S3 remotes against a local moto server: push (single and multipart
 //! uploads), the remote's key layout, `status --cloud`, pull into a fresh clone, how a
-//! remote that refuses writes is reported, and credentials kept in `.dvc/config.local`.
+//! missing bucket is reported, and credentials kept in `.dvc/config.local`.
 //!
 //! They need moto's server: `pip install 'moto[server]'`, then put `moto_server` on PATH
 //! or point `MOTO_SERVER` at it. Without it the tests fail; they never skip.
@@ -251,33 +251,41 @@ fn push_lays_out_keys_like_dvc_and_pull_restores_the_bytes() {
     assert_eq!(quiet.status.code(), Some(1), "a dirty cloud status exits 1");
 }
 
+/// Runs `datavc ARGS` with credentials and asserts it fails with exit code 1, saying that
+/// remote `s3`'s bucket `no-such-bucket` does not exist.
+fn fails_on_missing_bucket(dir: &Path, args: &[&str]) {
+    let output = with_creds(dir, args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{args:?}, stderr:\n{stderr}");
+    assert!(
+        stderr.contains("remote `s3`: bucket `no-such-bucket` does not exist"),
+        "{args:?}, stderr:\n{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "{args:?} printed a report");
+}
+
 #[test]
-fn a_remote_that_refuses_writes_fails_with_its_name_and_key() {
+fn a_missing_bucket_is_an_error_naming_remote_and_bucket_not_an_empty_remote() {
     let moto = Moto::start();
     let (dir, _) = repo_with_data(&moto, "s3://no-such-bucket/prefix");
     let root = dir.path();
 
-    let pushed = with_creds(root, &["push"]).output().unwrap();
-    let stderr = String::from_utf8_lossy(&pushed.stderr);
-    assert_eq!(pushed.status.code(), Some(1), "stderr:\n{stderr}");
-    assert!(stderr.contains("remote `s3`"), "{stderr}");
-    assert!(stderr.contains("prefix/files/md5/"), "{stderr}");
-
-    // Pulling from it into a fresh clone fails too, and leaves nothing in the cache. S3
-    // answers 404 for a missing bucket as for a missing key, so the objects are missing
-    // from the remote.
+    // S3 answers 404 for a missing bucket's objects as for missing objects; without a
+    // check of the bucket, every object would read as `new`, or as missing on the remote.
+    fails_on_missing_bucket(root, &["status", "--cloud", "--json"]);
+    fails_on_missing_bucket(root, &["push"]);
     let clone = tempfile::tempdir().unwrap();
     clone_pointers(root, clone.path());
-    let pulled = with_creds(clone.path(), &["pull"]).output().unwrap();
-    let stderr = String::from_utf8_lossy(&pulled.stderr);
-    assert_eq!(pulled.status.code(), Some(1), "stderr:\n{stderr}");
-    assert!(
-        stderr.contains("missing from the cache and from remote `s3`"),
-        "{stderr}"
-    );
+    fails_on_missing_bucket(clone.path(), &["fetch"]);
+    fails_on_missing_bucket(clone.path(), &["pull"]);
     let cached = files_below(&clone.path().join(".dvc/cache"));
     assert!(cached.is_empty(), "the cache holds {cached:?}");
     assert!(!clone.path().join("data").exists());
+
+    // Once the bucket exists the same repository pushes.
+    moto.create_bucket("no-such-bucket");
+    let pushed = json(&run_ok(&mut with_creds(root, &["push", "--json"])));
+    assert_eq!(pushed["transferred"], 7, "{pushed}");
 }
 
 /// `datavc ARGS` in `dir` with no `AWS_*` variable at all in its environment, so that

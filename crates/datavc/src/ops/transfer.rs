@@ -81,6 +81,7 @@ pub fn push(
     let remote = open_remote(repo, options)?;
     let wanted = wanted_objects(repo, &pointers)?;
     runtime()?.block_on(async {
+        remote.ensure_bucket().await?;
         let mut report = TransferReport {
             remote: remote.name.clone(),
             ..TransferReport::default()
@@ -163,6 +164,7 @@ pub fn cloud_status(
     let remote = open_remote(repo, options)?;
     let mut wanted = wanted_objects(repo, &pointers)?;
     runtime()?.block_on(async {
+        remote.ensure_bucket().await?;
         expand_from_remote(&mut wanted, &remote).await?;
         let present =
             present_on_remote(&remote, repo.algo(), &wanted.files, jobs(repo, options)).await?;
@@ -193,6 +195,7 @@ fn fetch_locked(
     let remote = open_remote(repo, options)?;
     let jobs = jobs(repo, options);
     runtime()?.block_on(async {
+        remote.ensure_bucket().await?;
         let mut report = TransferReport {
             remote: remote.name.clone(),
             ..TransferReport::default()
@@ -319,6 +322,9 @@ async fn present_on_remote(
     objects: &[(Oid, String)],
     jobs: usize,
 ) -> Result<HashSet<Oid>> {
+    if !remote.lists() {
+        return present_by_head(remote, objects, jobs).await;
+    }
     let prefix = remote.child(&format!("files/{algo}"));
     let listed: object_store::Result<HashSet<StorePath>> = remote
         .store()
@@ -326,26 +332,35 @@ async fn present_on_remote(
         .map_ok(|meta| meta.location)
         .try_collect()
         .await;
-    match listed {
-        Ok(keys) => Ok(objects
-            .iter()
-            .filter(|(oid, _)| keys.contains(&remote.key(oid)))
-            .map(|(oid, _)| oid.clone())
-            .collect()),
-        Err(object_store::Error::NotFound { .. }) => Ok(HashSet::new()),
-        Err(_) => {
-            let checks = futures::stream::iter(objects).map(|(oid, _)| async move {
-                let key = remote.key(oid);
-                match remote.store().head(&key).await {
-                    Ok(_) => Ok(Some(oid.clone())),
-                    Err(object_store::Error::NotFound { .. }) => Ok(None),
-                    Err(e) => Err(remote.error("check", &key, e)),
-                }
-            });
-            let found: Vec<Option<Oid>> = checks.buffer_unordered(jobs).try_collect().await?;
-            Ok(found.into_iter().flatten().collect())
+    let keys = match listed {
+        Ok(keys) => keys,
+        // A folder remote with nothing pushed yet has no `files/` folder to list.
+        Err(object_store::Error::NotFound { .. }) => HashSet::new(),
+        Err(e) => return Err(remote.listing_error(&prefix, e)),
+    };
+    Ok(objects
+        .iter()
+        .filter(|(oid, _)| keys.contains(&remote.key(oid)))
+        .map(|(oid, _)| oid.clone())
+        .collect())
+}
+
+/// Which of `objects` the remote has, asked one `HEAD` at a time, `jobs` at once.
+async fn present_by_head(
+    remote: &RemoteStore,
+    objects: &[(Oid, String)],
+    jobs: usize,
+) -> Result<HashSet<Oid>> {
+    let checks = futures::stream::iter(objects).map(|(oid, _)| async move {
+        let key = remote.key(oid);
+        match remote.store().head(&key).await {
+            Ok(_) => Ok(Some(oid.clone())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(remote.error("check", &key, e)),
         }
-    }
+    });
+    let found: Vec<Option<Oid>> = checks.buffer_unordered(jobs).try_collect().await?;
+    Ok(found.into_iter().flatten().collect())
 }
 
 /// How many objects and bytes a batch moved, and which the source lacked.
