@@ -225,6 +225,10 @@ impl Error {
                 "`datavc push` them from a repository whose cache has them, or check the remote's URL"
                     .into()
             }
+            Error::Remote {
+                action: "upload", ..
+            } => "check that the remote takes writes: a bucket needs write permission, an HTTP remote a server that accepts PUT (such as WebDAV)"
+                .into(),
             Error::NoSuchBucket { remote, .. } => format!(
                 "create the bucket, or point the remote elsewhere with `datavc remote modify {remote} url URL`"
             ),

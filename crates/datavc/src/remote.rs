@@ -11,7 +11,7 @@ use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::http::HttpBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
-use object_store::{ObjectStore, RetryConfig};
+use object_store::{ClientOptions, ObjectStore, RetryConfig};
 
 use crate::config::Remote;
 use crate::error::{Error, Result};
@@ -231,8 +231,11 @@ fn open_url(
             Arc::new(builder.build()?)
         }
         "http" | "https" => {
-let base = HttpBuilder::new()
+            // object_store refuses plain http unless told; the user's URL says it.
+            let client = ClientOptions::new().with_allow_http(url.scheme() == "http");
+            let base = HttpBuilder::new()
                 .with_url(url.as_str())
+                .with_client_options(client)
                 .with_retry(retry())
                 .build()?;
             return Ok((Arc::new(base), String::new()));
