@@ -73,6 +73,14 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// A `.dvcignore` inside a tracked folder, which DVC refuses to track.
+    #[error("{} lies inside the tracked folder {}, which DVC does not allow", path.display(), output.display())]
+    IgnoreFileInOutput {
+        /// The `.dvcignore` file.
+        path: PathBuf,
+        /// The tracked folder.
+        output: PathBuf,
+    },
     /// A configuration file that cannot be parsed or holds a bad value.
     #[error("bad configuration in {}: {detail}", path.display())]
     BadConfig {
@@ -223,6 +231,10 @@ impl Error {
             Error::MissingObjects { .. } => "run `datavc fetch` (or `datavc pull`) first".into(),
             Error::MissingOnRemote { .. } => {
                 "`datavc push` them from a repository whose cache has them, or check the remote's URL"
+                    .into()
+            }
+            Error::IgnoreFileInOutput { .. } => {
+                "move its patterns into a .dvcignore above the tracked folder; patterns are relative to the folder holding the file"
                     .into()
             }
             Error::Remote {

@@ -27,6 +27,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod dvcignore;
 mod error;
 mod fsutil;
 pub mod git;

@@ -3,10 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
-
 use crate::cache::Cache;
 use crate::config::{DvcConfig, Settings};
+use crate::dvcignore::DvcIgnore;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, write_atomic};
 use crate::hash::HashAlgo;
@@ -28,7 +27,7 @@ pub struct Repo {
     algo: HashAlgo,
     config: DvcConfig,
     cache: Cache,
-    ignore: Gitignore,
+    ignore: DvcIgnore,
     reflinks: std::sync::OnceLock<bool>,
 }
 
@@ -79,7 +78,7 @@ impl Repo {
         let config = DvcConfig::load(&dvc_dir)?;
         let cache_dir = config.cache_dir().unwrap_or_else(|| dvc_dir.join("cache"));
         let cache = Cache::new(cache_dir, settings.durable);
-        let ignore = load_ignore(root)?;
+        let ignore = DvcIgnore::new(root)?;
         Ok(Repo {
             root: root.to_owned(),
             dvc_dir,
@@ -170,11 +169,10 @@ impl Repo {
         })
     }
 
-    /// Whether `.dvcignore` excludes this root-relative path.
-    pub fn is_ignored(&self, relpath: &str, is_dir: bool) -> bool {
-        self.ignore
-            .matched_path_or_any_parents(relpath, is_dir)
-            .is_ignore()
+    /// Whether a `.dvcignore` (the root's, or one in a folder above the path) excludes
+    /// this root-relative path.
+    pub fn is_ignored(&self, relpath: &str, is_dir: bool) -> Result<bool> {
+        self.ignore.is_ignored(relpath, is_dir)
     }
 
     /// Every pointer file in the workspace, sorted; tracked folders are not descended.
@@ -197,7 +195,7 @@ impl Repo {
                 .map_err(Error::io("stat", &path))?
                 .is_dir();
             let relpath = fsutil::relative_slash(&path, &self.root).unwrap_or_default();
-            if matches!(name.as_str(), ".dvc" | ".git") || self.is_ignored(&relpath, is_dir) {
+            if matches!(name.as_str(), ".dvc" | ".git") || self.is_ignored(&relpath, is_dir)? {
                 continue;
             }
             if is_dir {
@@ -237,19 +235,4 @@ pub fn absolute(path: &Path) -> Result<PathBuf> {
         }
     }
     Ok(clean)
-}
-
-fn load_ignore(root: &Path) -> Result<Gitignore> {
-    let mut builder = GitignoreBuilder::new(root);
-    let file = root.join(".dvcignore");
-    if let Some(error) = file.is_file().then(|| builder.add(&file)).flatten() {
-        return Err(Error::BadConfig {
-            path: file,
-            detail: error.to_string(),
-        });
-    }
-    builder.build().map_err(|e| Error::BadConfig {
-        path: file,
-        detail: e.to_string(),
-    })
 }

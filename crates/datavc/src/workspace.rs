@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::dvcignore;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, is_temp_name};
 use crate::hash::{Oid, hash_file};
@@ -158,17 +159,11 @@ pub fn sweep_temp_files(outputs: &[PathBuf]) -> Result<usize> {
 /// The files below `dir`, minus ignored paths and datavc's own temporary files.
 fn list_dir(repo: &Repo, dir: &Path) -> Result<Vec<Found>> {
     let mut found = Vec::new();
-    let walk = walkdir::WalkDir::new(dir)
+    let mut walk = walkdir::WalkDir::new(dir)
         .min_depth(1)
         .sort_by_file_name()
         .into_iter();
-    let walk = walk.filter_entry(|entry| {
-        let name = entry.file_name().to_string_lossy();
-        let skip = is_temp_name(&name)
-            || (entry.file_type().is_dir() && matches!(name.as_ref(), ".git" | ".dvc"));
-        !skip && !repo_ignores(repo, entry.path(), entry.file_type().is_dir())
-    });
-    for entry in walk {
+    while let Some(entry) = walk.next() {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(dir).to_owned();
             Error::Io {
@@ -177,8 +172,23 @@ fn list_dir(repo: &Repo, dir: &Path) -> Result<Vec<Found>> {
                 source: e.into(),
             }
         })?;
-        if entry.file_type().is_dir() {
+        let is_dir = entry.file_type().is_dir();
+        if skipped(repo, &entry, is_dir)? {
+            if is_dir {
+                walk.skip_current_dir();
+            }
             continue;
+        }
+        if is_dir {
+            continue;
+        }
+        if entry.file_name() == dvcignore::FILE_NAME {
+            // DVC refuses to track a folder holding one; agreeing keeps both tools able to
+            // read the repository, and the patterns would not apply as the user meant.
+            return Err(Error::IgnoreFileInOutput {
+                path: entry.into_path(),
+                output: dir.to_owned(),
+            });
         }
         // Symlinks (checked out with cache.type = symlink) count as the file they point to.
         let metadata = std::fs::metadata(entry.path()).map_err(Error::io("stat", entry.path()))?;
@@ -195,8 +205,16 @@ fn list_dir(repo: &Repo, dir: &Path) -> Result<Vec<Found>> {
     Ok(found)
 }
 
-fn repo_ignores(repo: &Repo, path: &Path, is_dir: bool) -> bool {
-    fsutil::relative_slash(path, repo.root()).is_some_and(|rel| repo.is_ignored(&rel, is_dir))
+/// Whether a walk leaves out `entry` (and, for a folder, all below it).
+fn skipped(repo: &Repo, entry: &walkdir::DirEntry, is_dir: bool) -> Result<bool> {
+    let name = entry.file_name().to_string_lossy();
+    if is_temp_name(&name) || (is_dir && matches!(name.as_ref(), ".git" | ".dvc")) {
+        return Ok(true);
+    }
+    match fsutil::relative_slash(entry.path(), repo.root()) {
+        Some(relpath) => repo.is_ignored(&relpath, is_dir),
+        None => Ok(false),
+    }
 }
 
 /// Hashes files in parallel, reusing and then updating the state database.

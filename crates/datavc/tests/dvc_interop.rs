@@ -1,6 +1,7 @@
 //! Interoperability with the real DVC (PyPI `dvc`, 3.x): a repository and remote written
 //! by datavc in md5 mode are up to date for DVC and `dvc pull` restores them, and a
-//! repository and remote written by DVC are read, checked out and pulled by datavc.
+//! repository and remote written by DVC are read, checked out and pulled by datavc, and
+//! both read nested `.dvcignore` files alike.
 //!
 //! DVC is found through `DATAVC_DVC`, else `dvc` on `PATH`; `.ci/run` installs it. Without
 //! it these tests fail: compatibility is a promise, not an option.
@@ -194,5 +195,120 @@ fn datavc_reads_checks_out_and_pulls_a_dvc_repository() {
     assert_eq!(
         fs::read(root.join("data/added-by-datavc.txt")).unwrap(),
         b"new"
+    );
+}
+
+/// A tree with `.dvcignore` files at the root and in `ws/`, above the tracked `ws/data`:
+/// negation, anchoring to the file's folder, folder patterns, and a pattern with a slash.
+fn nested_ignore_tree(root: &Path) {
+    let files: &[(&str, &str)] = &[
+        (".dvcignore", "*.bak\n"),
+        (
+            "ws/.dvcignore",
+            "*.log\n!keep.log\ntmp/\n/data/anchored.txt\ndata/sub/deep\n",
+        ),
+        ("ws/data/a.log", "a"),
+        ("ws/data/sub/keep.log", "k"),
+        ("ws/data/sub/c.txt", "c"),
+        ("ws/data/sub/deep/d.txt", "d"),
+        ("ws/data/tmp/t", "t"),
+        ("ws/data/x/tmp/t2", "t2"),
+        ("ws/data/anchored.txt", "an"),
+        ("ws/data/x/anchored.txt", "an2"),
+        ("ws/data/z.bak", "bak"),
+        ("ws/data/y", "y"),
+    ];
+    for (path, text) in files {
+        let path = root.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+}
+
+/// The bytes of the `.dir` manifest that `pointer`'s output names, from `root`'s cache.
+fn cached_manifest(root: &Path, pointer: &str) -> (String, Vec<u8>) {
+    let text = fs::read_to_string(root.join(pointer)).unwrap();
+    let oid = text
+        .lines()
+        .find_map(|line| line.trim_start_matches("- ").strip_prefix("md5: "))
+        .unwrap_or_else(|| panic!("no md5 in {pointer}:\n{text}"))
+        .trim()
+        .to_owned();
+    let path = root
+        .join(".dvc/cache/files/md5")
+        .join(&oid[..2])
+        .join(&oid[2..]);
+    (oid, fs::read(path).unwrap())
+}
+
+#[test]
+fn nested_dvcignore_files_exclude_what_dvc_excludes() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let (by_dvc, by_datavc) = (dir.path().join("dvc"), dir.path().join("datavc"));
+    for root in [&by_dvc, &by_datavc] {
+        fs::create_dir(root).unwrap();
+        git(&["init", "-q"], root);
+    }
+    run(&dvc, &["init", "-q"], &by_dvc);
+    datavc(&["init", "--hash", "md5"], &by_datavc);
+    for root in [&by_dvc, &by_datavc] {
+        nested_ignore_tree(root);
+    }
+    run(&dvc, &["add", "-q", "ws/data"], &by_dvc);
+    datavc(&["add", "ws/data"], &by_datavc);
+    let (dvc_oid, dvc_manifest) = cached_manifest(&by_dvc, "ws/data.dvc");
+    let (oid, manifest) = cached_manifest(&by_datavc, "ws/data.dvc");
+    assert_eq!(
+        String::from_utf8_lossy(&manifest),
+        String::from_utf8_lossy(&dvc_manifest)
+    );
+    assert_eq!(oid, dvc_oid);
+    let listed = String::from_utf8(manifest).unwrap();
+    for kept in ["sub/c.txt", "sub/keep.log", "x/anchored.txt", "\"y\""] {
+        assert!(listed.contains(kept), "{kept} missing from {listed}");
+    }
+    assert_eq!(listed.matches("relpath").count(), 4, "{listed}");
+
+    // Each tool's result reads as up to date for the other.
+    assert_eq!(datavc(&["status"], &by_dvc), "data is up to date\n");
+    assert_eq!(
+        run(&dvc, &["status"], &by_datavc).trim(),
+        "Data and pipelines are up to date."
+    );
+}
+
+#[test]
+fn a_dvcignore_inside_a_tracked_folder_is_refused_as_dvc_refuses_it() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(&["init", "-q"], root);
+    run(&dvc, &["init", "-q"], root);
+    for (path, text) in [("data/keep", "k"), ("data/sub/.dvcignore", "*.tmp\n")] {
+        fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+        fs::write(root.join(path), text).unwrap();
+    }
+    let by_dvc = Command::new(&dvc)
+        .args(["add", "data"])
+        .current_dir(root)
+        .env("DVC_NO_ANALYTICS", "1")
+        .output()
+        .unwrap();
+    assert!(!by_dvc.status.success(), "DVC tracked it after all");
+    let refused = Command::new(env!("CARGO_BIN_EXE_datavc"))
+        .args(["add", "data"])
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("data/sub/.dvcignore"), "{stderr}");
+    assert!(stderr.contains("inside the tracked folder"), "{stderr}");
+    assert!(!root.join("data.dvc").exists());
+    assert!(
+        !root.join(".dvc/cache/files").exists(),
+        "add cached data it refused"
     );
 }

@@ -1,0 +1,138 @@
+//! `.dvcignore` files as DVC reads them: one at the root and any number in subfolders,
+//! each with gitignore patterns relative to the folder that holds it. The nearest file
+//! with a say about a path decides (so a deeper `!pattern` can re-include), and an ignored
+//! folder hides everything below it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+use crate::error::{Error, Result};
+
+/// The file name DVC reads ignore patterns from.
+pub const FILE_NAME: &str = ".dvcignore";
+
+/// The `.dvcignore` files of one repository, each read the first time a path below its
+/// folder is asked about.
+#[derive(Debug)]
+pub struct DvcIgnore {
+    root: PathBuf,
+    /// By root-relative folder (`""` for the root): its matcher, or `None` without a file.
+    loaded: Mutex<HashMap<String, Option<Arc<Gitignore>>>>,
+}
+
+impl DvcIgnore {
+    /// Reads the root's `.dvcignore` now, so a broken one is reported by every command.
+    pub fn new(root: &Path) -> Result<DvcIgnore> {
+        let ignore = DvcIgnore {
+            root: root.to_owned(),
+            loaded: Mutex::new(HashMap::new()),
+        };
+        ignore.matcher("")?;
+        Ok(ignore)
+    }
+
+    /// Whether `relpath` (root-relative, `/`-separated) is ignored, itself or through a
+    /// folder above it.
+    pub fn is_ignored(&self, relpath: &str, is_dir: bool) -> Result<bool> {
+        let parts: Vec<&str> = relpath.split('/').filter(|p| !p.is_empty()).collect();
+        // Outermost first: an ignored folder hides its contents whatever they match.
+        for end in 1..=parts.len() {
+            let as_dir = end < parts.len() || is_dir;
+            if self.nearest_says_ignore(&parts[..end], as_dir)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Asks the `.dvcignore` files of the folders holding `parts`, deepest first; the first
+    /// that matches decides.
+    fn nearest_says_ignore(&self, parts: &[&str], is_dir: bool) -> Result<bool> {
+        for depth in (0..parts.len()).rev() {
+            let Some(matcher) = self.matcher(&parts[..depth].join("/"))? else {
+                continue;
+            };
+            match matcher.matched(parts[depth..].join("/"), is_dir) {
+                Match::Ignore(_) => return Ok(true),
+                Match::Whitelist(_) => return Ok(false),
+                Match::None => {}
+            }
+        }
+        Ok(false)
+    }
+
+    fn matcher(&self, folder: &str) -> Result<Option<Arc<Gitignore>>> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(matcher) = loaded.get(folder) {
+            return Ok(matcher.clone());
+        }
+        let matcher = load(&self.root.join(folder))?.map(Arc::new);
+        loaded.insert(folder.to_owned(), matcher.clone());
+        Ok(matcher)
+    }
+}
+
+/// The matcher of `folder`'s `.dvcignore`, if it has one.
+fn load(folder: &Path) -> Result<Option<Gitignore>> {
+    let file = folder.join(FILE_NAME);
+    if !file.is_file() {
+        return Ok(None);
+    }
+    let bad = |e: ignore::Error| Error::BadConfig {
+        path: file.clone(),
+        detail: e.to_string(),
+    };
+    let mut builder = GitignoreBuilder::new(folder);
+    if let Some(error) = builder.add(&file) {
+        return Err(bad(error));
+    }
+    builder.build().map(Some).map_err(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_files_match_relative_to_their_folder_and_the_nearest_decides() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("ws/data/sub")).unwrap();
+        std::fs::write(root.join(FILE_NAME), "*.bak\n!keep.log\n").unwrap();
+        std::fs::write(root.join("ws").join(FILE_NAME), "*.log\n/top\ndata/sub\n").unwrap();
+        std::fs::write(root.join("ws/data").join(FILE_NAME), "!keep.log\n").unwrap();
+        let ignore = DvcIgnore::new(root).unwrap();
+        let ignored = |path: &str| ignore.is_ignored(path, false).unwrap();
+        assert!(ignored("ws/data/x.bak"), "the root's pattern reaches down");
+        assert!(ignored("ws/data/a.log"), "ws's pattern applies below ws");
+        assert!(!ignored("a.log"), "ws's pattern does not apply above ws");
+        assert!(!ignored("ws/data/keep.log"), "the nearest file re-includes");
+        assert!(
+            ignored("ws/keep.log"),
+            "ws's `*.log` outranks the root's `!keep.log`"
+        );
+        assert!(
+            ignored("ws/top") && !ignored("ws/data/top"),
+            "anchored to ws"
+        );
+        assert!(
+            ignored("ws/data/sub/keep.log"),
+            "an ignored folder hides its files"
+        );
+        assert!(!ignored("data/sub/file"), "anchored to ws, not to the root");
+    }
+
+    #[test]
+    fn a_bad_pattern_names_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a").join(FILE_NAME), "{unclosed\n").unwrap();
+        let ignore = DvcIgnore::new(dir.path()).unwrap();
+        let error = ignore.is_ignored("a/b", false).unwrap_err();
+        assert!(error.to_string().contains(".dvcignore"), "{error}");
+    }
+}
