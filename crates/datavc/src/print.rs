@@ -166,6 +166,12 @@ impl Printer {
             if text.is_empty() {
                 text.push_str("no differences\n");
             }
+            for whole in &report.unexpanded {
+                text.push_str(&format!(
+                    "note: {} is reported as a whole: {}\n",
+                    whole.path, whole.reason
+                ));
+            }
             text
         })
     }

@@ -526,3 +526,103 @@ fn ls_lists_outputs_and_with_files_their_contents() {
     fs::remove_dir_all(repo.root.join(".dvc/cache")).unwrap();
     assert_eq!(repo.json(&["ls"])[1]["cached"], false);
 }
+
+/// Runs `git ARGS` in `dir` with a throwaway identity, failing the test if git fails.
+fn git_in(dir: &std::path::Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git is installed");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A git clone of `repo` beside it, named `name`: pointers and config, no cache.
+fn git_clone(repo: &Repo, name: &str) -> Repo {
+    let root = repo.root.with_file_name(name);
+    let (from, to) = (repo.root.to_str().unwrap(), root.to_str().unwrap());
+    git_in(repo.root.parent().unwrap(), &["clone", "-q", from, to]);
+    Repo {
+        _dir: tempfile::tempdir().unwrap(),
+        root,
+    }
+}
+
+#[test]
+fn diff_of_folders_fetches_their_manifests_or_says_why_it_cannot() {
+    let repo = Repo::new("md5");
+    let remote = repo.root.with_file_name("remote");
+    git_in(&repo.root, &["init", "-q"]);
+    repo.ok(&["remote", "add", "-d", "store", remote.to_str().unwrap()]);
+    repo.write("data/x", b"x");
+    repo.write("data/y", b"y1");
+    repo.ok(&["add", "data"]);
+    repo.ok(&["push"]);
+    git_in(&repo.root, &["add", "-A"]);
+    git_in(&repo.root, &["commit", "-qm", "v1"]);
+    repo.write("data/y", b"y2");
+    repo.write("data/z", b"z");
+    repo.ok(&["add", "data"]);
+    repo.ok(&["push"]);
+    git_in(&repo.root, &["add", "-A"]);
+    git_in(&repo.root, &["commit", "-qm", "v2"]);
+
+    // A clone's cache is empty; diff fetches both manifests from the default remote.
+    let clone = git_clone(&repo, "clone");
+    let diff = clone.json(&["diff", "HEAD~1", "HEAD"]);
+    assert_eq!(diff["modified"][0]["path"], "data/y", "{diff}");
+    assert_eq!(diff["added"][0]["path"], "data/z", "{diff}");
+    assert_eq!(diff["modified"].as_array().unwrap().len(), 1, "{diff}");
+    assert_eq!(diff["unexpanded"], serde_json::json!([]), "{diff}");
+
+    // Without a remote the folder is compared whole, and the report says why.
+    let offline = git_clone(&repo, "offline");
+    offline.ok(&["remote", "remove", "store"]);
+    let diff = offline.json(&["diff", "HEAD~1", "HEAD"]);
+    assert_eq!(diff["modified"][0]["path"], "data/", "{diff}");
+    let reason = diff["unexpanded"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("no default remote"), "{diff}");
+    let text = offline.ok(&["diff", "HEAD~1", "HEAD"]);
+    assert!(
+        text.contains("note: data/ is reported as a whole: its manifest is not in the cache"),
+        "{text}"
+    );
+
+    // With a remote that lacks the old manifest, the note names the remote.
+    let shown = Command::new("git")
+        .args(["show", "HEAD~1:data.dvc"])
+        .current_dir(&repo.root)
+        .output()
+        .unwrap();
+    let old_pointer = String::from_utf8(shown.stdout).unwrap();
+    let old_manifest = old_pointer
+        .lines()
+        .find_map(|line| line.trim_start_matches("- ").strip_prefix("md5: "))
+        .unwrap_or_else(|| panic!("no md5 in {old_pointer}"))
+        .trim()
+        .to_owned();
+    let stale = git_clone(&repo, "stale");
+    let object = remote.join(format!(
+        "files/md5/{}/{}",
+        &old_manifest[..2],
+        &old_manifest[2..]
+    ));
+    fs::remove_file(&object).unwrap();
+    let diff = stale.json(&["diff", "HEAD~1", "HEAD"]);
+    let deleted: Vec<&str> = diff["deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(deleted, ["data/"], "{diff}");
+    assert_eq!(diff["unexpanded"][0]["path"], "data/", "{diff}");
+    let reason = diff["unexpanded"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("remote `store`"), "{diff}");
+}

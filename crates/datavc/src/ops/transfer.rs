@@ -24,7 +24,7 @@ use crate::lock::LockMode;
 use crate::manifest::Manifest;
 use crate::ops::checkout::{CheckoutReport, Overwrite, checkout_locked};
 use crate::pointer::Pointer;
-use crate::progress::Progress;
+use crate::progress::{Progress, Silent};
 use crate::remote::RemoteStore;
 use crate::repo::Repo;
 
@@ -223,6 +223,29 @@ fn fetch_locked(
         );
         repo.cache().flush()?;
         Ok(report)
+    })
+}
+
+/// Downloads folder manifests the cache lacks from the default remote, for commands that
+/// only need to know what a folder holds (`diff`), as DVC does. Returns the remote's name,
+/// or `None` where no default remote is configured; manifests it lacks stay uncached.
+pub(crate) fn fetch_manifests(
+    repo: &Repo,
+    manifests: Vec<(Oid, String)>,
+) -> Result<Option<String>> {
+    let options = TransferOptions::default();
+    if repo.config().default_remote().is_none() {
+        return Ok(None);
+    }
+    let remote = open_remote(repo, &options)?;
+    runtime()?.block_on(async {
+        remote.ensure_bucket().await?;
+        run_all(manifests, jobs(repo, &options), &Silent, "fetch", |oid| {
+            download(repo.cache().clone(), remote.clone(), oid)
+        })
+        .await?;
+        repo.cache().flush()?;
+        Ok(Some(remote.name.clone()))
     })
 }
 
@@ -578,7 +601,6 @@ where
 mod tests {
     use super::*;
     use crate::config::Level;
-    use crate::progress::Silent;
 
     #[test]
     fn pull_of_objects_the_remote_lacks_names_the_remote() {
