@@ -13,6 +13,7 @@ use docx_rs::{
 
 use crate::anchors::{Anchors, plain_text};
 use crate::front_matter::Metadata;
+use crate::highlight::{self, TokenStyle};
 use crate::images::{Images, Resolved};
 use crate::{Options, PageSize, Result, images, styles};
 
@@ -90,7 +91,14 @@ pub(crate) struct Builder<'o> {
 }
 
 impl<'o> Builder<'o> {
-    pub(crate) fn new(options: &Options, images: &'o Images, anchors: &'o Anchors) -> Self {
+    /// `text_width` is the width between the margins in twentieths of a point: tables and
+    /// images are sized to it.
+    pub(crate) fn new(
+        options: &Options,
+        text_width: u32,
+        images: &'o Images,
+        anchors: &'o Anchors,
+    ) -> Self {
         let (page_width, page_height) = page_twips(options.page_size);
         let mut docx = Docx::new()
             .page_size(page_width, page_height)
@@ -115,7 +123,7 @@ impl<'o> Builder<'o> {
             images,
             anchors,
             toc: options.toc,
-            text_width: text_width_twips(options.page_size),
+            text_width,
             docx,
             next_list: FIRST_LIST_INSTANCE,
             next_footnote: 1,
@@ -266,12 +274,21 @@ impl<'o> Builder<'o> {
                 let mut paragraph =
                     self.list_placement(Paragraph::new().style("SourceCode"), context);
                 let literal = code.literal.strip_suffix('\n').unwrap_or(&code.literal);
-                for (index, line) in literal.split('\n').enumerate() {
-                    let mut run = Run::new();
+                let language = code.info.split_whitespace().next().unwrap_or("");
+                let lines = highlight::lines(language, literal).unwrap_or_else(|| {
+                    literal
+                        .split('\n')
+                        .map(|line| vec![(PLAIN_CODE, line)])
+                        .collect()
+                });
+                for (index, tokens) in lines.into_iter().enumerate() {
                     if index > 0 {
-                        run = run.add_break(BreakType::TextWrapping);
+                        paragraph =
+                            paragraph.add_run(Run::new().add_break(BreakType::TextWrapping));
                     }
-                    paragraph = paragraph.add_run(run.add_text(line));
+                    for (style, text) in tokens {
+                        paragraph = paragraph.add_run(code_run(style, text));
+                    }
                 }
                 out.push(Block::paragraph(paragraph));
             }
@@ -281,9 +298,29 @@ impl<'o> Builder<'o> {
             NodeValue::ThematicBreak => {
                 out.push(Block::paragraph(Paragraph::new().style("HorizontalRule")));
             }
-            NodeValue::BlockQuote | NodeValue::MultilineBlockQuote(_) | NodeValue::Alert(_) => {
+            NodeValue::BlockQuote | NodeValue::MultilineBlockQuote(_) => {
                 let inner = Context {
                     body_style: "BlockText",
+                    ..context.clone()
+                };
+                out.extend(self.blocks(node, inner)?);
+            }
+            NodeValue::Alert(alert) => {
+                let kind = styles::Alert::of(alert.alert_type);
+                let title = alert
+                    .title
+                    .as_deref()
+                    .unwrap_or(alert.alert_type.default_title());
+                // The title's colour is the alert's identity, as on GitHub, so it is
+                // direct formatting rather than a style of its own.
+                let title_run = run(title, Format::default()).bold().color(kind.color());
+                let paragraph =
+                    self.list_placement(Paragraph::new().style(kind.style_id()), context);
+                out.push(Block::paragraph(paragraph.add_run(title_run)));
+                let inner = Context {
+                    body_style: kind.style_id(),
+                    item_first: false,
+                    task: None,
                     ..context.clone()
                 };
                 out.extend(self.blocks(node, inner)?);
@@ -644,6 +681,29 @@ fn run(text: &str, format: Format) -> Run {
     run
 }
 
+/// Code outside any highlighted language: the style's own colour.
+const PLAIN_CODE: TokenStyle = TokenStyle {
+    color: [0, 0, 0],
+    bold: false,
+    italic: false,
+};
+
+/// One token of a code block. The colours are direct formatting: they come from the
+/// highlighting theme, not from a style a template could sensibly restyle.
+fn code_run(style: TokenStyle, text: &str) -> Run {
+    let mut run = Run::new().add_text(text);
+    if style != PLAIN_CODE {
+        run = run.color(style.hex());
+    }
+    if style.bold {
+        run = run.bold();
+    }
+    if style.italic {
+        run = run.italic();
+    }
+    run
+}
+
 fn add_pieces(mut paragraph: Paragraph, pieces: Vec<Piece>) -> Paragraph {
     for piece in pieces {
         paragraph = match piece {
@@ -840,6 +900,33 @@ mod tests {
         assert!(footer.find(">Page </w:t>").unwrap() < page, "{footer}");
         assert!(page < footer.find("> of </w:t>").unwrap(), "{footer}");
         assert!(footer.find("> of </w:t>").unwrap() < pages, "{footer}");
+    }
+
+    #[test]
+    fn alerts_have_a_coloured_title_and_their_own_style() {
+        check(
+            "> [!TIP]\n> Use `--toc`.\n\n> [!CAUTION] Careful now\n> a\n>\n> b\n",
+            &[
+                "AlertTip",
+                "AlertTip",
+                "AlertCaution",
+                "AlertCaution",
+                "AlertCaution",
+            ],
+        );
+        let xml = document_xml("> [!NOTE] Heads up\n> body\n");
+        assert!(xml.contains(r#"<w:color w:val="0969DA" />"#), "{xml}");
+        assert!(xml.contains(">Heads up</w:t>"), "{xml}");
+    }
+
+    #[test]
+    fn code_in_a_known_language_is_coloured_and_unknown_code_is_plain() {
+        let xml = document_xml("```rust\nfn main() {}\n```\n");
+        assert!(xml.contains(">fn</w:t>"), "{xml}");
+        assert!(xml.contains("<w:color w:val="), "{xml}");
+        let xml = document_xml("```\nfn main() {}\n```\n");
+        assert!(xml.contains(">fn main() {}</w:t>"), "{xml}");
+        assert!(!xml.contains("<w:color w:val="), "{xml}");
     }
 
     #[test]

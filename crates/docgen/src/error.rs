@@ -69,6 +69,35 @@ pub enum Error {
         /// The name given.
         name: String,
     },
+    /// The reference document could not be read.
+    #[error("cannot read the reference document {}", path.display())]
+    ReadReference {
+        /// The reference document.
+        path: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The reference document is not a Word document docgen can take styles from.
+    #[error("{} is not a usable reference document: {reason}", path.display())]
+    InvalidReference {
+        /// The reference document.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `--watch` was given standard input, which cannot change.
+    #[error("watching needs a Markdown file, not standard input")]
+    WatchNeedsFile,
+    /// The file system watch could not be set up or broke.
+    #[error("cannot watch {} for changes", path.display())]
+    Watch {
+        /// The Markdown file.
+        path: PathBuf,
+        /// The watcher's error.
+        #[source]
+        source: notify::Error,
+    },
     /// PDF was asked of a docgen built without its `pdf` feature.
     #[error("this docgen was built without PDF output")]
     PdfNotBuilt,
@@ -145,6 +174,17 @@ impl Error {
                 Some("docgen writes `docx` and `pdf`; name the output `.docx` or `.pdf`, or pass `--to docx,pdf`".into())
             }
             Error::UnknownPageSize { .. } => Some("use `a4` or `letter`".into()),
+            Error::ReadReference { .. } => {
+                Some("check the path given to `--reference-doc`".into())
+            }
+            Error::InvalidReference { .. } => Some(
+                "use a .docx saved by Word or LibreOffice, e.g. `pandoc -o reference.docx --print-default-data-file reference.docx`".into(),
+            ),
+            Error::WatchNeedsFile => Some("save the Markdown to a file and watch that".into()),
+            Error::Watch { .. } => Some(
+                "on Linux, raise fs.inotify.max_user_watches or close other watching programs"
+                    .into(),
+            ),
             Error::PdfNotBuilt => {
                 Some("build docgen with its default features (`pdf`), or ask for `docx`".into())
             }
@@ -167,7 +207,7 @@ impl Error {
     /// 1 when docgen itself failed on good input.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Package { .. } | Error::Typeset { .. } => 1,
+            Error::Package { .. } | Error::Typeset { .. } | Error::Watch { .. } => 1,
             _ => 2,
         }
     }

@@ -2,7 +2,8 @@
 //! YAML front matter, into a `.docx` whose paragraphs carry real styles named as pandoc names
 //! them (`Title`, `Heading1`…`Heading6`, `BodyText`, `FirstParagraph`, `Compact`,
 //! `SourceCode`, `BlockText`, `Hyperlink`, `Table`, `FootnoteText`), so the document looks
-//! made by hand and a company template can restyle it; and, with the `pdf` feature (on by
+//! made by hand and a company template can restyle it ([`Options::reference_doc`] applies one
+//! as pandoc's `--reference-doc` does); and, with the `pdf` feature (on by
 //! default), into a PDF typeset inside the process by typst, with embedded fonts, headings
 //! as bookmarks, working links and "Page X of Y" footers.
 //!
@@ -28,21 +29,25 @@
 //! ```
 //!
 //! [`plan_outputs`] turns the command line's choices into output paths and [`convert_files`]
-//! does the whole job the binary does: read, convert, refuse to overwrite the input, write.
+//! does the whole job the binary does: read, convert, refuse to overwrite the input, write;
+//! [`watch`] does it again on every save.
 
 mod anchors;
 mod convert;
 mod depth;
 mod error;
 mod front_matter;
+mod highlight;
 mod images;
 mod output;
 mod package;
 #[cfg(feature = "pdf")]
 mod pdf;
+mod reference;
 mod styles;
 #[cfg(feature = "pdf")]
 mod typst_markup;
+mod watch;
 
 use std::io::Cursor;
 use std::path::PathBuf;
@@ -54,6 +59,7 @@ pub use front_matter::Metadata;
 pub use output::{
     Format, Input, MAX_INPUT_BYTES, Report, Written, convert_files, plan_outputs, read_markdown,
 };
+pub use watch::watch;
 
 /// How to convert.
 #[derive(Debug, Clone)]
@@ -67,6 +73,9 @@ pub struct Options {
     pub title: Option<String>,
     /// Whether to put a table of contents after the title block.
     pub toc: bool,
+    /// A Word document whose styles, theme, page size, margins, header and footer the .docx
+    /// takes, as pandoc's `--reference-doc` (the PDF keeps docgen's own look).
+    pub reference_doc: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -76,6 +85,7 @@ impl Default for Options {
             page_size: PageSize::A4,
             title: None,
             toc: false,
+            reference_doc: None,
         }
     }
 }
@@ -138,7 +148,9 @@ pub struct Document {
     metadata: Metadata,
     alt_texts: Vec<String>,
     warnings: Vec<Warning>,
-    page_size: PageSize,
+    /// The width between the margins, in twentieths of a point.
+    text_width: u32,
+    reference: Option<reference::Reference>,
     #[cfg(feature = "pdf")]
     typst: pdf::Source,
 }
@@ -200,12 +212,15 @@ impl Document {
 
     fn pack_docx(&self, docx: docx_rs::Docx) -> Result<Vec<u8>> {
         let mut xml = docx.build();
-        let text_width = convert::text_width_twips(self.page_size);
-        package::finish(&mut xml, &self.metadata, &self.alt_texts, text_width);
+        package::finish(&mut xml, &self.metadata, &self.alt_texts, self.text_width);
+        let added = match &self.reference {
+            Some(reference) => reference.apply(&mut xml),
+            None => Vec::new(),
+        };
         let mut bytes = Cursor::new(Vec::new());
         xml.pack(&mut bytes)
             .map_err(|source| Error::Package { source })?;
-        package::deflate(bytes.into_inner()).map_err(|source| Error::Package { source })
+        package::deflate(bytes.into_inner(), &added).map_err(|source| Error::Package { source })
     }
 
     /// The PDF's bytes, typeset by typst with its bundled fonts embedded.
@@ -226,19 +241,12 @@ impl Document {
     }
 }
 
-/// Parses `markdown` (GFM: tables, strikethrough, autolinks, task lists, footnotes, and a
-/// `---` YAML front matter) and builds the document. Images are read from disk here, once
+/// Parses `markdown` (GFM: tables, strikethrough, autolinks, task lists, footnotes, alerts,
+/// and a `---` YAML front matter) and builds the document. Images are read from disk here, once
 /// for both outputs, so a missing image is an error now rather than a hole later.
 pub fn convert(markdown: &str, options: &Options) -> Result<Document> {
     let arena = comrak::Arena::new();
-    let mut comrak_options = comrak::Options::default();
-    comrak_options.extension.table = true;
-    comrak_options.extension.strikethrough = true;
-    comrak_options.extension.autolink = true;
-    comrak_options.extension.tasklist = true;
-    comrak_options.extension.footnotes = true;
-    comrak_options.extension.front_matter_delimiter = Some("---".into());
-    let root = comrak::parse_document(&arena, markdown, &comrak_options);
+    let root = comrak::parse_document(&arena, markdown, &markdown_options());
     depth::limit(root);
 
     let mut metadata = Metadata::default();
@@ -252,7 +260,16 @@ pub fn convert(markdown: &str, options: &Options) -> Result<Document> {
     }
     let (images, warnings) = resolve_images(root, options)?;
     let anchors = anchors::Anchors::new(root);
-    let mut builder = convert::Builder::new(options, &images, &anchors);
+    let reference = options
+        .reference_doc
+        .as_deref()
+        .map(reference::Reference::read)
+        .transpose()?;
+    let text_width = reference
+        .as_ref()
+        .and_then(reference::Reference::text_width)
+        .unwrap_or_else(|| convert::text_width_twips(options.page_size));
+    let mut builder = convert::Builder::new(options, text_width, &images, &anchors);
     builder.document(root, &metadata)?;
     let alt_texts = std::mem::take(&mut builder.alt_texts);
     Ok(Document {
@@ -265,8 +282,23 @@ pub fn convert(markdown: &str, options: &Options) -> Result<Document> {
         metadata,
         alt_texts,
         warnings,
-        page_size: options.page_size,
+        text_width,
+        reference,
     })
+}
+
+/// The Markdown dialect: GFM (tables, strikethrough, autolinks, task lists, footnotes,
+/// alerts) with a `---` YAML front matter.
+pub(crate) fn markdown_options() -> comrak::Options<'static> {
+    let mut options = comrak::Options::default();
+    options.extension.table = true;
+    options.extension.strikethrough = true;
+    options.extension.autolink = true;
+    options.extension.tasklist = true;
+    options.extension.footnotes = true;
+    options.extension.alerts = true;
+    options.extension.front_matter_delimiter = Some("---".into());
+    options
 }
 
 /// Reads every local image once, and notes the ones that will not be embedded.

@@ -32,6 +32,12 @@ struct Cli {
     /// Put a table of contents after the title block.
     #[arg(long)]
     toc: bool,
+    /// Take the .docx's styles, page size, margins, header and footer from this Word file.
+    #[arg(long, value_name = "FILE")]
+    reference_doc: Option<PathBuf>,
+    /// Convert again every time the Markdown file is saved (stop with Ctrl-C).
+    #[arg(long)]
+    watch: bool,
     /// Print `{"input", "outputs": [{"path", "format", "bytes"}], "warnings"}` on stdout.
     #[arg(long)]
     json: bool,
@@ -58,24 +64,41 @@ fn main() -> ExitCode {
         page_size: cli.page_size,
         title: cli.title.clone(),
         toc: cli.toc,
+        reference_doc: cli.reference_doc.clone(),
     };
-    let result = docgen::plan_outputs(&input, cli.output.as_deref(), &cli.to)
-        .and_then(|outputs| docgen::convert_files(&input, &outputs, &options));
-    match result {
+    let outputs = match docgen::plan_outputs(&input, cli.output.as_deref(), &cli.to) {
+        Ok(outputs) => outputs,
+        Err(error) => return fail(&cli, &error),
+    };
+    if cli.watch {
+        let watched = docgen::watch(&input, &outputs, &options, |result| match result {
+            Ok(report) => print_report(&cli, &report),
+            Err(error) => {
+                fail(&cli, &error);
+            }
+        });
+        return match watched {
+            Ok(never) => match never {},
+            Err(error) => fail(&cli, &error),
+        };
+    }
+    match docgen::convert_files(&input, &outputs, &options) {
         Ok(report) => {
             print_report(&cli, &report);
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            spokes_cli::report_error(
-                &error,
-                error.hint().as_deref(),
-                cli.color.for_stderr(),
-                cli.verbose,
-            );
-            ExitCode::from(error.exit_code())
-        }
+        Err(error) => fail(&cli, &error),
     }
+}
+
+fn fail(cli: &Cli, error: &docgen::Error) -> ExitCode {
+    spokes_cli::report_error(
+        error,
+        error.hint().as_deref(),
+        cli.color.for_stderr(),
+        cli.verbose,
+    );
+    ExitCode::from(error.exit_code())
 }
 
 fn print_report(cli: &Cli, report: &docgen::Report) {

@@ -51,7 +51,11 @@ pub(crate) fn finish(
 /// Rewrites a package with its XML parts deflated: docx-rs stores every part uncompressed,
 /// which makes a 50-page document thirty times larger than pandoc's. Images are already
 /// compressed and stay stored.
-pub(crate) fn deflate(stored: Vec<u8>) -> zip::result::ZipResult<Vec<u8>> {
+/// `added` are parts to put in the package as well (from a reference document).
+pub(crate) fn deflate(
+    stored: Vec<u8>,
+    added: &[(String, Vec<u8>)],
+) -> zip::result::ZipResult<Vec<u8>> {
     let mut archive = ZipArchive::new(Cursor::new(stored))?;
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     let deflated = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
@@ -73,6 +77,10 @@ pub(crate) fn deflate(stored: Vec<u8>) -> zip::result::ZipResult<Vec<u8>> {
         };
         writer.start_file(name, options)?;
         writer.write_all(&bytes)?;
+    }
+    for (name, bytes) in added {
+        writer.start_file(name, deflated)?;
+        writer.write_all(bytes)?;
     }
     Ok(writer.finish()?.into_inner())
 }

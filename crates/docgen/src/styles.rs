@@ -2,6 +2,7 @@
 //! so that a company template that restyles pandoc output restyles docgen output too. Every
 //! look lives here, in a style, rather than as direct formatting on paragraphs.
 
+use comrak::nodes::AlertType;
 use docx_rs::{
     AlignmentType, BorderType, LineSpacing, ParagraphBorder, ParagraphBorderPosition, RunFonts,
     Shading, ShdType, SpecialIndentType, Style, StyleType, VertAlignType,
@@ -131,7 +132,85 @@ pub(crate) fn all() -> Vec<Style> {
             _ => {}
         }
     }
+    styles.extend(Alert::ALL.map(Alert::style));
     styles
+}
+
+/// The five kinds of GitHub alert (`> [!NOTE]` …), each a paragraph style with a left rule
+/// in GitHub's colour for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Alert {
+    Note,
+    Tip,
+    Important,
+    Warning,
+    Caution,
+}
+
+impl Alert {
+    const ALL: [Alert; 5] = [
+        Alert::Note,
+        Alert::Tip,
+        Alert::Important,
+        Alert::Warning,
+        Alert::Caution,
+    ];
+
+    pub(crate) fn of(kind: AlertType) -> Alert {
+        match kind {
+            AlertType::Note => Alert::Note,
+            AlertType::Tip => Alert::Tip,
+            AlertType::Important => Alert::Important,
+            AlertType::Warning => Alert::Warning,
+            AlertType::Caution => Alert::Caution,
+        }
+    }
+
+    pub(crate) fn style_id(self) -> &'static str {
+        match self {
+            Alert::Note => "AlertNote",
+            Alert::Tip => "AlertTip",
+            Alert::Important => "AlertImportant",
+            Alert::Warning => "AlertWarning",
+            Alert::Caution => "AlertCaution",
+        }
+    }
+
+    fn style_name(self) -> &'static str {
+        match self {
+            Alert::Note => "Alert Note",
+            Alert::Tip => "Alert Tip",
+            Alert::Important => "Alert Important",
+            Alert::Warning => "Alert Warning",
+            Alert::Caution => "Alert Caution",
+        }
+    }
+
+    /// GitHub's colour for the kind, `RRGGBB`.
+    pub(crate) fn color(self) -> &'static str {
+        match self {
+            Alert::Note => "0969DA",
+            Alert::Tip => "1A7F37",
+            Alert::Important => "8250DF",
+            Alert::Warning => "9A6700",
+            Alert::Caution => "CF222E",
+        }
+    }
+
+    fn style(self) -> Style {
+        let mut style = paragraph(self.style_id(), self.style_name())
+            .based_on("BodyText")
+            .next("BodyText")
+            .indent(Some(480), None, Some(480), None);
+        style.paragraph_property = style.paragraph_property.clone().set_border(
+            ParagraphBorder::new(ParagraphBorderPosition::Left)
+                .val(BorderType::Single)
+                .size(24)
+                .space(8)
+                .color(self.color()),
+        );
+        style
+    }
 }
 
 /// Indentation of list level `level` (0-based): the text starts at `left`, the marker hangs.

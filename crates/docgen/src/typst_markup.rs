@@ -16,7 +16,7 @@ use crate::anchors::{Anchors, plain_text};
 use crate::convert::MAX_TABLE_COLUMNS;
 use crate::front_matter::Metadata;
 use crate::images::{self, Images, Resolved};
-use crate::{Options, PageSize};
+use crate::{Options, PageSize, styles};
 
 /// The look of the document: page, fonts, and how each element is drawn. Kept close to the
 /// .docx styles (`styles.rs`) so the two outputs read as one document.
@@ -41,6 +41,7 @@ const STYLE: &str = r##"#set text(font: "Libertinus Serif", size: 11pt, hyphenat
 #show table.cell.where(y: 0): strong
 #show outline.entry: it => { show link: set text(fill: black); show link: it => it.body; it }
 #let docgen-quote(body) = block(stroke: (left: 2pt + luma(190)), inset: (left: 10pt, y: 3pt), text(fill: luma(64), body))
+#let docgen-alert(color, title, body) = block(stroke: (left: 3pt + color), inset: (left: 10pt, y: 3pt), width: 100%, [#text(fill: color, weight: "bold", title) \ #body])
 #let docgen-rule = line(length: 100%, stroke: 0.5pt + luma(166))
 "##;
 
@@ -227,8 +228,22 @@ impl<'a, 'i> Emitter<'a, 'i> {
                 let _ = write!(self.out, "{})", string(literal));
             }
             NodeValue::ThematicBreak => self.out.push_str("#docgen-rule"),
-            NodeValue::BlockQuote | NodeValue::MultilineBlockQuote(_) | NodeValue::Alert(_) => {
+            NodeValue::BlockQuote | NodeValue::MultilineBlockQuote(_) => {
                 self.out.push_str("#docgen-quote[");
+                self.blocks(node);
+                self.out.push(']');
+            }
+            NodeValue::Alert(alert) => {
+                let title = alert
+                    .title
+                    .as_deref()
+                    .unwrap_or(alert.alert_type.default_title());
+                let color = styles::Alert::of(alert.alert_type).color();
+                let _ = write!(
+                    self.out,
+                    "#docgen-alert(rgb(\"#{color}\"), {})[",
+                    string(title)
+                );
                 self.blocks(node);
                 self.out.push(']');
             }
@@ -433,12 +448,7 @@ mod tests {
 
     fn body(markdown: &str) -> String {
         let arena = comrak::Arena::new();
-        let mut options = comrak::Options::default();
-        options.extension.table = true;
-        options.extension.tasklist = true;
-        options.extension.footnotes = true;
-        options.extension.strikethrough = true;
-        let root = comrak::parse_document(&arena, markdown, &options);
+        let root = comrak::parse_document(&arena, markdown, &crate::markdown_options());
         let images = Images::default();
         let anchors = Anchors::new(root);
         let markup = document(
@@ -451,6 +461,14 @@ mod tests {
         let start = markup.find("#let docgen-rule").unwrap();
         let start = start + markup[start..].find('\n').unwrap() + 1;
         markup[start..].trim().to_owned()
+    }
+
+    #[test]
+    fn alerts_carry_their_colour_and_an_escaped_title() {
+        assert_eq!(
+            body("> [!WARNING]\n> Mind the *gap*.\n"),
+            r##"#docgen-alert(rgb("#9A6700"), "Warning")[#"Mind the "#emph[#"gap"]#"."]"##
+        );
     }
 
     #[test]

@@ -79,6 +79,7 @@ fn every_paragraph_style_is_used_and_defined() {
         "Compact",
         "SourceCode",
         "BlockText",
+        "AlertWarning",
         "HorizontalRule",
     ] {
         assert!(
@@ -130,10 +131,16 @@ fn inline_formatting_reaches_the_runs() {
     }
     assert!(document.contains("☐ "), "open task box");
     assert!(document.contains("☒ "), "ticked task box");
-    assert!(
-        document.contains("println!(&quot;hello&quot;);")
-            || document.contains("println!(\"hello\");")
-    );
+    // The code keeps every character, split into coloured tokens.
+    let code_start = document.find(r#"<w:pStyle w:val="SourceCode" />"#).unwrap();
+    let code = &document[code_start..code_start + document[code_start..].find("</w:p>").unwrap()];
+    let text: String = code
+        .split("<w:t xml:space=\"preserve\">")
+        .skip(1)
+        .map(|rest| &rest[..rest.find("</w:t>").unwrap()])
+        .collect();
+    assert_eq!(text, "fn main() {    println!(&quot;hello&quot;);}");
+    assert!(code.matches("<w:color ").count() >= 3, "{code}");
 }
 
 #[test]
@@ -587,4 +594,128 @@ fn bad_flags_are_exit_2_with_the_choices() {
     let output = docgen(&[input.to_str().unwrap(), "--page-size", "a5"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown page size `a5`"));
+}
+
+#[test]
+fn a_reference_doc_that_is_missing_or_not_word_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("doc.md");
+    std::fs::write(&input, "# Hi\n").unwrap();
+    let missing = dir.path().join("nope.docx");
+    assert_fails_with(
+        &docgen(&[
+            input.to_str().unwrap(),
+            "--reference-doc",
+            missing.to_str().unwrap(),
+        ]),
+        "cannot read the reference document",
+    );
+    let not_word = dir.path().join("notes.docx");
+    std::fs::write(&not_word, "plain text, not a zip").unwrap();
+    assert_fails_with(
+        &docgen(&[
+            input.to_str().unwrap(),
+            "--reference-doc",
+            not_word.to_str().unwrap(),
+        ]),
+        "is not a usable reference document",
+    );
+    assert!(!dir.path().join("doc.docx").exists());
+}
+
+#[test]
+fn a_reference_doc_made_by_docgen_keeps_every_style_defined_once() {
+    let (dir, reference) = converted();
+    let input = dir.path().join("again.md");
+    std::fs::write(&input, "# Again\n\n> [!TIP]\n> tip\n").unwrap();
+    let output = docgen(&[
+        input.to_str().unwrap(),
+        "--reference-doc",
+        reference.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let styles = part(&dir.path().join("again.docx"), "word/styles.xml");
+    for id in ["Heading1", "AlertTip", "SourceCode"] {
+        assert_eq!(
+            styles.matches(&format!("w:styleId=\"{id}\"")).count(),
+            1,
+            "{id}"
+        );
+    }
+}
+
+/// The text of `docx`'s body, or `None` while it is absent or half written.
+fn body_text(docx: &Path) -> Option<String> {
+    let file = std::fs::File::open(docx).ok()?;
+    let mut archive = zip::ZipArchive::new(file).ok()?;
+    let mut xml = String::new();
+    archive
+        .by_name("word/document.xml")
+        .ok()?
+        .read_to_string(&mut xml)
+        .ok()?;
+    Some(xml)
+}
+
+/// Polls until `done` holds; a watcher reacts in well under a second, the bound is for
+/// a loaded CI machine.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Kills the watching docgen even when an assertion fails.
+struct Watching(std::process::Child);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn watch_converts_again_on_every_save_and_survives_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("notes.md");
+    let docx = dir.path().join("notes.docx");
+    std::fs::write(&input, "# First draft\n").unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_docgen"))
+        .args([input.to_str().unwrap(), "--watch", "--json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _watching = Watching(child);
+    wait_for("the first conversion", || {
+        body_text(&docx).is_some_and(|xml| xml.contains("First draft"))
+    });
+    // An editor's save: a new file renamed over the old one.
+    let saved = dir.path().join(".notes.md.swp");
+    std::fs::write(&saved, "# Second draft\n").unwrap();
+    std::fs::rename(&saved, &input).unwrap();
+    wait_for("the conversion after a rename", || {
+        body_text(&docx).is_some_and(|xml| xml.contains("Second draft"))
+    });
+    // A save that does not convert is reported and the watch goes on.
+    std::fs::write(&input, "---\ntitle: [unclosed\n---\n# Broken\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::fs::write(&input, "# Third draft\n").unwrap();
+    wait_for("the conversion after a plain write", || {
+        body_text(&docx).is_some_and(|xml| xml.contains("Third draft"))
+    });
+    assert!(!body_text(&docx).unwrap().contains("Broken"));
+}
+
+#[test]
+fn watch_refuses_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.docx");
+    assert_fails_with(
+        &docgen(&["-", "--watch", "-o", out.to_str().unwrap()]),
+        "standard input",
+    );
 }

@@ -103,6 +103,8 @@ fn pdftotext_reads_every_construct_in_order() {
             "The footnote's text.",
             "Page 1 of 2",
             "A block quote that says something wise.",
+            "Warning",
+            "Check the learning rate before the next run.",
             "Page 2 of 2",
         ],
     );
@@ -267,6 +269,8 @@ fn python_docx_reads_styles_cells_links_and_properties() {
             "Compact",
             "Source Code",
             "Block Text",
+            "Alert Warning",
+            "Alert Warning",
             "Horizontal Rule",
             "Body Text",
             "Body Text",
@@ -309,4 +313,160 @@ fn python_docx_sees_a_filled_table_of_contents() {
         texts[contents + 3].starts_with("Heading three"),
         "{texts:?}"
     );
+}
+
+fn pandoc(args: &[&str]) -> String {
+    tool("pandoc", args, "apt-get install pandoc")
+}
+
+/// The structure of a Markdown document, as comrak parses it: what a reader of the
+/// .docx must find again, whatever Markdown spelling the round trip chose.
+fn outline(markdown: &str) -> Vec<String> {
+    use comrak::nodes::NodeValue;
+    let arena = comrak::Arena::new();
+    let mut options = comrak::Options::default();
+    options.extension.table = true;
+    options.extension.footnotes = true;
+    options.extension.autolink = true;
+    options.extension.front_matter_delimiter = Some("---".into());
+    let root = comrak::parse_document(&arena, markdown, &options);
+    fn text<'a>(node: &'a comrak::nodes::AstNode<'a>) -> String {
+        let mut text = String::new();
+        for descendant in node.descendants() {
+            match &descendant.data().value {
+                NodeValue::Text(t) => text.push_str(t),
+                NodeValue::Code(code) => text.push_str(&code.literal),
+                NodeValue::SoftBreak | NodeValue::LineBreak => text.push(' '),
+                _ => {}
+            }
+        }
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+    let mut out = Vec::new();
+    for node in root.descendants() {
+        let depth = node
+            .ancestors()
+            .filter(|a| matches!(a.data().value, NodeValue::List(_)))
+            .count();
+        match &node.data().value {
+            NodeValue::Heading(heading) => out.push(format!("h{} {}", heading.level, text(node))),
+            NodeValue::Item(_) | NodeValue::TaskItem(_) => {
+                let first = node.first_child().map(text).unwrap_or_default();
+                // GFM's `[ ]` and the ☐ docgen writes in Word are the same task.
+                let first = ["[ ]", "[x]", "☐", "☒"]
+                    .iter()
+                    .fold(first.as_str(), |rest, mark| rest.trim_start_matches(mark))
+                    .trim_start();
+                out.push(format!("item{depth} {first}"));
+            }
+            NodeValue::TableCell => out.push(format!("cell {}", text(node))),
+            NodeValue::CodeBlock(code) => out.push(format!("code {}", code.literal.trim_end())),
+            NodeValue::Link(link) => out.push(format!("link {}", link.url)),
+            NodeValue::FootnoteDefinition(_) => out.push(format!("footnote {}", text(node))),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn pandoc_reads_the_docx_back_as_the_source_structure() {
+    let (dir, docx, _pdf) = converted(&[]);
+    let markdown = pandoc(&["-f", "docx", "-t", "gfm", docx.to_str().unwrap()]);
+    let source = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    let (expected, actual) = (outline(&source), outline(&markdown));
+    assert!(expected.len() > 20, "{expected:#?}");
+    assert_eq!(actual, expected, "pandoc read back:\n{markdown}");
+}
+
+const MAKE_REFERENCE: &str = r#"
+import sys
+import docx
+from docx.shared import Pt, RGBColor, Twips
+document = docx.Document(sys.argv[1])
+heading = next(s for s in document.styles if s.style_id == "Heading1")
+heading.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+heading.font.size = Pt(30)
+section = document.sections[-1]
+section.page_width, section.page_height = Twips(15840), Twips(12240)
+section.left_margin = section.right_margin = Twips(720)
+section.header.is_linked_to_previous = False
+section.header.paragraphs[0].text = "ACME Confidential"
+document.save(sys.argv[2])
+"#;
+
+const READ_RESTYLED: &str = r#"
+import json, sys
+import docx
+document = docx.Document(sys.argv[1])
+heading = next(s for s in document.styles if s.style_id == "Heading1")
+section = document.sections[-1]
+print(json.dumps({
+    "heading_color": str(heading.font.color.rgb),
+    "heading_size": heading.font.size.pt,
+    "page": [section.page_width.emu // 635, section.page_height.emu // 635],
+    "margins": [section.left_margin.emu // 635, section.right_margin.emu // 635],
+    "header": [p.text for p in section.header.paragraphs],
+    "footer": ["".join(t.text or "" for t in p._p.iter(docx.oxml.ns.qn("w:t"))) for p in section.footer.paragraphs],
+    "image_width": document.inline_shapes[0].width.emu // 635,
+    "styles": sorted({p.style.name for p in document.paragraphs}),
+}))
+"#;
+
+#[test]
+fn a_reference_doc_gives_styles_page_and_header_as_with_pandoc() {
+    let dir = fixture_dir();
+    let base = dir.path().join("pandoc-reference.docx");
+    let reference = dir.path().join("acme.docx");
+    // pandoc's own reference.docx, restyled the way a company template would be.
+    std::fs::write(
+        &base,
+        std::process::Command::new("pandoc")
+            .args(["--print-default-data-file", "reference.docx"])
+            .output()
+            .expect("pandoc runs (apt-get install pandoc)")
+            .stdout,
+    )
+    .unwrap();
+    let python = if cfg!(windows) { "python" } else { "python3" };
+    let install = "python3 -m pip install python-docx==1.2.0";
+    let paths = |a: &Path, b: &Path| {
+        [
+            a.to_str().unwrap().to_owned(),
+            b.to_str().unwrap().to_owned(),
+        ]
+    };
+    let [base_arg, reference_arg] = paths(&base, &reference);
+    tool(
+        python,
+        &["-c", MAKE_REFERENCE, &base_arg, &reference_arg],
+        install,
+    );
+    let input = dir.path().join("summary.md");
+    let output = docgen(&[
+        input.to_str().unwrap(),
+        "--reference-doc",
+        reference.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let docx = dir.path().join("summary.docx");
+    let read: serde_json::Value = serde_json::from_str(&tool(
+        python,
+        &["-c", READ_RESTYLED, docx.to_str().unwrap()],
+        install,
+    ))
+    .unwrap();
+    assert_eq!(read["heading_color"], "C00000");
+    assert_eq!(read["heading_size"], 30.0);
+    assert_eq!(read["page"], serde_json::json!([15840, 12240]));
+    assert_eq!(read["margins"], serde_json::json!([720, 720]));
+    assert_eq!(read["header"], serde_json::json!(["ACME Confidential"]));
+    // pandoc's reference has no footer, so docgen's page numbers stay.
+    assert_eq!(read["footer"], serde_json::json!(["Page 1 of 1"]));
+    // The wide image fills the reference's wider text column.
+    assert_eq!(read["image_width"], 15840 - 2 * 720);
+    let styles = read["styles"].to_string();
+    for style in ["Heading 1", "Source Code", "Alert Warning", "Title"] {
+        assert!(styles.contains(style), "{style} missing from {styles}");
+    }
 }
