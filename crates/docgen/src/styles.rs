@@ -4,8 +4,9 @@
 
 use comrak::nodes::AlertType;
 use docx_rs::{
-    AlignmentType, BorderType, LineSpacing, ParagraphBorder, ParagraphBorderPosition, RunFonts,
-    Shading, ShdType, SpecialIndentType, Style, StyleType, VertAlignType,
+    AlignmentType, BorderType, LineSpacing, ParagraphBorder, ParagraphBorderPosition,
+    ParagraphBorders, RunFonts, Shading, ShdType, SpecialIndentType, Style, StyleType,
+    VertAlignType,
 };
 
 /// The monospace font of code, with fallbacks Word and LibreOffice both know.
@@ -106,13 +107,13 @@ pub(crate) fn all() -> Vec<Style> {
                 );
             }
             "HorizontalRule" => {
-                style.paragraph_property = style.paragraph_property.clone().set_border(
+                style.paragraph_property = style.paragraph_property.clone().set_borders(one_side(
                     ParagraphBorder::new(ParagraphBorderPosition::Bottom)
                         .val(BorderType::Single)
                         .size(6)
                         .space(1)
                         .color("A6A6A6"),
-                );
+                ));
             }
             "FootnoteReference" => {
                 style.run_property = style
@@ -121,13 +122,13 @@ pub(crate) fn all() -> Vec<Style> {
                     .vert_align(VertAlignType::SuperScript);
             }
             "BlockText" => {
-                style.paragraph_property = style.paragraph_property.clone().set_border(
+                style.paragraph_property = style.paragraph_property.clone().set_borders(one_side(
                     ParagraphBorder::new(ParagraphBorderPosition::Left)
                         .val(BorderType::Single)
                         .size(18)
                         .space(8)
                         .color("BFBFBF"),
-                );
+                ));
             }
             _ => {}
         }
@@ -202,13 +203,13 @@ impl Alert {
             .based_on("BodyText")
             .next("BodyText")
             .indent(Some(480), None, Some(480), None);
-        style.paragraph_property = style.paragraph_property.clone().set_border(
+        style.paragraph_property = style.paragraph_property.clone().set_borders(one_side(
             ParagraphBorder::new(ParagraphBorderPosition::Left)
                 .val(BorderType::Single)
                 .size(24)
                 .space(8)
                 .color(self.color()),
-        );
+        ));
         style
     }
 }
@@ -229,6 +230,12 @@ fn character(id: &str, name: &str) -> Style {
     Style::new(id, StyleType::Character).name(name)
 }
 
+/// A border on one side only: docx-rs's `set_border` starts from borders on all four sides,
+/// which drew quotes, alerts and rules as boxes.
+fn one_side(border: ParagraphBorder) -> ParagraphBorders {
+    ParagraphBorders::with_empty().set(border)
+}
+
 fn spacing(before: u32, after: u32) -> LineSpacing {
     LineSpacing::new().before(before).after(after)
 }
@@ -239,4 +246,32 @@ pub(crate) fn monospace() -> RunFonts {
         .hi_ansi(MONOSPACE)
         .cs(MONOSPACE)
         .east_asia(MONOSPACE)
+}
+
+#[cfg(test)]
+mod tests {
+    use docx_rs::BuildXML;
+
+    use super::*;
+
+    #[test]
+    fn quotes_alerts_and_rules_have_a_border_on_one_side_only() {
+        for (id, side) in [
+            ("BlockText", "left"),
+            ("AlertWarning", "left"),
+            ("HorizontalRule", "bottom"),
+        ] {
+            let style = all()
+                .into_iter()
+                .find(|style| style.style_id == id)
+                .unwrap();
+            let xml = String::from_utf8(style.build()).unwrap();
+            let borders = &xml[xml.find("<w:pBdr>").unwrap()..xml.find("</w:pBdr>").unwrap()];
+            let sides: Vec<&str> = ["left", "right", "top", "bottom"]
+                .into_iter()
+                .filter(|side| borders.contains(&format!("<w:{side} ")))
+                .collect();
+            assert_eq!(sides, [side], "{id}: {borders}");
+        }
+    }
 }
