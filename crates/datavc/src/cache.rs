@@ -4,13 +4,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::fsutil::{self, NewFile, copy_hashing, create_dir_all, set_readonly};
 use crate::hash::{HashAlgo, Oid, hash_file};
 use crate::manifest::Manifest;
+use crate::state::ObjectKey;
 
 /// The staging folder, a sibling of `files/` on the same filesystem.
 const STAGING: &str = ".datavc-staging";
@@ -24,6 +25,9 @@ pub struct Cache {
     /// costs three system calls per file, each slow on some filesystems.
     reflink: Arc<AtomicU8>,
     staging_ready: Arc<AtomicBool>,
+    /// Objects committed since the last [`Cache::take_verified`], with their metadata
+    /// right after the rename, for the state database.
+    verified: Arc<Mutex<Vec<(Oid, ObjectKey)>>>,
 }
 
 const REFLINK_UNKNOWN: u8 = 0;
@@ -39,6 +43,7 @@ impl Cache {
             durable,
             reflink: Arc::new(AtomicU8::new(REFLINK_UNKNOWN)),
             staging_ready: Arc::new(AtomicBool::new(false)),
+            verified: Arc::default(),
         }
     }
 
@@ -140,7 +145,15 @@ impl Cache {
             _ => Err(e),
         });
         match renamed {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                // Stat at once: a rewrite from here on changes the key (see `ObjectKey`).
+                let key = fs::metadata(&target).ok().and_then(|m| ObjectKey::of(&m));
+                if let Some(key) = key {
+                    let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+                    verified.push((oid.clone(), key));
+                }
+                Ok(())
+            }
             // Windows will not replace a read-only file; the object is already there.
             Err(_) if target.is_file() => fsutil::remove_file(staged),
             Err(e) => Err(Error::Io {
@@ -149,6 +162,13 @@ impl Cache {
                 source: e,
             }),
         }
+    }
+
+    /// The objects committed (and so verified) since the last call, with their metadata then;
+    /// record them in the state database once the cache is flushed, so that `push` can
+    /// trust an object whose metadata has not changed since.
+    pub fn take_verified(&self) -> Vec<(Oid, ObjectKey)> {
+        std::mem::take(&mut *self.verified.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Reads and parses a directory manifest, checking its hash.

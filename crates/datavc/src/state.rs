@@ -1,6 +1,7 @@
 //! The state database (`.dvc/tmp/datavc-state.db`, SQLite): the hash of each workspace file
 //! keyed by path, inode, modification time and size, so an unchanged file is never hashed
-//! twice and `status` on an unchanged tree only stats.
+//! twice and `status` on an unchanged tree only stats; and the metadata each cache object had
+//! when datavc wrote it verified, so `push` need not hash an object nothing has touched since.
 
 use std::collections::HashMap;
 use std::fs::Metadata;
@@ -52,6 +53,50 @@ fn inode(_: &Metadata) -> u64 {
     0
 }
 
+/// What a cache object looked like right after datavc wrote it, verified.
+///
+/// The inode change time is part of it because nothing can set it back: rewriting an
+/// object and then resetting its modification time (`touch -d`) still changes the key.
+/// What the key cannot see is a rewrite within one timestamp tick of datavc's own write
+/// (about 4 ms on Linux) or damage below the filesystem (bit rot); the first needs a writer
+/// racing datavc on a read-only file, and neither is caught by DVC, which never re-hashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectKey {
+    file: FileKey,
+    ctime_ns: i64,
+}
+
+impl ObjectKey {
+    /// The key of an object's metadata, or `None` where it would not prove the object
+    /// unchanged: off Unix (no inode change time), and on filesystems with whole-second
+    /// timestamps, where a rewrite in the same second keeps every field.
+    pub fn of(metadata: &Metadata) -> Option<ObjectKey> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if metadata.ctime_nsec() == 0 && metadata.mtime_nsec() == 0 {
+                return None;
+            }
+            let ctime_ns = metadata
+                .ctime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(metadata.ctime_nsec());
+            Some(ObjectKey {
+                file: FileKey::of(metadata),
+                ctime_ns,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = metadata;
+            None
+        }
+    }
+}
+
+/// Objects datavc wrote and verified, by algorithm and hash, with their metadata then.
+pub type VerifiedObjects = HashMap<(HashAlgo, String), ObjectKey>;
+
 /// The state database, loaded into memory once and written back in batches.
 pub struct StateDb {
     path: PathBuf,
@@ -78,7 +123,11 @@ impl StateDb {
                 "CREATE TABLE IF NOT EXISTS state (
                     path TEXT NOT NULL, algo TEXT NOT NULL, inode INTEGER NOT NULL,
                     mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, hash TEXT NOT NULL,
-                    PRIMARY KEY (path, algo)) WITHOUT ROWID;",
+                    PRIMARY KEY (path, algo)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS verified_objects (
+                    algo TEXT NOT NULL, hash TEXT NOT NULL, inode INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
+                    size INTEGER NOT NULL, PRIMARY KEY (algo, hash)) WITHOUT ROWID;",
             )
             .map_err(fail)?;
         let known = load(&connection).map_err(fail)?;
@@ -135,6 +184,76 @@ impl StateDb {
         }
         Ok(())
     }
+
+    /// Records cache objects datavc just wrote, verified, in one transaction.
+    pub fn record_verified(&mut self, objects: &[(Oid, ObjectKey)]) -> Result<()> {
+        if objects.is_empty() {
+            return Ok(());
+        }
+        let fail = |source| Error::State {
+            path: self.path.clone(),
+            source,
+        };
+        let mut connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = connection.transaction().map_err(fail)?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO verified_objects VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(fail)?;
+            for (oid, key) in objects {
+                insert
+                    .execute(params![
+                        oid.algo.name(),
+                        oid.hex,
+                        key.file.inode as i64,
+                        key.file.mtime_ns,
+                        key.ctime_ns,
+                        key.file.size as i64
+                    ])
+                    .map_err(fail)?;
+            }
+        }
+        tx.commit().map_err(fail)
+    }
+
+    /// Every recorded verified object (read on demand: only `push` needs them).
+    pub fn verified_objects(&self) -> Result<VerifiedObjects> {
+        let fail = |source| Error::State {
+            path: self.path.clone(),
+            source,
+        };
+        let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        load_verified(&connection).map_err(fail)
+    }
+}
+
+fn load_verified(connection: &Connection) -> rusqlite::Result<VerifiedObjects> {
+    let mut select = connection
+        .prepare("SELECT algo, hash, inode, mtime_ns, ctime_ns, size FROM verified_objects")?;
+    let rows = select.query_map([], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            ObjectKey {
+                file: FileKey {
+                    inode: row.get::<_, i64>(2)? as u64,
+                    mtime_ns: row.get(3)?,
+                    size: row.get::<_, i64>(5)? as u64,
+                },
+                ctime_ns: row.get(4)?,
+            },
+        ))
+    })?;
+    let mut verified = HashMap::new();
+    for row in rows {
+        let (algo, hash, key) = row?;
+        if let Some(algo) = HashAlgo::from_name(&algo) {
+            verified.insert((algo, hash), key);
+        }
+    }
+    Ok(verified)
 }
 
 type Known = HashMap<(String, HashAlgo), (FileKey, String)>;

@@ -339,6 +339,101 @@ fn fsck_and_checkout_catch_a_corrupt_object() {
     );
 }
 
+/// How a cache object is damaged after `add` verified it: always in place, same size.
+#[derive(Debug, Clone, Copy)]
+enum Damage {
+    /// Rewritten: its modification time moves on.
+    Rewritten,
+    /// Rewritten, then its modification time and permissions set back as they were.
+    RewrittenAndCovered,
+}
+
+/// `push` trusts a cache object without hashing it only while nothing has touched it since
+/// datavc wrote it; a damaged object is refused, whichever way it was damaged and whichever
+/// upload path (one request, or parts above 16 MiB) it takes.
+#[test]
+fn push_refuses_an_object_damaged_after_it_was_cached() {
+    for (size, damage) in [
+        (100_000, Damage::Rewritten),
+        (100_000, Damage::RewrittenAndCovered),
+        (17 << 20, Damage::Rewritten),
+        (17 << 20, Damage::RewrittenAndCovered),
+    ] {
+        let repo = Repo::new("md5");
+        let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        repo.write("weights.safetensors", &bytes);
+        let oid = repo.json(&["add", "weights.safetensors"])[0]["oid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let object_key = format!("files/md5/{}/{}", &oid[..2], &oid[2..]);
+        // A push first, as a user would: the object is trusted, and uploads fine.
+        repo.ok(&["remote", "add", "-d", "store", "../remote"]);
+        assert_eq!(repo.json(&["push"])["transferred"], 1);
+
+        let object = repo.root.join(".dvc/cache").join(&object_key);
+        let before = fs::metadata(&object).unwrap();
+        let mut permissions = before.permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        permissions.set_readonly(false);
+        fs::set_permissions(&object, permissions).unwrap();
+        // Make sure the clock has moved past the object's timestamps.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        {
+            use std::io::{Seek, Write};
+            let mut file = fs::OpenOptions::new().write(true).open(&object).unwrap();
+            file.seek(std::io::SeekFrom::Start(size as u64 / 2))
+                .unwrap();
+            file.write_all(b"bit rot").unwrap();
+            if let Damage::RewrittenAndCovered = damage {
+                file.set_modified(before.modified().unwrap()).unwrap();
+            }
+        }
+        if let Damage::RewrittenAndCovered = damage {
+            fs::set_permissions(&object, before.permissions()).unwrap();
+        }
+        let after = fs::metadata(&object).unwrap();
+        assert_eq!(after.len(), before.len(), "{damage:?}");
+        if let Damage::RewrittenAndCovered = damage {
+            assert_eq!(after.modified().unwrap(), before.modified().unwrap());
+        }
+
+        repo.ok(&["remote", "add", "fresh", "../fresh"]);
+        let stderr = repo.fails(&["push", "-r", "fresh"], 1);
+        assert!(
+            stderr.contains(&format!("object {oid} from the cache is corrupt")),
+            "{size} {damage:?}: {stderr}"
+        );
+        let fresh = repo.root.parent().unwrap().join("fresh");
+        assert!(
+            !fresh.join(&object_key).exists(),
+            "{size} {damage:?}: a damaged object was uploaded under its hash"
+        );
+    }
+}
+
+/// The other side of the above: an untouched object pushes (unhashed) and arrives whole.
+#[test]
+fn pushed_objects_arrive_whole_in_a_clone() {
+    let repo = Repo::new("md5");
+    let big: Vec<u8> = (0..17u32 << 20).map(|i| (i % 253) as u8).collect();
+    repo.write("weights.safetensors", &big);
+    repo.write("data/a.bin", &vec![1u8; 100_000]);
+    repo.write("data/b.bin", b"small");
+    repo.ok(&["add", "data", "weights.safetensors"]);
+    repo.ok(&["remote", "add", "-d", "store", "../remote"]);
+    assert_eq!(repo.json(&["push"])["transferred"], 4);
+    let clone = clone_pointers(&repo);
+    assert_eq!(clone.json(&["pull"])["fetch"]["transferred"], 4);
+    clone.fsck_clean();
+    for path in ["weights.safetensors", "data/a.bin", "data/b.bin"] {
+        assert_eq!(clone.read(path), repo.read(path), "{path}");
+    }
+    // What the clone fetched was verified on arrival: it pushes on, to a fresh remote.
+    clone.ok(&["remote", "add", "fresh", "../fresh"]);
+    assert_eq!(clone.json(&["push", "-r", "fresh"])["transferred"], 4);
+}
+
 #[cfg(unix)]
 #[test]
 fn hardlinks_share_the_cache_until_unprotected() {

@@ -142,6 +142,7 @@ fn track(
     };
     progress.finish();
     repo.cache().flush()?;
+    super::record_verified(repo, state)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -16,6 +16,16 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::pointer::{Output, POINTER_EXT, Pointer};
 use crate::repo::{Repo, absolute};
+use crate::state::StateDb;
+
+/// Records in the state database the objects this command wrote into the cache, which were
+/// verified as they were written; call after the cache is flushed, so that in durable mode
+/// a record never names an object not yet on disk. (Without durable mode a power cut can
+/// lose an object's bytes, but then its size or times on disk differ from the record too,
+/// on the filesystems that allocate blocks at writeback, ext4 and XFS among them.)
+fn record_verified(repo: &Repo, state: &mut StateDb) -> Result<()> {
+    state.record_verified(&repo.cache().take_verified())
+}
 
 /// The pointers named by `targets` (pointer files or tracked paths), or all of them.
 pub fn select_pointers(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> {
