@@ -13,7 +13,7 @@ use docx_rs::{
 
 use crate::anchors::{Anchors, plain_text};
 use crate::front_matter::Metadata;
-use crate::highlight::{self, TokenStyle};
+use crate::highlight::{self, Highlighted, TokenStyle};
 use crate::images::{Images, Resolved};
 use crate::{Options, PageSize, Result, images, styles};
 
@@ -75,6 +75,7 @@ struct Context {
 pub(crate) struct Builder<'o> {
     images: &'o Images,
     anchors: &'o Anchors,
+    highlighted: &'o Highlighted,
     toc: bool,
     /// The width between the margins, in twentieths of a point.
     text_width: u32,
@@ -98,6 +99,7 @@ impl<'o> Builder<'o> {
         text_width: u32,
         images: &'o Images,
         anchors: &'o Anchors,
+        highlighted: &'o Highlighted,
     ) -> Self {
         let (page_width, page_height) = page_twips(options.page_size);
         let mut docx = Docx::new()
@@ -122,6 +124,7 @@ impl<'o> Builder<'o> {
         Builder {
             images,
             anchors,
+            highlighted,
             toc: options.toc,
             text_width,
             docx,
@@ -273,14 +276,15 @@ impl<'o> Builder<'o> {
                 self.after_heading = false;
                 let mut paragraph =
                     self.list_placement(Paragraph::new().style("SourceCode"), context);
-                let literal = code.literal.strip_suffix('\n').unwrap_or(&code.literal);
-                let language = code.info.split_whitespace().next().unwrap_or("");
-                let lines = highlight::lines(language, literal).unwrap_or_else(|| {
-                    literal
-                        .split('\n')
-                        .map(|line| vec![(PLAIN_CODE, line)])
-                        .collect()
-                });
+                let (language, literal) = highlight::key(&code);
+                let lines: Vec<Vec<(TokenStyle, &str)>> =
+                    match self.highlighted.get(language, literal) {
+                        Some(lines) => lines.collect(),
+                        None => literal
+                            .split('\n')
+                            .map(|line| vec![(PLAIN_CODE, line)])
+                            .collect(),
+                    };
                 for (index, tokens) in lines.into_iter().enumerate() {
                     if index > 0 {
                         paragraph =

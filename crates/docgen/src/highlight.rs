@@ -4,7 +4,12 @@
 //! the same syntect.) A language costs a few milliseconds the first time a document uses it,
 //! to compile its grammar's regexes.
 
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::LazyLock;
+use std::thread::JoinHandle;
+
+use comrak::nodes::{AstNode, NodeCodeBlock, NodeValue};
 
 use syntect::easy::HighlightLines;
 use syntect::highlighting::{FontStyle, Theme};
@@ -40,43 +45,144 @@ impl TokenStyle {
     }
 }
 
-/// The lines of `code` (without their line ends) split into styled tokens, or `None` when
-/// the language is unknown or the block too large, so the caller writes it plain.
-pub(crate) fn lines<'c>(language: &str, code: &'c str) -> Option<Vec<Vec<(TokenStyle, &'c str)>>> {
-    if language.is_empty() || code.len() > MAX_HIGHLIGHTED_BYTES {
-        return None;
+/// One line of a code block: styled byte ranges of the block's text.
+pub(crate) type Line = Vec<(TokenStyle, Range<usize>)>;
+
+/// A code block's language (its info string's first word) and its text without the final
+/// line end: the key a block is highlighted under.
+pub(crate) fn key(code: &NodeCodeBlock) -> (&str, &str) {
+    let language = code.info.split_whitespace().next().unwrap_or("");
+    let literal = code.literal.strip_suffix('\n').unwrap_or(&code.literal);
+    (language, literal)
+}
+
+/// Every code block of a document, highlighted off the main thread.
+#[derive(Debug, Default)]
+pub(crate) struct Highlighted(HashMap<(String, String), Vec<Line>>);
+
+impl Highlighted {
+    /// Starts highlighting `root`'s code blocks on other threads, one worker per core, each
+    /// language on one worker: compiling a grammar is the cost, and languages compile in
+    /// parallel while the caller goes on converting.
+    pub(crate) fn start<'a>(root: &'a AstNode<'a>) -> JoinHandle<Highlighted> {
+        let mut by_language: HashMap<String, HashSet<String>> = HashMap::new();
+        for node in root.descendants() {
+            if let NodeValue::CodeBlock(code) = &node.data().value {
+                let (language, literal) = key(code);
+                if !language.is_empty() && literal.len() <= MAX_HIGHLIGHTED_BYTES {
+                    by_language
+                        .entry(language.to_owned())
+                        .or_default()
+                        .insert(literal.to_owned());
+                }
+            }
+        }
+        std::thread::spawn(move || {
+            let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let mut shares: Vec<Vec<(String, HashSet<String>)>> = vec![Vec::new(); workers];
+            for (index, language) in by_language.into_iter().enumerate() {
+                shares[index % workers].push(language);
+            }
+            let highlighted = std::thread::scope(|scope| {
+                let handles: Vec<_> = shares
+                    .into_iter()
+                    .map(|share| scope.spawn(move || highlight_share(share)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .filter_map(|handle| handle.join().ok())
+                    .flatten()
+                    .collect()
+            });
+            Highlighted(highlighted)
+        })
     }
+
+    /// The lines of a block as styled text, or `None` when it stays plain.
+    pub(crate) fn get<'c>(
+        &self,
+        language: &str,
+        literal: &'c str,
+    ) -> Option<impl Iterator<Item = Vec<(TokenStyle, &'c str)>>> {
+        let lines = self.0.get(&(language.to_owned(), literal.to_owned()))?;
+        Some(lines.iter().map(move |line| {
+            line.iter()
+                .map(|(style, range)| (*style, &literal[range.clone()]))
+                .collect()
+        }))
+    }
+}
+
+fn highlight_share(share: Vec<(String, HashSet<String>)>) -> Vec<((String, String), Vec<Line>)> {
+    let mut out = Vec::new();
+    for (language, literals) in share {
+        for literal in literals {
+            if let Some(lines) = lines(&language, &literal) {
+                out.push(((language.clone(), literal), lines));
+            }
+        }
+    }
+    out
+}
+
+/// The lines of `code` (without their line ends) split into styled tokens, or `None` when
+/// the language is unknown, so the caller writes it plain.
+fn lines(language: &str, code: &str) -> Option<Vec<Line>> {
     let syntaxes = &*SYNTAXES;
     let syntax = syntaxes.find_syntax_by_token(language)?;
     let mut highlighter = HighlightLines::new(syntax, &THEME);
     let mut out = Vec::new();
+    let mut line_start = 0;
     for line in code.split_inclusive('\n') {
         // A grammar that fails on odd input leaves the whole block plain rather than half done.
         let regions = highlighter.highlight_line(line, syntaxes).ok()?;
-        let tokens = regions
-            .into_iter()
-            .map(|(style, text)| {
-                let style = TokenStyle {
-                    color: [style.foreground.r, style.foreground.g, style.foreground.b],
-                    bold: style.font_style.contains(FontStyle::BOLD),
-                    italic: style.font_style.contains(FontStyle::ITALIC),
-                };
-                (style, text.trim_end_matches(['\n', '\r']))
-            })
-            .filter(|(_, text)| !text.is_empty())
-            .collect();
+        let mut tokens = Vec::new();
+        let mut start = line_start;
+        for (style, text) in regions {
+            let end = start + text.len();
+            let visible = start..start + text.trim_end_matches(['\n', '\r']).len();
+            if !visible.is_empty() {
+                tokens.push((token_style(style), visible));
+            }
+            start = end;
+        }
+        line_start += line.len();
         out.push(tokens);
     }
     Some(out)
+}
+
+fn token_style(style: syntect::highlighting::Style) -> TokenStyle {
+    TokenStyle {
+        color: [style.foreground.r, style.foreground.g, style.foreground.b],
+        bold: style.font_style.contains(FontStyle::BOLD),
+        italic: style.font_style.contains(FontStyle::ITALIC),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn highlighted(markdown: &str) -> Highlighted {
+        let arena = comrak::Arena::new();
+        let root = comrak::parse_document(&arena, markdown, &crate::markdown_options());
+        Highlighted::start(root).join().unwrap()
+    }
+
+    fn tokens<'c>(
+        highlighted: &Highlighted,
+        language: &str,
+        code: &'c str,
+    ) -> Vec<Vec<(TokenStyle, &'c str)>> {
+        highlighted.get(language, code).unwrap().collect()
+    }
+
     #[test]
     fn keywords_and_strings_get_different_colours() {
-        let lines = lines("python", "def f():\n    return \"x\"\n").unwrap();
+        let code = "def f():\n    return \"x\"";
+        let found = highlighted(&format!("```python\n{code}\n```\n"));
+        let lines = tokens(&found, "python", code);
         assert_eq!(lines.len(), 2);
         let def = lines[0].iter().find(|(_, text)| *text == "def").unwrap().0;
         let string = lines[1]
@@ -91,18 +197,27 @@ mod tests {
 
     #[test]
     fn common_languages_are_known_by_their_fence_names() {
-        for language in [
+        let languages = [
             "rust", "python", "py", "sh", "bash", "json", "yaml", "toml", "c",
-        ] {
-            assert!(lines(language, "x\n").is_some(), "{language}");
+        ];
+        let markdown: String = languages
+            .iter()
+            .map(|language| format!("```{language}\nx\n```\n\n"))
+            .collect();
+        let found = highlighted(&markdown);
+        for language in languages {
+            assert!(found.get(language, "x").is_some(), "{language}");
         }
     }
 
     #[test]
     fn unknown_languages_and_huge_blocks_stay_plain() {
-        assert!(lines("no-such-language", "x\n").is_none());
-        assert!(lines("", "x\n").is_none());
         let huge = "x = 1\n".repeat(MAX_HIGHLIGHTED_BYTES);
-        assert!(lines("python", &huge).is_none());
+        let found = highlighted(&format!(
+            "```no-such-language\nx\n```\n\n```\nx\n```\n\n```python\n{huge}```\n"
+        ));
+        assert!(found.get("no-such-language", "x").is_none());
+        assert!(found.get("", "x").is_none());
+        assert!(found.get("python", huge.trim_end()).is_none());
     }
 }

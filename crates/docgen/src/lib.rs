@@ -248,6 +248,7 @@ pub fn convert(markdown: &str, options: &Options) -> Result<Document> {
     let arena = comrak::Arena::new();
     let root = comrak::parse_document(&arena, markdown, &markdown_options());
     depth::limit(root);
+    let highlighting = highlight::Highlighted::start(root);
 
     let mut metadata = Metadata::default();
     for child in root.children() {
@@ -269,16 +270,21 @@ pub fn convert(markdown: &str, options: &Options) -> Result<Document> {
         .as_ref()
         .and_then(reference::Reference::text_width)
         .unwrap_or_else(|| convert::text_width_twips(options.page_size));
-    let mut builder = convert::Builder::new(options, text_width, &images, &anchors);
+    // The PDF's markup first, while the code is still being highlighted for the .docx.
+    #[cfg(feature = "pdf")]
+    let typst = pdf::Source::new(
+        typst_markup::document(root, &metadata, options, &images, &anchors),
+        &images,
+    );
+    // A highlighter that panicked leaves the code plain rather than failing the document.
+    let highlighted = highlighting.join().unwrap_or_default();
+    let mut builder = convert::Builder::new(options, text_width, &images, &anchors, &highlighted);
     builder.document(root, &metadata)?;
     let alt_texts = std::mem::take(&mut builder.alt_texts);
     Ok(Document {
         docx: builder.finish(),
         #[cfg(feature = "pdf")]
-        typst: pdf::Source::new(
-            typst_markup::document(root, &metadata, options, &images, &anchors),
-            &images,
-        ),
+        typst,
         metadata,
         alt_texts,
         warnings,
