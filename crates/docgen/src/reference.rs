@@ -155,10 +155,11 @@ impl Reference {
         let mut rels = String::from_utf8_lossy(&xml.document_rels).into_owned();
         let mut content_types = String::from_utf8_lossy(&xml.content_type).into_owned();
         let mut added = Vec::new();
+        // Every part is added beside docx-rs's own (which include no theme); only the
+        // section's header and footer references are switched over to the added ones.
         for part in &self.parts {
             let name = part.kind.file_name();
             let id = part.kind.relationship_id();
-            // docx-rs writes no theme, so the reference's is added rather than swapped.
             document = point_section_at(&document, part.kind, id);
             insert_before(
                 &mut rels,
