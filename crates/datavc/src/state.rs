@@ -153,31 +153,20 @@ impl StateDb {
         if entries.is_empty() {
             return Ok(());
         }
-        let fail = |source| Error::State {
-            path: self.path.clone(),
-            source,
-        };
-        let mut connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
-        let tx = connection.transaction().map_err(fail)?;
-        {
-            let mut insert = tx
-                .prepare_cached("INSERT OR REPLACE INTO state VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-                .map_err(fail)?;
+        let sql = "INSERT OR REPLACE INTO state VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+        self.in_transaction(sql, |insert| {
             for (relpath, key, oid) in entries {
-                insert
-                    .execute(params![
-                        relpath,
-                        oid.algo.name(),
-                        key.inode as i64,
-                        key.mtime_ns,
-                        key.size as i64,
-                        oid.hex
-                    ])
-                    .map_err(fail)?;
+                insert.execute(params![
+                    relpath,
+                    oid.algo.name(),
+                    key.inode as i64,
+                    key.mtime_ns,
+                    key.size as i64,
+                    oid.hex
+                ])?;
             }
-        }
-        tx.commit().map_err(fail)?;
-        drop(connection);
+            Ok(())
+        })?;
         for (relpath, key, oid) in entries {
             self.known
                 .insert((relpath.clone(), oid.algo), (*key, oid.hex.clone()));
@@ -190,6 +179,28 @@ impl StateDb {
         if objects.is_empty() {
             return Ok(());
         }
+        let sql = "INSERT OR REPLACE INTO verified_objects VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+        self.in_transaction(sql, |insert| {
+            for (oid, key) in objects {
+                insert.execute(params![
+                    oid.algo.name(),
+                    oid.hex,
+                    key.file.inode as i64,
+                    key.file.mtime_ns,
+                    key.ctime_ns,
+                    key.file.size as i64
+                ])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Prepares `sql` and lets `write` run it for each row, all in one transaction.
+    fn in_transaction(
+        &self,
+        sql: &str,
+        write: impl FnOnce(&mut rusqlite::CachedStatement<'_>) -> rusqlite::Result<()>,
+    ) -> Result<()> {
         let fail = |source| Error::State {
             path: self.path.clone(),
             source,
@@ -197,23 +208,8 @@ impl StateDb {
         let mut connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
         let tx = connection.transaction().map_err(fail)?;
         {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO verified_objects VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(fail)?;
-            for (oid, key) in objects {
-                insert
-                    .execute(params![
-                        oid.algo.name(),
-                        oid.hex,
-                        key.file.inode as i64,
-                        key.file.mtime_ns,
-                        key.ctime_ns,
-                        key.file.size as i64
-                    ])
-                    .map_err(fail)?;
-            }
+            let mut statement = tx.prepare_cached(sql).map_err(fail)?;
+            write(&mut statement).map_err(fail)?;
         }
         tx.commit().map_err(fail)
     }

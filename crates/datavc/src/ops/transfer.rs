@@ -664,25 +664,34 @@ mod tests {
     use super::*;
     use crate::config::Level;
 
+    /// A repository in `dir/repo` whose file `f` (holding `content`) is added, with a
+    /// folder remote `store` as default, and a clone of its pointers in `dir/clone`.
+    fn added_and_cloned(dir: &std::path::Path, content: &[u8]) -> (Repo, Repo, Oid) {
+        let (root, clone) = (dir.join("repo"), dir.join("clone"));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("f"), content).unwrap();
+        let mut repo = Repo::init(&root, HashAlgo::Md5).unwrap();
+        let remote = dir.join("remote");
+        repo.config_mut()
+            .add_remote(Level::Repo, "store", remote.to_str().unwrap(), true)
+            .unwrap();
+        let added = crate::ops::add::add(&repo, &[root.join("f")], &Silent).unwrap();
+        let oid = Oid::parse(HashAlgo::Md5, &added[0].oid).unwrap();
+        std::fs::create_dir_all(clone.join(".dvc")).unwrap();
+        for file in [".dvc/config", "f.dvc"] {
+            std::fs::copy(root.join(file), clone.join(file)).unwrap();
+        }
+        (repo, Repo::discover(&clone).unwrap(), oid)
+    }
+
     /// `push` trusts an object only if `add` or `fetch` recorded it as written verified,
     /// with the metadata it still has; `tests/cli.rs` checks that a changed one is refused.
     #[cfg(unix)]
     #[test]
     fn objects_written_verified_are_recorded_with_their_metadata() {
         let dir = tempfile::tempdir().unwrap();
-        let (root, clone) = (dir.path().join("repo"), dir.path().join("clone"));
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::write(root.join("f"), b"recorded").unwrap();
-        let mut repo = Repo::init(&root, HashAlgo::Md5).unwrap();
-        let remote = dir.path().join("remote");
-        repo.config_mut()
-            .add_remote(Level::Repo, "store", remote.to_str().unwrap(), true)
-            .unwrap();
-        let oid = crate::ops::add::add(&repo, &[root.join("f")], &Silent).unwrap()[0]
-            .oid
-            .clone();
+        let (repo, clone, oid) = added_and_cloned(dir.path(), b"recorded");
         let recorded = |repo: &Repo| {
-            let oid = Oid::parse(HashAlgo::Md5, &oid).unwrap();
             let metadata = std::fs::metadata(repo.cache().object_path(&oid)).unwrap();
             let verified = repo.state().unwrap().verified_objects().unwrap();
             let key = verified.get(&(oid.algo, oid.hex.clone())).copied();
@@ -692,11 +701,6 @@ mod tests {
         assert!(recorded(&repo), "add records what it stores");
         let options = TransferOptions::default();
         assert_eq!(push(&repo, &[], &options, &Silent).unwrap().transferred, 1);
-        std::fs::create_dir_all(clone.join(".dvc")).unwrap();
-        for file in [".dvc/config", "f.dvc"] {
-            std::fs::copy(root.join(file), clone.join(file)).unwrap();
-        }
-        let clone = Repo::discover(&clone).unwrap();
         assert_eq!(
             fetch(&clone, &[], &options, &Silent).unwrap().transferred,
             1
@@ -707,21 +711,7 @@ mod tests {
     #[test]
     fn pull_of_objects_the_remote_lacks_names_the_remote() {
         let dir = tempfile::tempdir().unwrap();
-        let (root, clone) = (dir.path().join("repo"), dir.path().join("clone"));
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::write(root.join("f"), b"never pushed").unwrap();
-        let mut repo = Repo::init(&root, HashAlgo::Md5).unwrap();
-        let remote = dir.path().join("remote");
-        let url = remote.to_str().unwrap();
-        repo.config_mut()
-            .add_remote(Level::Repo, "store", url, true)
-            .unwrap();
-        crate::ops::add::add(&repo, &[root.join("f")], &Silent).unwrap();
-        std::fs::create_dir_all(clone.join(".dvc")).unwrap();
-        for file in [".dvc/config", "f.dvc"] {
-            std::fs::copy(root.join(file), clone.join(file)).unwrap();
-        }
-        let clone = Repo::discover(&clone).unwrap();
+        let (_repo, clone, _) = added_and_cloned(dir.path(), b"never pushed");
         let options = TransferOptions::default();
         let error = pull(&clone, &[], &options, Overwrite::Refuse, &Silent).unwrap_err();
         assert!(matches!(error, Error::MissingOnRemote { .. }), "{error:?}");
