@@ -5,9 +5,10 @@ use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 
 use crate::error::{Error, Result};
-use crate::hash::{HashAlgo, Hasher, Oid, with_buffer};
+use crate::hash::{CHUNK, HashAlgo, Hasher, Oid, with_buffer};
 
 /// Marks datavc's temporary files; scans skip them and write commands sweep them away.
 pub const TEMP_MARK: &str = ".datavc-tmp-";
@@ -78,9 +79,17 @@ pub enum NewFile {
     Writable,
 }
 
-/// Copies `from` to a new file `to` while hashing it, in one read pass.
+/// Files at least this large are copied on two threads, one reading and hashing, one
+/// writing: md5 runs at about 0.6 GiB/s, so taking turns left the disk idle half the time.
+const PIPELINE_MIN: u64 = 8 << 20;
+/// Buffers in flight between the two threads (each [`CHUNK`] bytes).
+const PIPELINE_DEPTH: usize = 4;
+
+/// Copies `from` to a new file `to` while hashing it, in one read pass; the id is that of
+/// the bytes written, whatever the source holds by the time the copy ends.
 pub fn copy_hashing(from: &Path, to: &Path, algo: HashAlgo, access: NewFile) -> Result<Oid> {
     let mut source = File::open(from).map_err(Error::io("read", from))?;
+    let size = source.metadata().map_or(0, |m| m.len());
     let mut options = File::options();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -90,8 +99,48 @@ pub fn copy_hashing(from: &Path, to: &Path, algo: HashAlgo, access: NewFile) -> 
     let _ = access;
     let mut sink = options.open(to).map_err(Error::io("write", to))?;
     let mut hasher = algo.hasher();
-    with_buffer(|buffer| copy_loop(&mut source, &mut sink, &mut hasher, buffer, from, to))?;
+    let ends = Ends { from, to };
+    if size >= PIPELINE_MIN {
+        copy_pipelined(&mut source, &mut sink, &mut hasher, ends)?;
+    } else {
+        with_buffer(|buffer| copy_loop(&mut source, &mut sink, &mut hasher, buffer, ends))?;
+    }
     Ok(hasher.finish())
+}
+
+/// A copy's two paths, for error messages.
+#[derive(Clone, Copy)]
+struct Ends<'a> {
+    from: &'a Path,
+    to: &'a Path,
+}
+
+impl Ends<'_> {
+    fn read_error(self, source: std::io::Error) -> Error {
+        Error::Io {
+            action: "read",
+            path: self.from.to_owned(),
+            source,
+        }
+    }
+
+    fn write_error(self, source: std::io::Error) -> Error {
+        Error::Io {
+            action: "write",
+            path: self.to.to_owned(),
+            source,
+        }
+    }
+}
+
+/// Reads into `buffer`, retrying interrupted reads; 0 at the end.
+fn read_some(source: &mut File, buffer: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match source.read(buffer) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            result => return result,
+        }
+    }
 }
 
 fn copy_loop(
@@ -99,29 +148,70 @@ fn copy_loop(
     sink: &mut File,
     hasher: &mut Hasher,
     buffer: &mut [u8],
-    from: &Path,
-    to: &Path,
+    ends: Ends<'_>,
 ) -> Result<()> {
     loop {
-        let n = match source.read(buffer) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(Error::Io {
-                    action: "read",
-                    path: from.to_owned(),
-                    source: e,
-                });
-            }
-        };
+        let n = read_some(source, buffer).map_err(|e| ends.read_error(e))?;
         if n == 0 {
-            break;
+            return Ok(());
         }
         hasher.update(&buffer[..n]);
         sink.write_all(&buffer[..n])
-            .map_err(Error::io("write", to))?;
+            .map_err(|e| ends.write_error(e))?;
     }
-    Ok(())
+}
+
+/// [`copy_loop`] with the writes on a second thread: each buffer is hashed, then handed to
+/// the writer, which hands it back empty. The hash covers exactly the bytes written.
+fn copy_pipelined(
+    source: &mut File,
+    sink: &mut File,
+    hasher: &mut Hasher,
+    ends: Ends<'_>,
+) -> Result<()> {
+    let (full, to_write) = mpsc::sync_channel::<(Vec<u8>, usize)>(PIPELINE_DEPTH);
+    let (give_back, empty) = mpsc::channel::<Vec<u8>>();
+    for _ in 0..PIPELINE_DEPTH {
+        let _ = give_back.send(vec![0; CHUNK]);
+    }
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> std::io::Result<()> {
+            for (buffer, n) in to_write {
+                sink.write_all(&buffer[..n])?;
+                // The reader may have stopped on an error; then nobody needs the buffer.
+                let _ = give_back.send(buffer);
+            }
+            Ok(())
+        });
+        let read = (|| -> std::io::Result<()> {
+            // A closed channel means the writer failed; its error is the one reported.
+            while let Ok(mut buffer) = empty.recv() {
+                let n = read_some(source, &mut buffer)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buffer[..n]);
+                if full.send((buffer, n)).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        drop(full);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the writing thread panicked")));
+        written.map_err(|e| ends.write_error(e))?;
+        read.map_err(|e| ends.read_error(e))
+    })
+}
+
+/// Copies `from` to a new file `to` without reading it here: the kernel copies (or clones)
+/// where it can. The copy starts with `from`'s permissions.
+pub fn copy_plain(from: &Path, to: &Path) -> Result<()> {
+    fs::copy(from, to)
+        .map(drop)
+        .map_err(Error::io("copy", from))
 }
 
 /// Sets or clears the read-only flag.
@@ -210,5 +300,40 @@ mod tests {
         let oid = copy_hashing(&from, &to, HashAlgo::Md5, NewFile::Writable).unwrap();
         assert_eq!(oid.hex, "900150983cd24fb0d6963f7d28e17f72");
         assert_eq!(fs::read(&to).unwrap(), b"abc");
+    }
+
+    #[test]
+    fn large_copies_hash_what_they_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (dir.path().join("a"), dir.path().join("b"));
+        let bytes: Vec<u8> = (0..PIPELINE_MIN as usize * 2 + 12345)
+            .map(|i| (i * 31 % 251) as u8)
+            .collect();
+        fs::write(&from, &bytes).unwrap();
+        for algo in [HashAlgo::Md5, HashAlgo::Blake3] {
+            let oid = copy_hashing(&from, &to, algo, NewFile::ReadOnly).unwrap();
+            assert_eq!(oid, algo.hash_bytes(&bytes));
+            assert!(fs::read(&to).unwrap() == bytes);
+            fs::remove_file(&to).unwrap();
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_failing_write_stops_a_large_copy_with_the_write_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let from = dir.path().join("a");
+        fs::write(&from, vec![7u8; PIPELINE_MIN as usize + 1]).unwrap();
+        let error = copy_hashing(
+            &from,
+            Path::new("/dev/full"),
+            HashAlgo::Md5,
+            NewFile::Writable,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, Error::Io { action: "write", path, .. } if path == Path::new("/dev/full")),
+            "{error}"
+        );
     }
 }

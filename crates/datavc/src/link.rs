@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::fsutil::{NewFile, copy_hashing, set_readonly, temp_beside};
+use crate::fsutil::{NewFile, copy_hashing, copy_plain, set_readonly, temp_beside};
 use crate::hash::{Oid, hash_file};
 
 /// How a workspace file shares bytes with its cache object.
@@ -47,16 +47,28 @@ impl LinkType {
     }
 }
 
+/// How [`place`] checks the bytes it places against the object's id.
+#[derive(Clone, Copy)]
+pub enum Verify<'a> {
+    /// It does not (verification is off).
+    Skip,
+    /// It hashes them.
+    Hash,
+    /// It hashes them unless this says, before and after the copy, that the object is
+    /// untouched since datavc wrote it verified (see [`crate::state::ObjectKey`]).
+    UnlessVouched(&'a dyn Fn() -> bool),
+}
+
 /// Places cache object `object` (id `oid`) at `dest`, trying `types` in order.
 ///
-/// With `verify`, the placed bytes are hashed first and a mismatch is an error, leaving
-/// `dest` untouched. Returns the link type used.
+/// Bytes that `verify` finds wrong are an error, leaving `dest` untouched. Returns the
+/// link type used.
 pub fn place(
     object: &Path,
     oid: &Oid,
     dest: &Path,
     types: &[LinkType],
-    verify: bool,
+    verify: Verify<'_>,
 ) -> Result<LinkType> {
     let temp = temp_beside(dest);
     let result = place_at_temp(object, oid, &temp, types, verify).and_then(|used| {
@@ -74,12 +86,20 @@ fn place_at_temp(
     oid: &Oid,
     temp: &Path,
     types: &[LinkType],
-    verify: bool,
+    verify: Verify<'_>,
 ) -> Result<LinkType> {
+    let trusted = match verify {
+        Verify::Skip => true,
+        Verify::Hash => false,
+        Verify::UnlessVouched(vouched) => vouched(),
+    };
     let mut last_error = None;
     for &link in types {
         let made = match link {
-            LinkType::Copy => copy_hashing(object, temp, oid.algo, NewFile::Writable).map(Some),
+            LinkType::Copy if !trusted => {
+                copy_hashing(object, temp, oid.algo, NewFile::Writable).map(Some)
+            }
+            LinkType::Copy => copy_plain(object, temp).map(|()| None),
             LinkType::Reflink => reflink_copy::reflink(object, temp)
                 .map(|()| None)
                 .map_err(Error::io("reflink", temp)),
@@ -98,7 +118,8 @@ fn place_at_temp(
                 continue;
             }
         };
-        if verify {
+        let touched = matches!(verify, Verify::UnlessVouched(vouched) if trusted && !vouched());
+        if !trusted || touched {
             let actual = match copied_oid {
                 Some(actual) => actual,
                 None => hash_file(temp, oid.algo)?,
@@ -176,13 +197,13 @@ mod tests {
             LinkType::default_list(),
         ] {
             let dest = dir.path().join(format!("{types:?}"));
-            place(&object, &oid, &dest, &types, true).unwrap();
+            place(&object, &oid, &dest, &types, Verify::Hash).unwrap();
             assert_eq!(fs::read(&dest).unwrap(), b"weights");
         }
         let wrong = HashAlgo::Md5.hash_bytes(b"other");
         let dest = dir.path().join("never");
         assert!(matches!(
-            place(&object, &wrong, &dest, &[LinkType::Copy], true),
+            place(&object, &wrong, &dest, &[LinkType::Copy], Verify::Hash),
             Err(Error::Corrupt { .. })
         ));
         assert!(!dest.exists());
@@ -194,6 +215,40 @@ mod tests {
     }
 
     #[test]
+    fn a_vouched_object_is_hashed_only_if_touched_during_the_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let object = dir.path().join("object");
+        fs::write(&object, b"rotten").unwrap();
+        let claimed = HashAlgo::Md5.hash_bytes(b"weights");
+        let place_with = |answers: [bool; 2]| {
+            let asked = std::cell::Cell::new(0);
+            let vouched = || {
+                asked.set(asked.get() + 1);
+                answers[asked.get() - 1]
+            };
+            let dest = dir.path().join("dest");
+            let placed = place(
+                &object,
+                &claimed,
+                &dest,
+                &[LinkType::Copy],
+                Verify::UnlessVouched(&vouched),
+            );
+            (placed, asked.get())
+        };
+        // Vouched for throughout: trusted, as `push` trusts it (the records would be wrong).
+        assert!(matches!(place_with([true, true]), (Ok(LinkType::Copy), 2)));
+        assert!(matches!(
+            place_with([false, false]),
+            (Err(Error::Corrupt { .. }), 1)
+        ));
+        assert!(matches!(
+            place_with([true, false]),
+            (Err(Error::Corrupt { .. }), 2)
+        ));
+    }
+
+    #[test]
     fn unprotect_breaks_a_hardlink() {
         let dir = tempfile::tempdir().unwrap();
         let object = dir.path().join("object");
@@ -201,7 +256,7 @@ mod tests {
         set_readonly(&object, true).unwrap();
         let dest = dir.path().join("work");
         let oid = HashAlgo::Md5.hash_bytes(b"x");
-        place(&object, &oid, &dest, &[LinkType::Hardlink], false).unwrap();
+        place(&object, &oid, &dest, &[LinkType::Hardlink], Verify::Skip).unwrap();
         unprotect(&dest).unwrap();
         fs::write(&dest, b"edited").unwrap();
         assert_eq!(fs::read(&object).unwrap(), b"x");

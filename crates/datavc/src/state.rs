@@ -1,7 +1,8 @@
 //! The state database (`.dvc/tmp/datavc-state.db`, SQLite): the hash of each workspace file
 //! keyed by path, inode, modification time and size, so an unchanged file is never hashed
 //! twice and `status` on an unchanged tree only stats; and the metadata each cache object had
-//! when datavc wrote it verified, so `push` need not hash an object nothing has touched since.
+//! when datavc wrote it verified, so `push` and `checkout` need not hash an object nothing has
+//! touched since.
 
 use std::collections::HashMap;
 use std::fs::Metadata;
@@ -96,6 +97,13 @@ impl ObjectKey {
 
 /// Objects datavc wrote and verified, by algorithm and hash, with their metadata then.
 pub type VerifiedObjects = HashMap<(HashAlgo, String), ObjectKey>;
+
+/// Whether `records` vouch for object `oid` as `metadata` shows it now: datavc wrote it
+/// verified, and nothing has touched it since.
+pub fn vouched_for(records: &VerifiedObjects, oid: &Oid, metadata: &Metadata) -> bool {
+    let recorded = records.get(&(oid.algo, oid.hex.clone()));
+    recorded.is_some() && recorded.copied() == ObjectKey::of(metadata)
+}
 
 /// The state database, loaded into memory once and written back in batches.
 pub struct StateDb {
@@ -214,7 +222,7 @@ impl StateDb {
         tx.commit().map_err(fail)
     }
 
-    /// Every recorded verified object (read on demand: only `push` needs them).
+    /// Every recorded verified object (read on demand: only `push` and `checkout` need them).
     pub fn verified_objects(&self) -> Result<VerifiedObjects> {
         let fail = |source| Error::State {
             path: self.path.clone(),

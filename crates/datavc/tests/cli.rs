@@ -348,11 +348,12 @@ enum Damage {
     RewrittenAndCovered,
 }
 
-/// `push` trusts a cache object without hashing it only while nothing has touched it since
-/// datavc wrote it; a damaged object is refused, whichever way it was damaged and whichever
-/// upload path (one request, or parts above 16 MiB) it takes.
+/// `push` and `checkout` trust a cache object without hashing it only while nothing has
+/// touched it since datavc wrote it; a damaged object is refused, whichever way it was
+/// damaged and whichever path (one request or parts above 16 MiB, a small or a pipelined
+/// copy above 8 MiB) it takes.
 #[test]
-fn push_refuses_an_object_damaged_after_it_was_cached() {
+fn push_and_checkout_refuse_an_object_damaged_after_it_was_cached() {
     for (size, damage) in [
         (100_000, Damage::Rewritten),
         (100_000, Damage::RewrittenAndCovered),
@@ -409,6 +410,10 @@ fn push_refuses_an_object_damaged_after_it_was_cached() {
             !fresh.join(&object_key).exists(),
             "{size} {damage:?}: a damaged object was uploaded under its hash"
         );
+        fs::remove_file(repo.root.join("weights.safetensors")).unwrap();
+        let stderr = repo.fails(&["checkout"], 1);
+        assert!(stderr.contains("is corrupt"), "{size} {damage:?}: {stderr}");
+        assert!(!repo.root.join("weights.safetensors").exists());
     }
 }
 

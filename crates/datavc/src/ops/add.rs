@@ -174,10 +174,13 @@ fn store_and_link(
     files: &[HashedFile],
     progress: &dyn Progress,
 ) -> Result<Vec<Oid>> {
+    // The cache's copy is already a reflink wherever reflinks work: trying again would only
+    // cost a failed clone per file where they do not.
     let relink: Vec<LinkType> = repo
         .link_types()?
         .into_iter()
         .take_while(|t| *t != LinkType::Copy)
+        .filter(|t| *t != LinkType::Reflink)
         .collect();
     let falls_back_to_copy = repo.link_types()?.contains(&LinkType::Copy);
     let results: Vec<(Oid, Option<(String, FileKey)>)> = files
@@ -192,7 +195,7 @@ fn store_and_link(
                     &oid,
                     &file.path,
                     &relink,
-                    false,
+                    link::Verify::Skip,
                 ) {
                     Ok(_) => true,
                     Err(_) if falls_back_to_copy => false,

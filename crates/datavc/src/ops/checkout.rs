@@ -2,7 +2,7 @@
 //! changes nothing if any file it would overwrite holds content saved nowhere else
 //! (unless forced), or if an object is missing from the cache.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -11,11 +11,11 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::hash::Oid;
-use crate::link;
+use crate::link::{self, Verify};
 use crate::lock::LockMode;
 use crate::progress::Progress;
 use crate::repo::Repo;
-use crate::state::{FileKey, StateDb};
+use crate::state::{FileKey, StateDb, vouched_for};
 use crate::workspace::{Content, HashedFile, scan, sweep_temp_files};
 
 /// What a checkout did.
@@ -55,16 +55,14 @@ pub fn checkout(
 ) -> Result<CheckoutReport> {
     let pointers = super::select_pointers(repo, targets)?;
     let _lock = repo.lock(LockMode::Write)?;
-    checkout_locked(repo, &pointers, overwrite, &HashSet::new(), progress)
+    checkout_locked(repo, &pointers, overwrite, progress)
 }
 
-/// [`checkout`] for callers that already hold the write lock (`pull`); objects in
-/// `verified` were hashed as they arrived and are not hashed again.
+/// [`checkout`] for callers that already hold the write lock (`pull`).
 pub(crate) fn checkout_locked(
     repo: &Repo,
     pointers: &[crate::pointer::Pointer],
     overwrite: Overwrite,
-    verified: &HashSet<Oid>,
     progress: &dyn Progress,
 ) -> Result<CheckoutReport> {
     let outputs: Vec<(PathBuf, &Oid)> = pointers
@@ -98,7 +96,7 @@ pub(crate) fn checkout_locked(
             paths: plan.conflicts,
         });
     }
-    apply(repo, &mut state, plan, verified, progress)
+    apply(repo, &mut state, plan, progress)
 }
 
 fn plan_output(
@@ -176,7 +174,6 @@ fn apply(
     repo: &Repo,
     state: &mut StateDb,
     plan: Plan,
-    verified: &HashSet<Oid>,
     progress: &dyn Progress,
 ) -> Result<CheckoutReport> {
     let relative = |path: &PathBuf| fsutil::relative_slash(path, repo.root()).unwrap_or_default();
@@ -184,7 +181,11 @@ fn apply(
         fsutil::remove_file(path)?;
     }
     let types = repo.link_types()?;
-    let verify = repo.settings().verify_checkout;
+    // Objects `add` or `fetch` wrote verified, untouched since, are not hashed again.
+    let records = match repo.settings().verify_checkout {
+        true => Some(state.verified_objects()?),
+        false => None,
+    };
     let bytes = plan
         .place
         .iter()
@@ -199,13 +200,15 @@ fn apply(
                 fsutil::create_dir_all(parent)?;
             }
             let object = repo.cache().object_path(oid);
-            link::place(
-                &object,
-                oid,
-                path,
-                &types,
-                verify && !verified.contains(oid),
-            )?;
+            let vouched = || match (&records, std::fs::metadata(&object)) {
+                (Some(records), Ok(now)) => vouched_for(records, oid, &now),
+                _ => false,
+            };
+            let verify = match records.is_some() {
+                true => Verify::UnlessVouched(&vouched),
+                false => Verify::Skip,
+            };
+            link::place(&object, oid, path, &types, verify)?;
             let metadata = std::fs::metadata(path).map_err(Error::io("stat", path))?;
             progress.file_done(metadata.len());
             Ok((relative(path), FileKey::of(&metadata), oid.clone()))

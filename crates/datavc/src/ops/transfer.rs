@@ -47,9 +47,6 @@ pub struct TransferReport {
     pub skipped: usize,
     /// Objects the source side lacks (`path (oid)`), which were not moved.
     pub missing: Vec<String>,
-    /// Objects that arrived in the cache verified, so a checkout need not hash them again.
-    #[serde(skip)]
-    pub(crate) arrived: HashSet<Oid>,
 }
 
 /// Where one object is, for `status --cloud`.
@@ -158,7 +155,7 @@ pub fn pull(
             first: first.clone(),
         });
     }
-    let checked_out = checkout_locked(repo, &pointers, overwrite, &fetched.arrived, progress)?;
+    let checked_out = checkout_locked(repo, &pointers, overwrite, progress)?;
     Ok((fetched, checked_out))
 }
 
@@ -403,8 +400,6 @@ struct Moved {
     objects: usize,
     bytes: u64,
     missing: Vec<String>,
-    /// The objects moved, verified on the way.
-    arrived: Vec<Oid>,
 }
 
 impl TransferReport {
@@ -412,7 +407,6 @@ impl TransferReport {
         self.transferred += moved.objects;
         self.bytes += moved.bytes;
         self.missing.extend(moved.missing);
-        self.arrived.extend(moved.arrived);
     }
 }
 
@@ -455,7 +449,6 @@ where
             Some(bytes) => {
                 moved.objects += 1;
                 moved.bytes += bytes;
-                moved.arrived.push(oid);
                 progress.file_done(bytes);
             }
             None => moved.missing.push(format!("{label} ({oid})")),
