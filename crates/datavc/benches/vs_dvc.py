@@ -92,9 +92,14 @@ def bench_tool(tool, exe, data, work, reps):
     sh(["git", "commit", "-qm", "data"], repo)
     sh(["git", "clone", "-q", repo, clone], work)
     r["pull"] = timed(run + ["pull"], clone)
-    for path in (repo, remote, clone):
-        shutil.rmtree(path, ignore_errors=True)
     return r
+
+
+def remove_runs(work, tools):
+    for tool in tools:
+        for suffix in ("", "-remote", "-clone"):
+            path = os.path.join(work, tool + suffix)
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def main():
@@ -112,11 +117,21 @@ def main():
     if not os.path.exists(os.path.join(data, "big.bin")):
         shutil.rmtree(data, ignore_errors=True)
         make_data(data, args.files, args.file_size, args.big)
+    tools = args.tools.split(",")
+    # Each tool writes its copy of the data, its cache, a remote and a clone.
+    need = len(tools) * 5 * (args.files * args.file_size + args.big)
+    free = shutil.disk_usage(args.work).free
+    if free < need:
+        sys.exit(f"{args.work} has {free >> 30} GiB free; the runs need {need >> 30} GiB")
+    # Every run is removed only at the end: ext4 slows file creation in a block group for
+    # minutes after many deletions there (its allocator skips recently freed inodes), which
+    # would slow whichever tool ran after another's clean-up.
     results = {}
-    for tool in args.tools.split(","):
+    for tool in tools:
         exe = args.dvc if tool == "dvc" else os.path.abspath(args.datavc)
         results[tool] = bench_tool(tool, exe, data, args.work, args.reps)
         print(f"{tool}: {results[tool]}", file=sys.stderr)
+    remove_runs(args.work, tools)
     with open(os.path.join(args.work, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     tools = list(results)

@@ -203,6 +203,17 @@ impl StateDb {
         })
     }
 
+    /// Forgets cache objects that were deleted, in one transaction.
+    pub fn forget_verified(&mut self, objects: &[Oid]) -> Result<()> {
+        let sql = "DELETE FROM verified_objects WHERE algo = ?1 AND hash = ?2";
+        self.in_transaction(sql, |delete| {
+            for oid in objects {
+                delete.execute(params![oid.algo.name(), oid.hex])?;
+            }
+            Ok(())
+        })
+    }
+
     /// Prepares `sql` and lets `write` run it for each row, all in one transaction.
     fn in_transaction(
         &self,

@@ -49,6 +49,7 @@ pub fn gc(repo: &Repo, scope: RevScope, delete: bool) -> Result<GcReport> {
         for oid in &unused {
             repo.cache().remove(oid)?;
         }
+        repo.state()?.forget_verified(&unused)?;
     }
     Ok(GcReport {
         kept: used.len(),
@@ -73,4 +74,33 @@ fn referenced(repo: &Repo, pointers: &[Pointer]) -> Result<HashSet<Oid>> {
         }
     }
     Ok(used)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::HashAlgo;
+    use crate::progress::Silent;
+
+    #[test]
+    fn deleted_objects_leave_the_state_database_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repo::init(dir.path(), HashAlgo::Blake3).unwrap();
+        let file = dir.path().join("weights.bin");
+        let mut added = Vec::new();
+        for content in ["epoch 1", "epoch 2"] {
+            std::fs::write(&file, content).unwrap();
+            let tracked = crate::ops::add::add(&repo, &[file.clone()], &Silent).unwrap();
+            added.push(Oid::parse(HashAlgo::Blake3, &tracked[0].oid).unwrap());
+        }
+        let report = gc(&repo, RevScope::default(), true).unwrap();
+        assert_eq!(report.unused, [added[0].to_string()]);
+        let verified = repo.state().unwrap().verified_objects().unwrap();
+        let recorded = |oid: &Oid| verified.contains_key(&(oid.algo, oid.hex.clone()));
+        assert!(!recorded(&added[0]), "the deleted object is forgotten");
+        assert!(
+            cfg!(not(unix)) || recorded(&added[1]),
+            "the kept one is not"
+        );
+    }
 }
