@@ -11,8 +11,9 @@
 //! cannot express (repeating table header rows, image alt text, footnote numbers, core
 //! properties) is added to the package's XML before it is zipped. The PDF side writes Typst
 //! markup in which every character the user wrote sits inside a Typst string literal, and
-//! compiles it against a closed world: the generated file, typst's bundled fonts and the
-//! images already read for the document; nothing else on disk or on the network. The library
+//! compiles it against a closed world: the generated file, typst's bundled fonts (and the
+//! system's, only for characters those lack, such as emoji) and the images already read for
+//! the document; nothing else on disk or on the network. The library
 //! never prints; the `docgen` binary is a thin shell.
 //!
 //! ```
@@ -223,7 +224,7 @@ impl Document {
         package::deflate(bytes.into_inner(), &added).map_err(|source| Error::Package { source })
     }
 
-    /// The PDF's bytes, typeset by typst with its bundled fonts embedded.
+    /// The PDF's bytes, typeset by typst with the fonts it used embedded.
     #[cfg(feature = "pdf")]
     pub fn to_pdf(&self) -> Result<Vec<u8>> {
         self.typst.to_pdf()

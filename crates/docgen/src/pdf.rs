@@ -1,9 +1,12 @@
 //! The PDF: typst compiles the generated markup against a closed world and writes the pages.
 //!
-//! The world serves exactly three things: the generated main file, typst's bundled fonts
-//! (Libertinus Serif, New Computer Modern, DejaVu Sans Mono), and the images the converter
-//! already read, under `/images/N.png`. It has no file system and no network behind it, so
-//! a document cannot make typst read anything else, whatever its text says.
+//! The world serves exactly three things: the generated main file, fonts, and the images
+//! the converter already read, under `/images/N.png`. It has no file system and no network
+//! behind it, so a document cannot make typst read anything else, whatever its text says.
+//!
+//! The fonts are typst's bundled ones (Libertinus Serif, New Computer Modern, DejaVu Sans
+//! Mono), and, only for a document with characters those lack (emoji, CJK, …), the
+//! system's too, as fallbacks: without them such characters would come out blank.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -14,21 +17,52 @@ use typst::syntax::{FileId, RootedPath, Source as TypstSource, VirtualPath, Virt
 use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
+use typst_kit::fonts::FontStore;
 use typst_layout::PagedDocument;
 use typst_pdf::PdfOptions;
 
 use crate::images::{Images, Picture};
 use crate::{Error, Result};
 
-/// The standard library and the fonts, built once per process: parsing the fonts costs
-/// more than typesetting a short document.
+/// The standard library, built once per process.
 static LIBRARY: LazyLock<LazyHash<Library>> = LazyLock::new(|| LazyHash::new(Library::default()));
-static FONTS: LazyLock<(LazyHash<FontBook>, Vec<Font>)> = LazyLock::new(|| {
-    let fonts: Vec<Font> = typst_assets::fonts()
-        .flat_map(|data| Font::iter(Bytes::new(data)))
-        .collect();
-    (LazyHash::new(FontBook::from_fonts(&fonts)), fonts)
+/// typst's bundled fonts, parsed once per process: parsing them costs more than typesetting
+/// a short document.
+static BUNDLED: LazyLock<FontStore> = LazyLock::new(|| {
+    let mut store = FontStore::new();
+    store.extend(typst_kit::fonts::embedded());
+    store
 });
+/// The bundled fonts, then the system's as fallbacks; scanning the system's fonts takes
+/// tens of milliseconds on a desktop, so only documents that need them pay for it.
+static WITH_SYSTEM: LazyLock<FontStore> = LazyLock::new(|| {
+    let mut store = FontStore::new();
+    store.extend(typst_kit::fonts::embedded());
+    store.extend(typst_kit::fonts::system());
+    store
+});
+
+/// The fonts for `text`: the bundled ones, unless some character needs the system's.
+fn fonts_for(text: &str) -> &'static FontStore {
+    let unusual: std::collections::BTreeSet<char> =
+        text.chars().filter(|c| !c.is_ascii()).collect();
+    let book = BUNDLED.book();
+    let covered = |c: char| {
+        (0..)
+            .map_while(|index| book.info(index))
+            .any(|info| info.coverage.contains(u32::from(c)))
+    };
+    match unusual.into_iter().all(|c| is_invisible(c) || covered(c)) {
+        true => &BUNDLED,
+        false => &WITH_SYSTEM,
+    }
+}
+
+/// Characters that shape other characters rather than show a glyph of their own, and that
+/// fonts need not cover: joiners and variation selectors, as in emoji sequences.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{FE00}'..='\u{FE0F}' | '\u{E0020}'..='\u{E007F}')
+}
 
 /// The generated markup and the images it names, ready to compile. The markup is parsed
 /// only when a PDF is asked for, so a .docx-only conversion does not pay for it.
@@ -41,6 +75,7 @@ pub(crate) struct Source {
 struct Closed<'s> {
     main: TypstSource,
     files: &'s HashMap<FileId, Bytes>,
+    fonts: &'static FontStore,
 }
 
 /// An embedded image's PNG bytes, shared with the .docx side rather than copied.
@@ -81,6 +116,7 @@ impl Source {
         let world = Closed {
             main: TypstSource::new(file_id("/main.typ"), self.markup.clone()),
             files: &self.files,
+            fonts: fonts_for(&self.markup),
         };
         let document = typst::compile::<PagedDocument>(&world).output;
         // typst memoises across compilations; a one-shot converter keeps none of it, so a
@@ -117,7 +153,7 @@ impl World for Closed<'_> {
     }
 
     fn book(&self) -> &LazyHash<FontBook> {
-        &FONTS.0
+        self.fonts.book()
     }
 
     fn main(&self) -> FileId {
@@ -140,7 +176,7 @@ impl World for Closed<'_> {
     }
 
     fn font(&self, index: usize) -> Option<Font> {
-        FONTS.1.get(index).cloned()
+        self.fonts.font(index)
     }
 
     fn today(&self, _offset: Option<typst::foundations::Duration>) -> Option<Datetime> {
@@ -181,6 +217,16 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::Options;
+
+    #[test]
+    fn only_characters_the_bundled_fonts_lack_bring_in_the_system_fonts() {
+        use super::{BUNDLED, WITH_SYSTEM, fonts_for};
+        let bundled = &*BUNDLED;
+        assert!(std::ptr::eq(fonts_for("Plain, déjà vu, Ωμέγα, ∑"), bundled));
+        assert!(std::ptr::eq(fonts_for("a\u{FE0F}b"), bundled));
+        let flag = fonts_for("flag 🏳\u{FE0F}\u{200D}🌈");
+        assert!(std::ptr::eq(flag, &*WITH_SYSTEM));
+    }
 
     fn typeset(markdown: &str) -> Vec<String> {
         let document = crate::convert(markdown, &Options::default()).unwrap();

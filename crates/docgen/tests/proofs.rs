@@ -156,6 +156,30 @@ fn pdffonts_shows_every_font_embedded() {
     assert!(fonts.contains("DejaVuSansMono"), "{fonts}");
 }
 
+/// Emoji are in none of typst's bundled fonts: the system's emoji font (Debian's
+/// fonts-noto-color-emoji, which `.ci/run` installs) draws them, where they used to be blank.
+#[test]
+fn emoji_come_from_the_system_emoji_font() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("launch.md");
+    std::fs::write(&input, "# Launch 🚀\n\nShipped 🎉 on time.\n").unwrap();
+    let output = docgen(&[input.to_str().unwrap(), "--to", "pdf"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let pdf = dir.path().join("launch.pdf");
+    // Colour emoji are pictures: typst embeds them as a Type 3 font, with their text kept.
+    let fonts = poppler("pdffonts", &[pdf.to_str().unwrap()]);
+    assert!(
+        fonts.contains("Type 3"),
+        "no emoji drawn (apt-get install fonts-noto-color-emoji): {fonts}"
+    );
+    let text = poppler("pdftotext", &["-raw", pdf.to_str().unwrap(), "-"]);
+    assert_in_order(&text, &["Launch 🚀", "Shipped 🎉"]);
+}
+
 #[test]
 fn the_table_of_contents_and_bookmarks_name_the_headings() {
     let (_dir, _docx, pdf) = converted(&["--toc"]);
