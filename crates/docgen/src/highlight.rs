@@ -142,7 +142,7 @@ fn lines(language: &str, code: &str) -> Option<Vec<Line>> {
             let end = start + text.len();
             let visible = start..start + text.trim_end_matches(['\n', '\r']).len();
             if !visible.is_empty() {
-                tokens.push((token_style(style), visible));
+                push_token(&mut tokens, token_style(style), visible, code);
             }
             start = end;
         }
@@ -150,6 +150,25 @@ fn lines(language: &str, code: &str) -> Option<Vec<Line>> {
         out.push(tokens);
     }
     Some(out)
+}
+
+/// Adds a token to a line, merged into the one before when the two look the same: each
+/// token becomes a run in the .docx, and grammars split a line far more finely than its
+/// colours change. Blanks look the same in any colour, so they join their neighbour.
+fn push_token(tokens: &mut Line, style: TokenStyle, range: Range<usize>, code: &str) {
+    let blank = |range: &Range<usize>| code[range.clone()].trim().is_empty();
+    match tokens.last_mut() {
+        Some((last_style, last))
+            if last.end == range.start
+                && (*last_style == style || blank(last) || blank(&range)) =>
+        {
+            if blank(last) {
+                *last_style = style;
+            }
+            last.end = range.end;
+        }
+        _ => tokens.push((style, range)),
+    }
 }
 
 fn token_style(style: syntect::highlighting::Style) -> TokenStyle {
@@ -184,7 +203,11 @@ mod tests {
         let found = highlighted(&format!("```python\n{code}\n```\n"));
         let lines = tokens(&found, "python", code);
         assert_eq!(lines.len(), 2);
-        let def = lines[0].iter().find(|(_, text)| *text == "def").unwrap().0;
+        let def = lines[0]
+            .iter()
+            .find(|(_, text)| text.trim() == "def")
+            .unwrap()
+            .0;
         let string = lines[1]
             .iter()
             .find(|(_, text)| text.contains('x'))
@@ -193,6 +216,28 @@ mod tests {
         assert_ne!(def.color, string.color);
         let text: String = lines[1].iter().map(|(_, text)| *text).collect();
         assert_eq!(text, "    return \"x\"");
+    }
+
+    #[test]
+    fn neighbours_that_look_the_same_share_one_token() {
+        let code = "    let total = compute(a, b) + 1; // sum\n\n\tx";
+        let found = highlighted(&format!("```rust\n{code}\n```\n"));
+        let lines = tokens(&found, "rust", code);
+        let text: Vec<String> = lines
+            .iter()
+            .map(|line| line.iter().map(|(_, text)| *text).collect())
+            .collect();
+        assert_eq!(text, code.split('\n').collect::<Vec<_>>());
+        for line in &lines {
+            for pair in line.windows(2) {
+                assert_ne!(pair[0].0, pair[1].0, "same look, two tokens: {line:?}");
+            }
+            assert!(
+                line.len() <= 1 || line.iter().all(|(_, text)| !text.trim().is_empty()),
+                "a blank token of its own: {line:?}"
+            );
+        }
+        assert!(lines[1].is_empty() && lines[2].len() == 1, "{lines:?}");
     }
 
     #[test]
