@@ -90,7 +90,8 @@ mod tests {
         let mut added = Vec::new();
         for content in ["epoch 1", "epoch 2"] {
             std::fs::write(&file, content).unwrap();
-            let tracked = crate::ops::add::add(&repo, &[file.clone()], &Silent).unwrap();
+            let tracked =
+                crate::ops::add::add(&repo, std::slice::from_ref(&file), &Silent).unwrap();
             added.push(Oid::parse(HashAlgo::Blake3, &tracked[0].oid).unwrap());
         }
         let report = gc(&repo, RevScope::default(), true).unwrap();
