@@ -49,6 +49,13 @@ impl DvcIgnore {
         Ok(false)
     }
 
+    /// [`DvcIgnore::is_ignored`] for walks, which never enter an ignored folder: only the
+    /// path itself is asked about, its folders being known not to be ignored.
+    pub fn is_ignored_in_walk(&self, relpath: &str, is_dir: bool) -> Result<bool> {
+        let parts: Vec<&str> = relpath.split('/').filter(|p| !p.is_empty()).collect();
+        self.nearest_says_ignore(&parts, is_dir)
+    }
+
     /// Asks the `.dvcignore` files of the folders holding `parts`, deepest first; the first
     /// that matches decides.
     fn nearest_says_ignore(&self, parts: &[&str], is_dir: bool) -> Result<bool> {
@@ -124,6 +131,10 @@ mod tests {
             "an ignored folder hides its files"
         );
         assert!(!ignored("data/sub/file"), "anchored to ws, not to the root");
+        // A walk never enters ws/data/sub, so it asks only about the path itself.
+        let in_walk = |path: &str, is_dir| ignore.is_ignored_in_walk(path, is_dir).unwrap();
+        assert!(in_walk("ws/data/sub", true) && !in_walk("ws/data/sub/keep.log", false));
+        assert!(in_walk("ws/data/a.log", false) && !in_walk("ws/data/keep.log", false));
     }
 
     #[test]

@@ -175,6 +175,12 @@ impl Repo {
         self.ignore.is_ignored(relpath, is_dir)
     }
 
+    /// Whether a walk that skips ignored folders leaves out `relpath` (root-relative,
+    /// `/`-separated), below a folder it did not leave out.
+    pub fn is_ignored_in_walk(&self, relpath: &str, is_dir: bool) -> Result<bool> {
+        self.ignore.is_ignored_in_walk(relpath, is_dir)
+    }
+
     /// Every pointer file in the workspace, sorted; tracked folders are not descended.
     pub fn pointers(&self) -> Result<Vec<Pointer>> {
         let mut files = Vec::new();
@@ -195,7 +201,9 @@ impl Repo {
                 .map_err(Error::io("stat", &path))?
                 .is_dir();
             let relpath = fsutil::relative_slash(&path, &self.root).unwrap_or_default();
-            if matches!(name.as_str(), ".dvc" | ".git") || self.is_ignored(&relpath, is_dir)? {
+            if matches!(name.as_str(), ".dvc" | ".git")
+                || self.is_ignored_in_walk(&relpath, is_dir)?
+            {
                 continue;
             }
             if is_dir {

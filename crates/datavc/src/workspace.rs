@@ -159,6 +159,11 @@ pub fn sweep_temp_files(outputs: &[PathBuf]) -> Result<usize> {
 /// The files below `dir`, minus ignored paths and datavc's own temporary files.
 fn list_dir(repo: &Repo, dir: &Path) -> Result<Vec<Found>> {
     let mut found = Vec::new();
+    // The walk asks about each entry alone, so the folder itself is asked about here.
+    let relpath = fsutil::relative_slash(dir, repo.root()).unwrap_or_default();
+    if repo.is_ignored(&relpath, true)? {
+        return Ok(found);
+    }
     let mut walk = walkdir::WalkDir::new(dir)
         .min_depth(1)
         .sort_by_file_name()
@@ -212,7 +217,7 @@ fn skipped(repo: &Repo, entry: &walkdir::DirEntry, is_dir: bool) -> Result<bool>
         return Ok(true);
     }
     match fsutil::relative_slash(entry.path(), repo.root()) {
-        Some(relpath) => repo.is_ignored(&relpath, is_dir),
+        Some(relpath) => repo.is_ignored_in_walk(&relpath, is_dir),
         None => Ok(false),
     }
 }
