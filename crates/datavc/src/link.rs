@@ -50,7 +50,7 @@ impl LinkType {
 /// How [`place`] checks the bytes it places against the object's id.
 #[derive(Clone, Copy)]
 pub enum Verify<'a> {
-    /// It does not (verification is off).
+    /// It does not: verification is off, or the object was just stored from these bytes.
     Skip,
     /// It hashes them.
     Hash,
