@@ -93,16 +93,22 @@ impl ObjectKey {
             None
         }
     }
+
+    /// Whether an object recorded with this key still has it, as `metadata` shows it now:
+    /// nothing has touched it since datavc wrote it verified. `push` and `checkout` trust
+    /// such an object without hashing it.
+    pub fn still_matches(self, metadata: &Metadata) -> bool {
+        ObjectKey::of(metadata) == Some(self)
+    }
 }
 
 /// Objects datavc wrote and verified, by algorithm and hash, with their metadata then.
 pub type VerifiedObjects = HashMap<(HashAlgo, String), ObjectKey>;
 
-/// Whether `records` vouch for object `oid` as `metadata` shows it now: datavc wrote it
-/// verified, and nothing has touched it since.
-pub fn vouched_for(records: &VerifiedObjects, oid: &Oid, metadata: &Metadata) -> bool {
-    let recorded = records.get(&(oid.algo, oid.hex.clone()));
-    recorded.is_some() && recorded.copied() == ObjectKey::of(metadata)
+/// The key `records` hold for object `oid`: what it looked like when datavc wrote it
+/// verified, if it did.
+pub fn recorded(records: &VerifiedObjects, oid: &Oid) -> Option<ObjectKey> {
+    records.get(&(oid.algo, oid.hex.clone())).copied()
 }
 
 /// The state database, loaded into memory once and written back in batches.

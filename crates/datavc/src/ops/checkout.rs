@@ -15,7 +15,7 @@ use crate::link::{self, Verify};
 use crate::lock::LockMode;
 use crate::progress::Progress;
 use crate::repo::Repo;
-use crate::state::{FileKey, StateDb, vouched_for};
+use crate::state::{FileKey, StateDb, recorded};
 use crate::workspace::{Content, HashedFile, scan, sweep_temp_files};
 
 /// What a checkout did.
@@ -200,9 +200,11 @@ fn apply(
                 fsutil::create_dir_all(parent)?;
             }
             let object = repo.cache().object_path(oid);
-            let vouched = || match (&records, std::fs::metadata(&object)) {
-                (Some(records), Ok(now)) => vouched_for(records, oid, &now),
-                _ => false,
+            let key = records.as_ref().and_then(|records| recorded(records, oid));
+            let vouched = || {
+                key.is_some_and(|key| {
+                    std::fs::metadata(&object).is_ok_and(|now| key.still_matches(&now))
+                })
             };
             let verify = match records.is_some() {
                 true => Verify::UnlessVouched(&vouched),
@@ -224,4 +226,41 @@ fn apply(
         removed: plan.remove.iter().map(relative).collect(),
         unchanged: plan.unchanged,
     })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use crate::fsutil::set_readonly;
+    use crate::hash::HashAlgo;
+    use crate::progress::Silent;
+    use crate::state::ObjectKey;
+
+    /// What spares the hash is the record: an object damaged in place is refused, and the
+    /// same object is placed unhashed once a record vouches for it as it now is (as a
+    /// wrong record would; `tests/cli.rs` shows that real damage changes the key).
+    #[test]
+    fn checkout_hashes_only_what_no_record_vouches_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("model.bin");
+        std::fs::write(&file, b"good weights").unwrap();
+        let repo = Repo::init(dir.path(), HashAlgo::Md5).unwrap();
+        let added = crate::ops::add::add(&repo, std::slice::from_ref(&file), &Silent).unwrap();
+        let oid = Oid::parse(HashAlgo::Md5, &added[0].oid).unwrap();
+        let object = repo.cache().object_path(&oid);
+        set_readonly(&object, false).unwrap();
+        std::fs::write(&object, b"rott weights").unwrap();
+        set_readonly(&object, true).unwrap();
+        std::fs::remove_file(&file).unwrap();
+
+        let refused = checkout(&repo, &[], Overwrite::Refuse, &Silent);
+        assert!(matches!(refused, Err(Error::Corrupt { .. })), "{refused:?}");
+        assert!(!file.exists());
+
+        let now = ObjectKey::of(&std::fs::metadata(&object).unwrap()).unwrap();
+        let mut state = repo.state().unwrap();
+        state.record_verified(&[(oid, now)]).unwrap();
+        checkout(&repo, &[], Overwrite::Refuse, &Silent).unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"rott weights");
+    }
 }

@@ -29,7 +29,7 @@ use crate::pointer::Pointer;
 use crate::progress::{Progress, Silent};
 use crate::remote::RemoteStore;
 use crate::repo::Repo;
-use crate::state::ObjectKey;
+use crate::state::{ObjectKey, recorded};
 
 /// Objects up to this size are uploaded in one request; larger ones in parts.
 const SINGLE_PUT_MAX: u64 = 16 << 20;
@@ -114,7 +114,7 @@ pub fn push(
         let (dirs, files): (Vec<_>, Vec<_>) = to_send.into_iter().partition(|(oid, _)| oid.dir);
         for batch in [files, dirs] {
             let sent = run_all(batch, jobs(repo, options), progress, "push", |oid| {
-                let trusted = verified.get(&(oid.algo, oid.hex.clone())).copied();
+                let trusted = recorded(&verified, &oid);
                 upload(repo.cache().clone(), remote.clone(), oid, trusted)
             })
             .await?;
@@ -498,7 +498,7 @@ async fn upload_once(
     let size = file.metadata().map_err(Error::io("stat", &path))?.len();
     // Asked after reading, so that a rewrite before or during the read is seen too.
     let unchanged = |file: &std::fs::File| {
-        trusted.is_some() && file.metadata().ok().and_then(|m| ObjectKey::of(&m)) == trusted
+        trusted.is_some_and(|key| file.metadata().is_ok_and(|now| key.still_matches(&now)))
     };
     let corrupt = |actual: Oid| Error::Corrupt {
         origin: "the cache".into(),
@@ -684,21 +684,21 @@ mod tests {
     fn objects_written_verified_are_recorded_with_their_metadata() {
         let dir = tempfile::tempdir().unwrap();
         let (repo, clone, oid) = added_and_cloned(dir.path(), b"recorded");
-        let recorded = |repo: &Repo| {
+        let vouched_for = |repo: &Repo| {
             let metadata = std::fs::metadata(repo.cache().object_path(&oid)).unwrap();
             let verified = repo.state().unwrap().verified_objects().unwrap();
-            let key = verified.get(&(oid.algo, oid.hex.clone())).copied();
+            let key = recorded(&verified, &oid);
             assert!(key.is_some(), "{:?}", verified);
-            key == ObjectKey::of(&metadata)
+            key.is_some_and(|key| key.still_matches(&metadata))
         };
-        assert!(recorded(&repo), "add records what it stores");
+        assert!(vouched_for(&repo), "add records what it stores");
         let options = TransferOptions::default();
         assert_eq!(push(&repo, &[], &options, &Silent).unwrap().transferred, 1);
         assert_eq!(
             fetch(&clone, &[], &options, &Silent).unwrap().transferred,
             1
         );
-        assert!(recorded(&clone), "fetch records what it downloads");
+        assert!(vouched_for(&clone), "fetch records what it downloads");
     }
 
     #[test]
