@@ -184,11 +184,17 @@ mod tests {
         assert_eq!(LinkType::parse_list("teleport"), None);
     }
 
-    #[test]
-    fn every_type_places_the_bytes_and_verify_catches_corruption() {
+    /// A folder holding one cache object, `object`, with these bytes.
+    fn object_holding(bytes: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let object = dir.path().join("object");
-        fs::write(&object, b"weights").unwrap();
+        fs::write(&object, bytes).unwrap();
+        (dir, object)
+    }
+
+    #[test]
+    fn every_type_places_the_bytes_and_verify_catches_corruption() {
+        let (dir, object) = object_holding(b"weights");
         let oid = HashAlgo::Md5.hash_bytes(b"weights");
         for types in [
             vec![LinkType::Copy],
@@ -216,9 +222,7 @@ mod tests {
 
     #[test]
     fn a_vouched_object_is_hashed_only_if_touched_during_the_copy() {
-        let dir = tempfile::tempdir().unwrap();
-        let object = dir.path().join("object");
-        fs::write(&object, b"rotten").unwrap();
+        let (dir, object) = object_holding(b"rotten");
         let claimed = HashAlgo::Md5.hash_bytes(b"weights");
         let place_with = |answers: [bool; 2]| {
             let asked = std::cell::Cell::new(0);
@@ -250,9 +254,7 @@ mod tests {
 
     #[test]
     fn unprotect_breaks_a_hardlink() {
-        let dir = tempfile::tempdir().unwrap();
-        let object = dir.path().join("object");
-        fs::write(&object, b"x").unwrap();
+        let (dir, object) = object_holding(b"x");
         set_readonly(&object, true).unwrap();
         let dest = dir.path().join("work");
         let oid = HashAlgo::Md5.hash_bytes(b"x");
