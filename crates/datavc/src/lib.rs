@@ -23,8 +23,9 @@
 //! Every command is a function in [`ops`] that takes a [`Repo`] and returns a report;
 //! nothing here prints. Writes go through a temporary file and a rename, objects are
 //! verified as they move (an upload or a checkout trusts, unhashed, only an object whose
-//! metadata is unchanged since datavc wrote it verified), and a repository lock keeps two writers
-//! apart, so a killed command leaves nothing corrupt and the next one completes the work.
+//! metadata is unchanged since datavc wrote it verified), and a repository lock keeps two
+//! writers apart, so a killed command leaves nothing corrupt and the next one completes the
+//! work.
 
 pub mod cache;
 pub mod config;
