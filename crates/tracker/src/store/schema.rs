@@ -112,14 +112,16 @@ pub(crate) fn inspect(connection: &Connection, path: &Path) -> Result<i64> {
         path: path.to_path_buf(),
         source,
     };
-    let application_id: i32 = connection
-        .pragma_query_value(None, "application_id", |row| row.get(0))
-        .map_err(open_error)?;
-    let version: i64 = connection
-        .pragma_query_value(None, "user_version", |row| row.get(0))
-        .map_err(open_error)?;
-    let tables: i64 = connection
-        .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+    // One statement, so one snapshot: read one by one, the marker could be read before
+    // another process's migration committed and the tables after, which looked foreign.
+    let (application_id, version, tables): (i32, i64, i64) = connection
+        .query_row(
+            "SELECT (SELECT application_id FROM pragma_application_id()),
+                    (SELECT user_version FROM pragma_user_version()),
+                    (SELECT count(*) FROM sqlite_schema)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
         .map_err(open_error)?;
     if application_id == APPLICATION_ID {
         if version > LATEST_VERSION {
