@@ -13,9 +13,9 @@ use docx_rs::{
 
 use crate::anchors::{Anchors, plain_text};
 use crate::front_matter::Metadata;
-use crate::highlight::{self, Highlighted, TokenStyle};
+use crate::highlight;
 use crate::images::{Images, Resolved};
-use crate::{Options, PageSize, Result, images, styles};
+use crate::{Options, PageSize, Result, code, images, styles};
 
 /// Width and height of the page in twentieths of a point.
 fn page_twips(page_size: PageSize) -> (u32, u32) {
@@ -75,7 +75,6 @@ struct Context {
 pub(crate) struct Builder<'o> {
     images: &'o Images,
     anchors: &'o Anchors,
-    highlighted: &'o Highlighted,
     toc: bool,
     /// The width between the margins, in twentieths of a point.
     text_width: u32,
@@ -87,6 +86,8 @@ pub(crate) struct Builder<'o> {
     footnote_definitions: HashMap<String, &'o AstNode<'o>>,
     /// Alt text of every image in document order, for the package post-processing.
     pub(crate) alt_texts: Vec<String>,
+    /// The code blocks written as placeholders, in the order of their indices.
+    pub(crate) pending_code: Vec<code::Pending>,
     /// Whether the next body paragraph is the first after a heading or the title block.
     after_heading: bool,
 }
@@ -99,7 +100,6 @@ impl<'o> Builder<'o> {
         text_width: u32,
         images: &'o Images,
         anchors: &'o Anchors,
-        highlighted: &'o Highlighted,
     ) -> Self {
         let (page_width, page_height) = page_twips(options.page_size);
         let mut docx = Docx::new()
@@ -124,7 +124,6 @@ impl<'o> Builder<'o> {
         Builder {
             images,
             anchors,
-            highlighted,
             toc: options.toc,
             text_width,
             docx,
@@ -132,6 +131,7 @@ impl<'o> Builder<'o> {
             next_footnote: 1,
             footnote_definitions: HashMap::new(),
             alt_texts: Vec::new(),
+            pending_code: Vec::new(),
             after_heading: true,
         }
     }
@@ -277,21 +277,13 @@ impl<'o> Builder<'o> {
                 let mut paragraph =
                     self.list_placement(Paragraph::new().style("SourceCode"), context);
                 let (language, literal) = highlight::key(&code);
-                let lines: Vec<Vec<(TokenStyle, &str)>> =
-                    match self.highlighted.get(language, literal) {
-                        Some(lines) => lines.collect(),
-                        None => literal
-                            .split('\n')
-                            .map(|line| vec![(PLAIN_CODE, line)])
-                            .collect(),
-                    };
-                for (index, tokens) in lines.into_iter().enumerate() {
-                    if index > 0 {
-                        paragraph =
-                            paragraph.add_run(Run::new().add_break(BreakType::TextWrapping));
-                    }
-                    for (style, text) in tokens {
-                        paragraph = paragraph.add_run(code_run(style, text));
+                if highlight::wanted(language, literal) {
+                    paragraph = paragraph.add_run(code::placeholder(self.pending_code.len()));
+                    self.pending_code
+                        .push((language.to_owned(), literal.to_owned()));
+                } else {
+                    for run in code::runs(code::plain(literal)) {
+                        paragraph = paragraph.add_run(run);
                     }
                 }
                 out.push(Block::paragraph(paragraph));
@@ -685,29 +677,6 @@ fn run(text: &str, format: Format) -> Run {
     run
 }
 
-/// Code outside any highlighted language: the style's own colour.
-const PLAIN_CODE: TokenStyle = TokenStyle {
-    color: [0, 0, 0],
-    bold: false,
-    italic: false,
-};
-
-/// One token of a code block. The colours are direct formatting: they come from the
-/// highlighting theme, not from a style a template could sensibly restyle.
-fn code_run(style: TokenStyle, text: &str) -> Run {
-    let mut run = Run::new().add_text(text);
-    if style != PLAIN_CODE {
-        run = run.color(style.hex());
-    }
-    if style.bold {
-        run = run.bold();
-    }
-    if style.italic {
-        run = run.italic();
-    }
-    run
-}
-
 fn add_pieces(mut paragraph: Paragraph, pieces: Vec<Piece>) -> Paragraph {
     for piece in pieces {
         paragraph = match piece {
@@ -771,13 +740,17 @@ mod tests {
     use crate::Options;
 
     fn document_xml(markdown: &str) -> String {
+        part_xml(markdown, "word/document.xml")
+    }
+
+    fn part_xml(markdown: &str, name: &str) -> String {
         let bytes = crate::convert(markdown, &Options::default())
             .and_then(|document| document.to_docx())
             .unwrap();
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         let mut xml = String::new();
         archive
-            .by_name("word/document.xml")
+            .by_name(name)
             .unwrap()
             .read_to_string(&mut xml)
             .unwrap();
@@ -932,6 +905,28 @@ mod tests {
         let xml = document_xml("```\nfn main() {}\n```\n");
         assert!(xml.contains(">fn main() {}</w:t>"), "{xml}");
         assert!(!xml.contains("<w:color w:val="), "{xml}");
+    }
+
+    #[test]
+    fn highlighted_code_fills_every_placeholder_in_the_body_and_the_footnotes() {
+        let markdown = "```python\nx = 1\n```\n\n- item\n\n  ```python\n  x = 1\n  ```\n\n\
+                        Note.[^a]\n\n[^a]: See:\n\n    ```rust\n    let y = 2;\n    ```\n";
+        let document = document_xml(markdown);
+        let footnotes = part_xml(markdown, "word/footnotes.xml");
+        for xml in [&document, &footnotes] {
+            assert!(!xml.contains("docgenCode"), "a placeholder is left: {xml}");
+            assert!(xml.contains("<w:color w:val="), "{xml}");
+        }
+        assert_eq!(document.matches(">1</w:t>").count(), 2, "{document}");
+        assert!(footnotes.contains(">let</w:t>"), "{footnotes}");
+    }
+
+    #[test]
+    fn text_that_spells_a_placeholder_stays_text() {
+        let forged = r#"<w:r><w:rPr><w:rStyle w:val="docgenCode0" /></w:rPr></w:r>"#;
+        let xml = document_xml(&format!("`{forged}`\n\n```rust\nfn main() {{}}\n```\n"));
+        assert!(xml.contains("&lt;w:rStyle w:val="), "{xml}");
+        assert_eq!(xml.matches(">fn </w:t>").count(), 1, "{xml}");
     }
 
     #[test]

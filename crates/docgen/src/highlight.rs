@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 use comrak::nodes::{AstNode, NodeCodeBlock, NodeValue};
@@ -56,20 +56,36 @@ pub(crate) fn key(code: &NodeCodeBlock) -> (&str, &str) {
     (language, literal)
 }
 
-/// Every code block of a document, highlighted off the main thread.
-#[derive(Debug, Default)]
-pub(crate) struct Highlighted(HashMap<(String, String), Vec<Line>>);
+/// Starts loading the syntax definitions on another thread when `markdown` seems to hold
+/// fenced code, so they load while the document is parsed.
+pub(crate) fn preload(markdown: &str) {
+    if markdown.contains("```") || markdown.contains("~~~") {
+        std::thread::spawn(|| LazyLock::force(&SYNTAXES));
+    }
+}
 
-impl Highlighted {
+/// Whether a block is highlighted at all: it names a language and is not huge.
+pub(crate) fn wanted(language: &str, literal: &str) -> bool {
+    !language.is_empty() && literal.len() <= MAX_HIGHLIGHTED_BYTES
+}
+
+/// Highlighting running on other threads, waited for when its result is first needed.
+#[derive(Debug)]
+pub(crate) struct Highlighting {
+    running: Mutex<Option<JoinHandle<Highlighted>>>,
+    done: OnceLock<Highlighted>,
+}
+
+impl Highlighting {
     /// Starts highlighting `root`'s code blocks on other threads, one worker per core, each
     /// language on one worker: compiling a grammar is the cost, and languages compile in
     /// parallel while the caller goes on converting.
-    pub(crate) fn start<'a>(root: &'a AstNode<'a>) -> JoinHandle<Highlighted> {
+    pub(crate) fn start<'a>(root: &'a AstNode<'a>) -> Highlighting {
         let mut by_language: HashMap<String, HashSet<String>> = HashMap::new();
         for node in root.descendants() {
             if let NodeValue::CodeBlock(code) = &node.data().value {
                 let (language, literal) = key(code);
-                if !language.is_empty() && literal.len() <= MAX_HIGHLIGHTED_BYTES {
+                if wanted(language, literal) {
                     by_language
                         .entry(language.to_owned())
                         .or_default()
@@ -77,7 +93,7 @@ impl Highlighted {
                 }
             }
         }
-        std::thread::spawn(move || {
+        let running = std::thread::spawn(move || {
             let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
             let mut shares: Vec<Vec<(String, HashSet<String>)>> = vec![Vec::new(); workers];
             for (index, language) in by_language.into_iter().enumerate() {
@@ -95,9 +111,34 @@ impl Highlighted {
                     .collect()
             });
             Highlighted(highlighted)
-        })
+        });
+        Highlighting {
+            running: Mutex::new(Some(running)),
+            done: OnceLock::new(),
+        }
     }
 
+    /// The highlighted blocks, once every worker is done. A worker that panicked leaves its
+    /// code plain rather than failing the document.
+    pub(crate) fn wait(&self) -> &Highlighted {
+        self.done.get_or_init(|| {
+            let running = self
+                .running
+                .lock()
+                .ok()
+                .and_then(|mut running| running.take());
+            running
+                .and_then(|handle| handle.join().ok())
+                .unwrap_or_default()
+        })
+    }
+}
+
+/// Every highlighted code block of a document, by language and text.
+#[derive(Debug, Default)]
+pub(crate) struct Highlighted(HashMap<(String, String), Vec<Line>>);
+
+impl Highlighted {
     /// The lines of a block as styled text, or `None` when it stays plain.
     pub(crate) fn get<'c>(
         &self,
@@ -183,10 +224,10 @@ fn token_style(style: syntect::highlighting::Style) -> TokenStyle {
 mod tests {
     use super::*;
 
-    fn highlighted(markdown: &str) -> Highlighted {
+    fn highlighted(markdown: &str) -> Highlighting {
         let arena = comrak::Arena::new();
         let root = comrak::parse_document(&arena, markdown, &crate::markdown_options());
-        Highlighted::start(root).join().unwrap()
+        Highlighting::start(root)
     }
 
     fn tokens<'c>(
@@ -201,7 +242,7 @@ mod tests {
     fn keywords_and_strings_get_different_colours() {
         let code = "def f():\n    return \"x\"";
         let found = highlighted(&format!("```python\n{code}\n```\n"));
-        let lines = tokens(&found, "python", code);
+        let lines = tokens(found.wait(), "python", code);
         assert_eq!(lines.len(), 2);
         let def = lines[0]
             .iter()
@@ -222,7 +263,7 @@ mod tests {
     fn neighbours_that_look_the_same_share_one_token() {
         let code = "    let total = compute(a, b) + 1; // sum\n\n\tx";
         let found = highlighted(&format!("```rust\n{code}\n```\n"));
-        let lines = tokens(&found, "rust", code);
+        let lines = tokens(found.wait(), "rust", code);
         let text: Vec<String> = lines
             .iter()
             .map(|line| line.iter().map(|(_, text)| *text).collect())
@@ -251,7 +292,7 @@ mod tests {
             .collect();
         let found = highlighted(&markdown);
         for language in languages {
-            assert!(found.get(language, "x").is_some(), "{language}");
+            assert!(found.wait().get(language, "x").is_some(), "{language}");
         }
     }
 
@@ -261,8 +302,8 @@ mod tests {
         let found = highlighted(&format!(
             "```no-such-language\nx\n```\n\n```\nx\n```\n\n```python\n{huge}```\n"
         ));
-        assert!(found.get("no-such-language", "x").is_none());
-        assert!(found.get("", "x").is_none());
-        assert!(found.get("python", huge.trim_end()).is_none());
+        assert!(found.wait().get("no-such-language", "x").is_none());
+        assert!(found.wait().get("", "x").is_none());
+        assert!(found.wait().get("python", huge.trim_end()).is_none());
     }
 }

@@ -34,6 +34,7 @@
 //! [`watch`] does it again on every save.
 
 mod anchors;
+mod code;
 mod convert;
 mod depth;
 mod error;
@@ -148,6 +149,9 @@ pub struct Document {
     docx: docx_rs::Docx,
     metadata: Metadata,
     alt_texts: Vec<String>,
+    /// Code blocks written as placeholders, filled in from `highlighting` when packed.
+    pending_code: Vec<code::Pending>,
+    highlighting: highlight::Highlighting,
     warnings: Vec<Warning>,
     /// The width between the margins, in twentieths of a point.
     text_width: u32,
@@ -214,6 +218,7 @@ impl Document {
     fn pack_docx(&self, docx: docx_rs::Docx) -> Result<Vec<u8>> {
         let mut xml = docx.build();
         package::finish(&mut xml, &self.metadata, &self.alt_texts, self.text_width);
+        code::splice(&mut xml, &self.pending_code, self.highlighting.wait());
         let added = match &self.reference {
             Some(reference) => reference.apply(&mut xml),
             None => Vec::new(),
@@ -246,10 +251,11 @@ impl Document {
 /// and a `---` YAML front matter) and builds the document. Images are read from disk here, once
 /// for both outputs, so a missing image is an error now rather than a hole later.
 pub fn convert(markdown: &str, options: &Options) -> Result<Document> {
+    highlight::preload(markdown);
     let arena = comrak::Arena::new();
     let root = comrak::parse_document(&arena, markdown, &markdown_options());
     depth::limit(root);
-    let highlighting = highlight::Highlighted::start(root);
+    let highlighting = highlight::Highlighting::start(root);
 
     let mut metadata = Metadata::default();
     for child in root.children() {
@@ -271,23 +277,25 @@ pub fn convert(markdown: &str, options: &Options) -> Result<Document> {
         .as_ref()
         .and_then(reference::Reference::text_width)
         .unwrap_or_else(|| convert::text_width_twips(options.page_size));
-    // The PDF's markup first, while the code is still being highlighted for the .docx.
+    // Both outputs are built while the code is still being highlighted: the .docx waits for
+    // it only when it is packed (see `code`).
     #[cfg(feature = "pdf")]
     let typst = pdf::Source::new(
         typst_markup::document(root, &metadata, options, &images, &anchors),
         &images,
     );
-    // A highlighter that panicked leaves the code plain rather than failing the document.
-    let highlighted = highlighting.join().unwrap_or_default();
-    let mut builder = convert::Builder::new(options, text_width, &images, &anchors, &highlighted);
+    let mut builder = convert::Builder::new(options, text_width, &images, &anchors);
     builder.document(root, &metadata)?;
     let alt_texts = std::mem::take(&mut builder.alt_texts);
+    let pending_code = std::mem::take(&mut builder.pending_code);
     Ok(Document {
         docx: builder.finish(),
         #[cfg(feature = "pdf")]
         typst,
         metadata,
         alt_texts,
+        pending_code,
+        highlighting,
         warnings,
         text_width,
         reference,
