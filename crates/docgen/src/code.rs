@@ -51,6 +51,12 @@ pub(crate) fn runs<'c>(lines: impl Iterator<Item = Vec<(TokenStyle, &'c str)>>) 
     runs
 }
 
+/// The XML of [`runs`], as it stands in the document.
+pub(crate) fn runs_xml<'c>(lines: impl Iterator<Item = Vec<(TokenStyle, &'c str)>>) -> String {
+    let xml: Vec<u8> = runs(lines).iter().flat_map(BuildXML::build).collect();
+    String::from_utf8_lossy(&xml).into_owned()
+}
+
 /// One token. The colours are direct formatting: they come from the highlighting theme,
 /// not from a style a template could sensibly restyle.
 fn token_run(style: TokenStyle, text: &str) -> Run {
@@ -87,12 +93,9 @@ fn splice_part(part: &str, pending: &[Pending], highlighted: &Highlighted) -> St
     while let Some((before, index, after)) = next_placeholder(rest) {
         out.push_str(before);
         if let Some((language, literal)) = pending.get(index) {
-            let block_runs = match highlighted.get(language, literal) {
-                Some(lines) => runs(lines),
-                None => runs(plain(literal)),
-            };
-            for run in block_runs {
-                out.push_str(&String::from_utf8_lossy(&run.build()));
+            match highlighted.runs_xml(language, literal) {
+                Some(xml) => out.push_str(xml),
+                None => out.push_str(&runs_xml(plain(literal))),
             }
         }
         rest = after;

@@ -6,7 +6,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::sync::{LazyLock, Mutex, OnceLock};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 use comrak::nodes::{AstNode, NodeCodeBlock, NodeValue};
@@ -15,6 +16,8 @@ use syntect::easy::HighlightLines;
 use syntect::highlighting::{FontStyle, Theme};
 use syntect::parsing::SyntaxSet;
 use two_face::theme::EmbeddedThemeName;
+
+use crate::code;
 
 /// Larger blocks are left plain: highlighting is linear but slow per byte, and a generated
 /// dump pasted into a summary should not cost seconds.
@@ -69,17 +72,26 @@ pub(crate) fn wanted(language: &str, literal: &str) -> bool {
     !language.is_empty() && literal.len() <= MAX_HIGHLIGHTED_BYTES
 }
 
+/// A language still to be highlighted, with its document's distinct blocks in it.
+type Language = (String, HashSet<String>);
+/// The languages no one has started on yet.
+type Queue = Mutex<Vec<Language>>;
+/// A highlighted block: its language and text, and the XML of its runs.
+type Entry = ((String, String), String);
+
 /// Highlighting running on other threads, waited for when its result is first needed.
 #[derive(Debug)]
 pub(crate) struct Highlighting {
-    running: Mutex<Option<JoinHandle<Highlighted>>>,
+    queue: Arc<Queue>,
+    workers: Mutex<Vec<JoinHandle<Vec<Entry>>>>,
     done: OnceLock<Highlighted>,
 }
 
 impl Highlighting {
-    /// Starts highlighting `root`'s code blocks on other threads, one worker per core, each
-    /// language on one worker: compiling a grammar is the cost, and languages compile in
-    /// parallel while the caller goes on converting.
+    /// Starts highlighting `root`'s code blocks on other threads, a language at a time,
+    /// while the caller goes on building the document. Compiling a grammar's regexes is
+    /// most of the cost, and the onig crate compiles one regex at a time per process (a
+    /// global lock), so there is one worker per core left over by the caller, not more.
     pub(crate) fn start<'a>(root: &'a AstNode<'a>) -> Highlighting {
         let mut by_language: HashMap<String, HashSet<String>> = HashMap::new();
         for node in root.descendants() {
@@ -93,77 +105,81 @@ impl Highlighting {
                 }
             }
         }
-        let running = std::thread::spawn(move || {
-            let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let mut shares: Vec<Vec<(String, HashSet<String>)>> = vec![Vec::new(); workers];
-            for (index, language) in by_language.into_iter().enumerate() {
-                shares[index % workers].push(language);
-            }
-            let highlighted = std::thread::scope(|scope| {
-                let handles: Vec<_> = shares
-                    .into_iter()
-                    .map(|share| scope.spawn(move || highlight_share(share)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .filter_map(|handle| handle.join().ok())
-                    .flatten()
-                    .collect()
-            });
-            Highlighted(highlighted)
-        });
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = cores.saturating_sub(1).max(1).min(by_language.len());
+        let queue = Arc::new(Mutex::new(by_language.into_iter().collect::<Vec<_>>()));
+        let workers = (0..workers)
+            .map(|_| {
+                let queue = Arc::clone(&queue);
+                std::thread::spawn(move || highlight_queued(&queue))
+            })
+            .collect();
         Highlighting {
-            running: Mutex::new(Some(running)),
+            queue,
+            workers: Mutex::new(workers),
             done: OnceLock::new(),
         }
     }
 
-    /// The highlighted blocks, once every worker is done. A worker that panicked leaves its
-    /// code plain rather than failing the document.
+    /// The highlighted blocks, once all are done. The caller highlights the languages no
+    /// worker has started on rather than wait idle. A grammar that panics leaves its
+    /// language's blocks plain rather than failing the document.
     pub(crate) fn wait(&self) -> &Highlighted {
         self.done.get_or_init(|| {
-            let running = self
-                .running
+            let mut entries =
+                std::panic::catch_unwind(AssertUnwindSafe(|| highlight_queued(&self.queue)))
+                    .unwrap_or_default();
+            let workers = self
+                .workers
                 .lock()
-                .ok()
-                .and_then(|mut running| running.take());
-            running
-                .and_then(|handle| handle.join().ok())
-                .unwrap_or_default()
+                .map(|mut workers| std::mem::take(&mut *workers))
+                .unwrap_or_default();
+            for worker in workers {
+                entries.extend(worker.join().unwrap_or_default());
+            }
+            Highlighted(entries.into_iter().collect())
         })
     }
 }
 
-/// Every highlighted code block of a document, by language and text.
+/// Every highlighted code block of a document, by language and text, as the XML of its
+/// runs: the workers serialise them too, so that little is left to do once they are done.
 #[derive(Debug, Default)]
-pub(crate) struct Highlighted(HashMap<(String, String), Vec<Line>>);
+pub(crate) struct Highlighted(HashMap<(String, String), String>);
 
 impl Highlighted {
-    /// The lines of a block as styled text, or `None` when it stays plain.
-    pub(crate) fn get<'c>(
-        &self,
-        language: &str,
-        literal: &'c str,
-    ) -> Option<impl Iterator<Item = Vec<(TokenStyle, &'c str)>>> {
-        let lines = self.0.get(&(language.to_owned(), literal.to_owned()))?;
-        Some(lines.iter().map(move |line| {
-            line.iter()
-                .map(|(style, range)| (*style, &literal[range.clone()]))
-                .collect()
-        }))
+    /// The XML of a block's runs, or `None` when it stays plain.
+    pub(crate) fn runs_xml(&self, language: &str, literal: &str) -> Option<&str> {
+        self.0
+            .get(&(language.to_owned(), literal.to_owned()))
+            .map(String::as_str)
     }
 }
 
-fn highlight_share(share: Vec<(String, HashSet<String>)>) -> Vec<((String, String), Vec<Line>)> {
+/// Highlights languages taken from `queue` until none is left.
+fn highlight_queued(queue: &Queue) -> Vec<Entry> {
     let mut out = Vec::new();
-    for (language, literals) in share {
+    while let Some((language, literals)) = queue.lock().ok().and_then(|mut queue| queue.pop()) {
         for literal in literals {
             if let Some(lines) = lines(&language, &literal) {
-                out.push(((language.clone(), literal), lines));
+                let xml = code::runs_xml(styled(&lines, &literal));
+                out.push(((language.clone(), literal), xml));
             }
         }
     }
     out
+}
+
+/// A block's lines as styled text.
+fn styled<'c>(
+    lines: &[Line],
+    literal: &'c str,
+) -> impl Iterator<Item = Vec<(TokenStyle, &'c str)>> {
+    lines.iter().map(move |line| {
+        line.iter()
+            .map(|(style, range)| (*style, &literal[range.clone()]))
+            .collect()
+    })
 }
 
 /// The lines of `code` (without their line ends) split into styled tokens, or `None` when
@@ -230,19 +246,14 @@ mod tests {
         Highlighting::start(root)
     }
 
-    fn tokens<'c>(
-        highlighted: &Highlighted,
-        language: &str,
-        code: &'c str,
-    ) -> Vec<Vec<(TokenStyle, &'c str)>> {
-        highlighted.get(language, code).unwrap().collect()
+    fn tokens<'c>(language: &str, code: &'c str) -> Vec<Vec<(TokenStyle, &'c str)>> {
+        styled(&lines(language, code).unwrap(), code).collect()
     }
 
     #[test]
     fn keywords_and_strings_get_different_colours() {
         let code = "def f():\n    return \"x\"";
-        let found = highlighted(&format!("```python\n{code}\n```\n"));
-        let lines = tokens(found.wait(), "python", code);
+        let lines = tokens("python", code);
         assert_eq!(lines.len(), 2);
         let def = lines[0]
             .iter()
@@ -262,8 +273,7 @@ mod tests {
     #[test]
     fn neighbours_that_look_the_same_share_one_token() {
         let code = "    let total = compute(a, b) + 1; // sum\n\n\tx";
-        let found = highlighted(&format!("```rust\n{code}\n```\n"));
-        let lines = tokens(found.wait(), "rust", code);
+        let lines = tokens("rust", code);
         let text: Vec<String> = lines
             .iter()
             .map(|line| line.iter().map(|(_, text)| *text).collect())
@@ -292,8 +302,21 @@ mod tests {
             .collect();
         let found = highlighted(&markdown);
         for language in languages {
-            assert!(found.wait().get(language, "x").is_some(), "{language}");
+            assert!(found.wait().runs_xml(language, "x").is_some(), "{language}");
         }
+    }
+
+    #[test]
+    fn the_waiting_caller_highlights_what_no_worker_took() {
+        let code = "fn f() {}";
+        let queued = vec![("rust".to_owned(), HashSet::from([code.to_owned()]))];
+        let highlighting = Highlighting {
+            queue: Arc::new(Mutex::new(queued)),
+            workers: Mutex::new(Vec::new()),
+            done: OnceLock::new(),
+        };
+        let xml = highlighting.wait().runs_xml("rust", code).unwrap();
+        assert!(xml.contains("<w:color w:val="), "{xml}");
     }
 
     #[test]
@@ -302,8 +325,8 @@ mod tests {
         let found = highlighted(&format!(
             "```no-such-language\nx\n```\n\n```\nx\n```\n\n```python\n{huge}```\n"
         ));
-        assert!(found.wait().get("no-such-language", "x").is_none());
-        assert!(found.wait().get("", "x").is_none());
-        assert!(found.wait().get("python", huge.trim_end()).is_none());
+        assert!(found.wait().runs_xml("no-such-language", "x").is_none());
+        assert!(found.wait().runs_xml("", "x").is_none());
+        assert!(found.wait().runs_xml("python", huge.trim_end()).is_none());
     }
 }
