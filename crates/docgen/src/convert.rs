@@ -930,6 +930,18 @@ mod tests {
     }
 
     #[test]
+    fn the_same_markdown_gives_the_same_relationships() {
+        let markdown: String = (0..12)
+            .map(|n| format!("[link {n}](https://example.com/{n})\n\n"))
+            .collect();
+        let rels = part_xml(&markdown, "word/_rels/document.xml.rels");
+        let targets: Vec<usize> = (0..12)
+            .map(|n| rels.find(&format!("https://example.com/{n}\"")).unwrap())
+            .collect();
+        assert!(targets.is_sorted(), "{rels}");
+    }
+
+    #[test]
     fn a_code_block_keeps_its_lines_as_breaks() {
         let xml = document_xml("```\none\ntwo\n```\n");
         assert!(xml.contains(">one</w:t>"));

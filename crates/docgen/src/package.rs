@@ -1,8 +1,8 @@
 //! What docx-rs cannot say, said by editing the XML parts it produced before they are zipped:
 //! table header rows that repeat across pages (`w:tblHeader`), image alt text and unique
 //! drawing ids (`wp:docPr`), the footnote number inside each footnote (`w:footnoteRef`), the
-//! core properties title and creator, and the table of contents' right tab and nesting. Each
-//! edit is upstream-worthy in docx-rs. Last, the package is re-zipped with its XML deflated
+//! core properties title and creator, the table of contents' right tab and nesting, and the
+//! order of the hyperlink relationships. Each edit is upstream-worthy in docx-rs. Last, the package is re-zipped with its XML deflated
 //! ([`deflate`]).
 
 use std::io::{Cursor, Read, Write};
@@ -17,6 +17,10 @@ use crate::front_matter::Metadata;
 const HEADER_ROW_MARK: &str = "<w:cantSplit />";
 /// docx-rs gives every drawing this id and name.
 const DRAWING_PROPERTIES: &str = r#"<wp:docPr id="1" name="Figure" />"#;
+
+/// How docx-rs writes each package relationship, and the end of the list.
+const RELATIONSHIP_START: &str = "<Relationship ";
+const RELATIONSHIPS_END: &str = "</Relationships>";
 
 /// docx-rs puts the page numbers of table of contents entries at a fixed right tab far
 /// off the page (its source says "for now"); the edit moves it to the right margin.
@@ -45,6 +49,7 @@ pub(crate) fn finish(
     let document = unwrap_nested_sdt(&document);
     xml.document = describe_drawings(&document, alt_texts).into_bytes();
     xml.footnotes = number_footnotes(&String::from_utf8_lossy(&xml.footnotes)).into_bytes();
+    xml.document_rels = sort_hyperlinks(&String::from_utf8_lossy(&xml.document_rels)).into_bytes();
     xml.doc_props.core = core_properties(metadata).into_bytes();
 }
 
@@ -90,6 +95,25 @@ pub(crate) fn deflate(
         writer.write_all(bytes)?;
     }
     Ok(writer.finish()?.into_inner())
+}
+
+/// Puts the hyperlink relationships in the order of their ids. docx-rs lists them in
+/// hash-map order, so two conversions of the same Markdown gave different bytes; a
+/// document versioned with datavc or git then changed on every conversion.
+fn sort_hyperlinks(rels: &str) -> String {
+    let (Some(start), Some(end)) = (rels.find(RELATIONSHIP_START), rels.rfind(RELATIONSHIPS_END))
+    else {
+        return rels.to_owned();
+    };
+    // docx-rs escapes `>` in attribute values, so `/>` only ends an element.
+    let mut relationships: Vec<&str> = rels[start..end].split_inclusive("/>").collect();
+    relationships.sort_by_key(|relationship| {
+        relationship
+            .split_once(r#"Id="rIdHyperlink"#)
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .and_then(|(number, _)| number.parse::<u64>().ok())
+    });
+    [&rels[..start], &relationships.concat(), &rels[end..]].concat()
 }
 
 /// Removes the first `w:sdt` with empty properties, keeping its content.
@@ -217,6 +241,19 @@ mod tests {
             "<w:sdt><w:sdtPr><w:alias w:val=\"T\" /></w:sdtPr><w:sdtContent><w:p>h</w:p><w:p>a</w:p><w:p>b</w:p></w:sdtContent></w:sdt><w:p>body</w:p>"
         );
         assert_eq!(unwrap_nested_sdt("<w:p>x</w:p>"), "<w:p>x</w:p>");
+    }
+
+    #[test]
+    fn hyperlinks_are_listed_in_the_order_of_their_ids() {
+        let rels = r#"<?xml version="1.0"?><Relationships><Relationship Id="rId1" Target="styles.xml" /><Relationship Id="rIdHyperlink10" Target="https://x/10" TargetMode="External" /><Relationship Id="rIdHyperlink2" Target="https://x/2?a=1&amp;b=&gt;" TargetMode="External" /><Relationship Id="rIdImage1" Target="media/a.png" /></Relationships>"#;
+        let sorted = sort_hyperlinks(rels);
+        let order: Vec<usize> = ["rId1", "rIdImage1", "rIdHyperlink2", "rIdHyperlink10"]
+            .iter()
+            .map(|id| sorted.find(&format!(r#"Id="{id}""#)).unwrap())
+            .collect();
+        assert!(order.is_sorted(), "{sorted}");
+        assert_eq!(sorted.len(), rels.len());
+        assert!(sorted.ends_with("/></Relationships>"), "{sorted}");
     }
 
     #[test]
