@@ -2,8 +2,8 @@
 //! table header rows that repeat across pages (`w:tblHeader`), image alt text and unique
 //! drawing ids (`wp:docPr`), the footnote number inside each footnote (`w:footnoteRef`), the
 //! core properties title and creator, the table of contents' right tab and nesting, and the
-//! order of the hyperlink relationships. Each edit is upstream-worthy in docx-rs. Last, the package is re-zipped with its XML deflated
-//! ([`deflate`]).
+//! order of the hyperlink relationships. Each edit is upstream-worthy in docx-rs. Last, the
+//! package is re-zipped with its XML deflated ([`deflate`]).
 
 use std::io::{Cursor, Read, Write};
 
