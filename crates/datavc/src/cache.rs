@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
-use crate::fsutil::{self, NewFile, copy_hashing, create_dir_all, set_readonly};
+use crate::fsutil::{self, NewFile, copy_hashing, create_dir_all, set_readonly, write_new};
 use crate::hash::{HashAlgo, Oid, hash_file};
 use crate::manifest::Manifest;
 use crate::state::ObjectKey;
@@ -90,6 +90,48 @@ impl Cache {
                 Err(error)
             }
         }
+    }
+
+    /// Like [`Cache::insert_file`] for many small files at once: each is staged from
+    /// memory (or reflinked and read back), then all are hashed together
+    /// ([`HashAlgo::hash_many`]) and committed.
+    pub fn insert_small_files(&self, sources: &[&Path], algo: HashAlgo) -> Result<Vec<Oid>> {
+        let mut staged = Vec::with_capacity(sources.len());
+        let result = self.stage_whole(sources, &mut staged).and_then(|contents| {
+            let messages: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
+            let oids = algo.hash_many(&messages);
+            staged
+                .iter()
+                .zip(&oids)
+                .try_for_each(|(path, oid)| self.commit_staged(path, oid))
+                .map(|()| oids)
+        });
+        if result.is_err() {
+            // Committed files were renamed away; the rest are removed.
+            for path in &staged {
+                let _ = fs::remove_file(path);
+            }
+        }
+        result
+    }
+
+    /// Copies each source to a fresh staging path, listed in `staged` before it is written
+    /// so that a failure can remove it; returns the bytes each copy holds.
+    fn stage_whole(&self, sources: &[&Path], staged: &mut Vec<PathBuf>) -> Result<Vec<Vec<u8>>> {
+        let mut contents = Vec::with_capacity(sources.len());
+        for source in sources {
+            let path = self.staging_path()?;
+            staged.push(path.clone());
+            let bytes = if self.reflink(source, &path) {
+                fs::read(&path).map_err(Error::io("read", &path))?
+            } else {
+                let bytes = fs::read(source).map_err(Error::io("read", source))?;
+                write_new(&path, &bytes, NewFile::ReadOnly)?;
+                bytes
+            };
+            contents.push(bytes);
+        }
+        Ok(contents)
     }
 
     /// Clones `source` to `staged` if this filesystem can; whether it did.
@@ -296,5 +338,32 @@ mod tests {
             .insert_file(&file, HashAlgo::Md5, Some(&stale))
             .unwrap();
         assert_eq!(oid, HashAlgo::Md5.hash_bytes(b"new bytes"));
+    }
+
+    #[test]
+    fn small_files_are_stored_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("cache"), false);
+        let names = ["a", "b", "missing", "c"];
+        for name in ["a", "b", "c"] {
+            fs::write(dir.path().join(name), name.repeat(100)).unwrap();
+        }
+        let paths: Vec<PathBuf> = names.iter().map(|n| dir.path().join(n)).collect();
+        let sources: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+
+        let failed = cache.insert_small_files(&sources, HashAlgo::Md5);
+        assert!(failed.unwrap_err().to_string().contains("missing"));
+        assert!(cache.objects().unwrap().is_empty());
+        assert_eq!(cache.sweep_staging().unwrap(), 0, "staged copies were left");
+
+        let present = [sources[0], sources[1], sources[3]];
+        let oids = cache.insert_small_files(&present, HashAlgo::Md5).unwrap();
+        for (path, oid) in present.iter().zip(&oids) {
+            let bytes = fs::read(path).unwrap();
+            assert_eq!(*oid, HashAlgo::Md5.hash_bytes(&bytes));
+            assert_eq!(cache.check(oid).unwrap(), None);
+            let object = fs::metadata(cache.object_path(oid)).unwrap();
+            assert!(object.permissions().readonly());
+        }
     }
 }

@@ -91,14 +91,7 @@ const PIPELINE_DEPTH: usize = 4;
 pub fn copy_hashing(from: &Path, to: &Path, algo: HashAlgo, access: NewFile) -> Result<Oid> {
     let mut source = File::open(from).map_err(Error::io("read", from))?;
     let size = source.metadata().map_or(0, |m| m.len());
-    let mut options = File::options();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if access == NewFile::ReadOnly {
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o444);
-    }
-    let _ = access;
-    let mut sink = options.open(to).map_err(Error::io("write", to))?;
+    let mut sink = create(to, access)?;
     let mut hasher = algo.hasher();
     let ends = Ends { from, to };
     if size >= PIPELINE_MIN {
@@ -107,6 +100,24 @@ pub fn copy_hashing(from: &Path, to: &Path, algo: HashAlgo, access: NewFile) -> 
         with_buffer(|buffer| copy_loop(&mut source, &mut sink, &mut hasher, buffer, ends))?;
     }
     Ok(hasher.finish())
+}
+
+/// Writes `bytes` to a new file `to`.
+pub fn write_new(to: &Path, bytes: &[u8], access: NewFile) -> Result<()> {
+    create(to, access)?
+        .write_all(bytes)
+        .map_err(Error::io("write", to))
+}
+
+fn create(path: &Path, access: NewFile) -> Result<File> {
+    let mut options = File::options();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if access == NewFile::ReadOnly {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o444);
+    }
+    let _ = access;
+    options.open(path).map_err(Error::io("write", path))
 }
 
 /// A copy's two paths, for error messages.

@@ -37,6 +37,7 @@ pub mod hash;
 pub mod link;
 pub mod lock;
 pub mod manifest;
+mod md5_lanes;
 pub mod ops;
 pub mod pointer;
 pub mod progress;

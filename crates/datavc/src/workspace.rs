@@ -4,13 +4,15 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use rayon::iter::Either;
 use rayon::prelude::*;
 
 use crate::dvcignore;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, is_temp_name};
-use crate::hash::{Oid, hash_file};
+use crate::hash::{CHUNK, HashAlgo, Oid, hash_file, hash_small_files};
 use crate::manifest::{Entry, Manifest};
+use crate::md5_lanes;
 use crate::repo::Repo;
 use crate::state::{FileKey, StateDb};
 
@@ -59,6 +61,17 @@ struct Found {
     relpath: String,
     path: PathBuf,
     key: FileKey,
+}
+
+impl Found {
+    fn hashed(self, oid: Oid) -> HashedFile {
+        HashedFile {
+            relpath: self.relpath,
+            path: self.path,
+            oid,
+            size: self.key.size(),
+        }
+    }
 }
 
 /// Reads `path` (a tracked file or folder) and hashes what is there.
@@ -222,6 +235,22 @@ fn skipped(repo: &Repo, entry: &walkdir::DirEntry, is_dir: bool) -> Result<bool>
     }
 }
 
+/// Files up to this size are hashed in batches where the algorithm gains from it
+/// ([`HashAlgo::batches_small_files`]): a batch holds its files whole, each no more than
+/// a streaming copy's buffer.
+const BATCH_FILE_MAX: u64 = CHUNK as u64;
+/// A batch's limits: files enough to refill md5's lanes as they finish, in bounded memory.
+const BATCH_FILES: usize = 4 * md5_lanes::LANES;
+const BATCH_BYTES: u64 = 16 << 20;
+
+/// A file the state database does not know, so it must be hashed; `order` is its place
+/// among the scan's files.
+struct Unknown {
+    order: usize,
+    file: Found,
+    state_key: String,
+}
+
 /// Hashes files in parallel, reusing and then updating the state database.
 fn hash_all(
     repo: &Repo,
@@ -230,43 +259,76 @@ fn hash_all(
     hashing: Hashing,
 ) -> Result<Vec<HashedFile>> {
     let algo = repo.algo();
-    let state_key = |path: &Path| fsutil::relative_slash(path, repo.root()).unwrap_or_default();
-    let hashed: Vec<(HashedFile, Option<(String, FileKey)>)> = found
+    let (known, unknown): (Vec<(usize, Found, Oid)>, Vec<Unknown>) = found
         .into_par_iter()
-        .map(|file| {
-            let key_path = state_key(&file.path);
-            let (oid, fresh) = match state.get(&key_path, file.key, algo) {
-                Some(oid) => (oid, None),
-                None => {
-                    let oid = match hashing {
-                        Hashing::Read => hash_file(&file.path, algo)?,
-                        Hashing::IntoCache => repo.cache().insert_file(&file.path, algo, None)?,
-                    };
-                    (oid, Some((key_path, file.key)))
-                }
-            };
-            let size = file.key.size();
-            Ok((
-                HashedFile {
-                    relpath: file.relpath,
-                    path: file.path,
-                    oid,
-                    size,
-                },
-                fresh,
-            ))
-        })
-        .collect::<Result<_>>()?;
+        .enumerate()
+        .partition_map(|(order, file)| {
+            let state_key = fsutil::relative_slash(&file.path, repo.root()).unwrap_or_default();
+            match state.get(&state_key, file.key, algo) {
+                Some(oid) => Either::Left((order, file, oid)),
+                None => Either::Right(Unknown {
+                    order,
+                    file,
+                    state_key,
+                }),
+            }
+        });
+    let hashed: Vec<(Unknown, Oid)> = batches(algo, unknown)
+        .into_par_iter()
+        .map(|batch| hash_batch(repo, hashing, batch))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     let fresh: Vec<_> = hashed
         .iter()
-        .filter_map(|(file, fresh)| {
-            fresh
-                .as_ref()
-                .map(|(path, key)| (path.clone(), *key, file.oid.clone()))
-        })
+        .map(|(unknown, oid)| (unknown.state_key.clone(), unknown.file.key, oid.clone()))
         .collect();
     state.record(&fresh)?;
-    Ok(hashed.into_iter().map(|(file, _)| file).collect())
+    let mut files: Vec<(usize, HashedFile)> = known
+        .into_iter()
+        .chain(hashed.into_iter().map(|(u, oid)| (u.order, u.file, oid)))
+        .map(|(order, file, oid)| (order, file.hashed(oid)))
+        .collect();
+    files.sort_unstable_by_key(|(order, _)| *order);
+    Ok(files.into_iter().map(|(_, file)| file).collect())
+}
+
+/// Groups files to hash: small files in batches where the algorithm gains from it, every
+/// other file alone.
+fn batches(algo: HashAlgo, files: Vec<Unknown>) -> Vec<Vec<Unknown>> {
+    let mut batches = Vec::new();
+    let mut batch = Vec::new();
+    let mut bytes = 0;
+    for unknown in files {
+        let size = unknown.file.key.size();
+        if !algo.batches_small_files() || size > BATCH_FILE_MAX {
+            batches.push(vec![unknown]);
+            continue;
+        }
+        if batch.len() == BATCH_FILES || bytes + size > BATCH_BYTES {
+            batches.push(std::mem::take(&mut batch));
+            bytes = 0;
+        }
+        bytes += size;
+        batch.push(unknown);
+    }
+    if !batch.is_empty() {
+        batches.push(batch);
+    }
+    batches
+}
+
+fn hash_batch(repo: &Repo, hashing: Hashing, batch: Vec<Unknown>) -> Result<Vec<(Unknown, Oid)>> {
+    let algo = repo.algo();
+    let paths: Vec<&Path> = batch.iter().map(|u| u.file.path.as_path()).collect();
+    let oids = match (hashing, paths.as_slice()) {
+        (Hashing::Read, [one]) => vec![hash_file(one, algo)?],
+        (Hashing::IntoCache, [one]) => vec![repo.cache().insert_file(one, algo, None)?],
+        (Hashing::Read, many) => hash_small_files(many, algo)?,
+        (Hashing::IntoCache, many) => repo.cache().insert_small_files(many, algo)?,
+    };
+    Ok(batch.into_iter().zip(oids).collect())
 }
 
 #[cfg(test)]
@@ -300,5 +362,51 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, ["data.dvc", "f"]);
+    }
+
+    /// A folder of files small enough to batch, several batches' worth with an empty one
+    /// among them, and a file too large for a batch.
+    fn mixed_folder(root: &Path) -> PathBuf {
+        let data = root.join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let sizes = (0..2 * BATCH_FILES + 3)
+            .map(|i| i * 997 % 5000)
+            .chain([BATCH_FILE_MAX as usize + 1]);
+        for (i, size) in sizes.enumerate() {
+            let bytes: Vec<u8> = (0..size).map(|j| (j * 31 + i) as u8).collect();
+            std::fs::write(data.join(format!("f{i:03}")), bytes).unwrap();
+        }
+        data
+    }
+
+    fn scanned_files(content: Content) -> Vec<HashedFile> {
+        match content {
+            Content::Dir { files, .. } => files,
+            other => panic!("not a folder: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn batched_and_lone_files_each_get_their_own_content_id() {
+        for algo in [HashAlgo::Md5, HashAlgo::Blake3] {
+            for into_cache in [false, true] {
+                let dir = tempfile::tempdir().unwrap();
+                let data = mixed_folder(dir.path());
+                let repo = Repo::init(dir.path(), algo).unwrap();
+                let mut state = repo.state().unwrap();
+                let files = scanned_files(match into_cache {
+                    true => scan_into_cache(&repo, &mut state, &data).unwrap(),
+                    false => scan(&repo, &mut state, &data).unwrap(),
+                });
+                assert_eq!(files.len(), 2 * BATCH_FILES + 4);
+                for file in &files {
+                    let bytes = std::fs::read(&file.path).unwrap();
+                    assert_eq!(file.oid, algo.hash_bytes(&bytes), "{}", file.relpath);
+                    assert_eq!(file.size, bytes.len() as u64);
+                    let object = std::fs::read(repo.cache().object_path(&file.oid));
+                    assert_eq!(object.ok(), into_cache.then_some(bytes));
+                }
+            }
+        }
     }
 }
