@@ -60,6 +60,8 @@ impl Content {
 struct Found {
     relpath: String,
     path: PathBuf,
+    /// Its path below the repository's root, which keys it in the state database.
+    state_key: String,
     key: FileKey,
 }
 
@@ -125,6 +127,7 @@ fn scan_with(repo: &Repo, state: &mut StateDb, path: &Path, hashing: Hashing) ->
     let found = Found {
         relpath: name,
         path: path.to_owned(),
+        state_key: fsutil::relative_slash(path, repo.root()).unwrap_or_default(),
         key: FileKey::of(&metadata),
     };
     let mut files = hash_all(repo, state, vec![found], hashing)?;
@@ -169,18 +172,16 @@ pub fn sweep_temp_files(outputs: &[PathBuf]) -> Result<usize> {
     Ok(removed)
 }
 
-/// The files below `dir`, minus ignored paths and datavc's own temporary files.
+/// The files below `dir`, minus ignored paths and datavc's own temporary files, sorted by
+/// their path below `dir`.
 fn list_dir(repo: &Repo, dir: &Path) -> Result<Vec<Found>> {
-    let mut found = Vec::new();
     // The walk asks about each entry alone, so the folder itself is asked about here.
-    let relpath = fsutil::relative_slash(dir, repo.root()).unwrap_or_default();
-    if repo.is_ignored(&relpath, true)? {
-        return Ok(found);
+    let dir_key = fsutil::relative_slash(dir, repo.root());
+    if repo.is_ignored(dir_key.as_deref().unwrap_or_default(), true)? {
+        return Ok(Vec::new());
     }
-    let mut walk = walkdir::WalkDir::new(dir)
-        .min_depth(1)
-        .sort_by_file_name()
-        .into_iter();
+    let mut listed = Vec::new();
+    let mut walk = walkdir::WalkDir::new(dir).min_depth(1).into_iter();
     while let Some(entry) = walk.next() {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(dir).to_owned();
@@ -191,7 +192,12 @@ fn list_dir(repo: &Repo, dir: &Path) -> Result<Vec<Found>> {
             }
         })?;
         let is_dir = entry.file_type().is_dir();
-        if skipped(repo, &entry, is_dir)? {
+        let relpath = fsutil::relative_slash(entry.path(), dir).unwrap_or_default();
+        let root_relpath = dir_key.as_deref().map(|dir_key| match dir_key {
+            "" => relpath.clone(),
+            _ => format!("{dir_key}/{relpath}"),
+        });
+        if skipped(repo, &entry, root_relpath.as_deref(), is_dir)? {
             if is_dir {
                 walk.skip_current_dir();
             }
@@ -208,29 +214,42 @@ fn list_dir(repo: &Repo, dir: &Path) -> Result<Vec<Found>> {
                 output: dir.to_owned(),
             });
         }
-        // Symlinks (checked out with cache.type = symlink) count as the file they point to.
-        let metadata = std::fs::metadata(entry.path()).map_err(Error::io("stat", entry.path()))?;
-        if metadata.is_dir() {
-            continue;
-        }
-        let relpath = fsutil::relative_slash(entry.path(), dir).unwrap_or_default();
-        found.push(Found {
-            relpath,
-            path: entry.into_path(),
-            key: FileKey::of(&metadata),
-        });
+        let state_key = root_relpath.unwrap_or_default();
+        listed.push((entry.into_path(), relpath, state_key));
     }
+    // Stat on all cores: on an unchanged tree the stats are most of `status`'s work.
+    let mut found: Vec<Found> = listed
+        .into_par_iter()
+        .map(|(path, relpath, state_key)| {
+            // Symlinks (checked out with cache.type = symlink) count as the file they point to.
+            let metadata = std::fs::metadata(&path).map_err(Error::io("stat", &path))?;
+            Ok((!metadata.is_dir()).then(|| Found {
+                relpath,
+                path,
+                state_key,
+                key: FileKey::of(&metadata),
+            }))
+        })
+        .filter_map(Result::transpose)
+        .collect::<Result<_>>()?;
+    found.par_sort_unstable_by(|a, b| a.relpath.cmp(&b.relpath));
     Ok(found)
 }
 
-/// Whether a walk leaves out `entry` (and, for a folder, all below it).
-fn skipped(repo: &Repo, entry: &walkdir::DirEntry, is_dir: bool) -> Result<bool> {
+/// Whether a walk leaves out `entry` (and, for a folder, all below it); `relpath` is its
+/// path below the repository's root, if it is below it.
+fn skipped(
+    repo: &Repo,
+    entry: &walkdir::DirEntry,
+    relpath: Option<&str>,
+    is_dir: bool,
+) -> Result<bool> {
     let name = entry.file_name().to_string_lossy();
     if is_temp_name(&name) || (is_dir && matches!(name.as_ref(), ".git" | ".dvc")) {
         return Ok(true);
     }
-    match fsutil::relative_slash(entry.path(), repo.root()) {
-        Some(relpath) => repo.is_ignored_in_walk(&relpath, is_dir),
+    match relpath {
+        Some(relpath) => repo.is_ignored_in_walk(relpath, is_dir),
         None => Ok(false),
     }
 }
@@ -248,7 +267,6 @@ const BATCH_BYTES: u64 = 16 << 20;
 struct Unknown {
     order: usize,
     file: Found,
-    state_key: String,
 }
 
 /// Hashes files in parallel, reusing and then updating the state database.
@@ -262,17 +280,12 @@ fn hash_all(
     let (known, unknown): (Vec<(usize, Found, Oid)>, Vec<Unknown>) = found
         .into_par_iter()
         .enumerate()
-        .partition_map(|(order, file)| {
-            let state_key = fsutil::relative_slash(&file.path, repo.root()).unwrap_or_default();
-            match state.get(&state_key, file.key, algo) {
+        .partition_map(
+            |(order, file)| match state.get(&file.state_key, file.key, algo) {
                 Some(oid) => Either::Left((order, file, oid)),
-                None => Either::Right(Unknown {
-                    order,
-                    file,
-                    state_key,
-                }),
-            }
-        });
+                None => Either::Right(Unknown { order, file }),
+            },
+        );
     let hashed: Vec<(Unknown, Oid)> = batches(algo, unknown)
         .into_par_iter()
         .map(|batch| hash_batch(repo, hashing, batch))
@@ -282,7 +295,7 @@ fn hash_all(
         .collect();
     let fresh: Vec<_> = hashed
         .iter()
-        .map(|(unknown, oid)| (unknown.state_key.clone(), unknown.file.key, oid.clone()))
+        .map(|(u, oid)| (u.file.state_key.clone(), u.file.key, oid.clone()))
         .collect();
     state.record(&fresh)?;
     let mut files: Vec<(usize, HashedFile)> = known
@@ -362,6 +375,22 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, ["data.dvc", "f"]);
+    }
+
+    #[test]
+    fn a_folders_files_are_recorded_under_their_path_below_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("data").join("sub").join("g.bin");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, b"weights").unwrap();
+        let repo = Repo::init(dir.path(), HashAlgo::Md5).unwrap();
+        scan(&repo, &mut repo.state().unwrap(), &dir.path().join("data")).unwrap();
+        let key = FileKey::of(&std::fs::metadata(&file).unwrap());
+        let recorded = repo
+            .state()
+            .unwrap()
+            .get("data/sub/g.bin", key, HashAlgo::Md5);
+        assert_eq!(recorded, Some(HashAlgo::Md5.hash_bytes(b"weights")));
     }
 
     /// A folder of files small enough to batch, several batches' worth with an empty one

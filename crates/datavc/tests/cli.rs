@@ -125,20 +125,24 @@ fn status_names_changed_files_and_quiet_status_fails() {
 fn unchanged_files_are_not_rehashed() {
     // The state database keys hashes by inode, mtime and size: a same-size edit with the
     // old mtime restored goes unnoticed, which proves status only stats unchanged files.
+    // A tracked file, and a file in a tracked folder.
     let repo = Repo::new("md5");
     repo.write("f.bin", b"aaaa");
-    repo.ok(&["add", "f.bin"]);
-    let path = repo.root.join("f.bin");
-    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
-    fs::write(&path, b"bbbb").unwrap();
-    fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(mtime)
-        .unwrap();
-    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
-    fs::write(&path, b"bbbbb").unwrap();
+    repo.write("data/sub/g.bin", b"aaaa");
+    repo.ok(&["add", "f.bin", "data"]);
+    for relpath in ["f.bin", "data/sub/g.bin"] {
+        let path = repo.root.join(relpath);
+        let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+        fs::write(&path, b"bbbb").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        assert_eq!(repo.ok(&["status"]), "data is up to date\n", "{relpath}");
+    }
+    fs::write(repo.root.join("data/sub/g.bin"), b"bbbbb").unwrap();
     assert_eq!(repo.json(&["status"])[0]["change"], "modified");
 }
 
