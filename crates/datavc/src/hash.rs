@@ -71,8 +71,8 @@ impl HashAlgo {
         self == HashAlgo::Md5
     }
 
-    /// The object ids of many byte strings, in their order (md5: side by side, see
-    /// [`crate::md5_lanes`]).
+    /// The object ids of many byte strings, in their order (md5: sixteen at a time, side by
+    /// side in SIMD lanes).
     pub fn hash_many(self, messages: &[&[u8]]) -> Vec<Oid> {
         match self {
             HashAlgo::Md5 => md5_lanes::digests(messages)
