@@ -262,14 +262,8 @@ const BATCH_FILE_MAX: u64 = CHUNK as u64;
 const BATCH_FILES: usize = 4 * md5_lanes::LANES;
 const BATCH_BYTES: u64 = 16 << 20;
 
-/// A file the state database does not know, so it must be hashed; `order` is its place
-/// among the scan's files.
-struct Unknown {
-    order: usize,
-    file: Found,
-}
-
-/// Hashes files in parallel, reusing and then updating the state database.
+/// Hashes files in parallel, reusing and then updating the state database; returns them
+/// sorted by relative path, the order [`list_dir`] gives.
 fn hash_all(
     repo: &Repo,
     state: &mut StateDb,
@@ -277,16 +271,14 @@ fn hash_all(
     hashing: Hashing,
 ) -> Result<Vec<HashedFile>> {
     let algo = repo.algo();
-    let (known, unknown): (Vec<(usize, Found, Oid)>, Vec<Unknown>) = found
-        .into_par_iter()
-        .enumerate()
-        .partition_map(
-            |(order, file)| match state.get(&file.state_key, file.key, algo) {
-                Some(oid) => Either::Left((order, file, oid)),
-                None => Either::Right(Unknown { order, file }),
-            },
-        );
-    let hashed: Vec<(Unknown, Oid)> = batches(algo, unknown)
+    let (known, unknown): (Vec<(Found, Oid)>, Vec<Found>) =
+        found.into_par_iter().partition_map(|file| {
+            match state.get(&file.state_key, file.key, algo) {
+                Some(oid) => Either::Left((file, oid)),
+                None => Either::Right(file),
+            }
+        });
+    let hashed: Vec<(Found, Oid)> = batches(algo, unknown)
         .into_par_iter()
         .map(|batch| hash_batch(repo, hashing, batch))
         .collect::<Result<Vec<_>>>()?
@@ -295,28 +287,28 @@ fn hash_all(
         .collect();
     let fresh: Vec<_> = hashed
         .iter()
-        .map(|(u, oid)| (u.file.state_key.clone(), u.file.key, oid.clone()))
+        .map(|(file, oid)| (file.state_key.clone(), file.key, oid.clone()))
         .collect();
     state.record(&fresh)?;
-    let mut files: Vec<(usize, HashedFile)> = known
+    let mut files: Vec<HashedFile> = known
         .into_iter()
-        .chain(hashed.into_iter().map(|(u, oid)| (u.order, u.file, oid)))
-        .map(|(order, file, oid)| (order, file.hashed(oid)))
+        .chain(hashed)
+        .map(|(file, oid)| file.hashed(oid))
         .collect();
-    files.sort_unstable_by_key(|(order, _)| *order);
-    Ok(files.into_iter().map(|(_, file)| file).collect())
+    files.sort_unstable_by(|a, b| a.relpath.cmp(&b.relpath));
+    Ok(files)
 }
 
 /// Groups files to hash: small files in batches where the algorithm gains from it, every
 /// other file alone.
-fn batches(algo: HashAlgo, files: Vec<Unknown>) -> Vec<Vec<Unknown>> {
+fn batches(algo: HashAlgo, files: Vec<Found>) -> Vec<Vec<Found>> {
     let mut batches = Vec::new();
     let mut batch = Vec::new();
     let mut bytes = 0;
-    for unknown in files {
-        let size = unknown.file.key.size();
+    for file in files {
+        let size = file.key.size();
         if !algo.batches_small_files() || size > BATCH_FILE_MAX {
-            batches.push(vec![unknown]);
+            batches.push(vec![file]);
             continue;
         }
         if batch.len() == BATCH_FILES || bytes + size > BATCH_BYTES {
@@ -324,7 +316,7 @@ fn batches(algo: HashAlgo, files: Vec<Unknown>) -> Vec<Vec<Unknown>> {
             bytes = 0;
         }
         bytes += size;
-        batch.push(unknown);
+        batch.push(file);
     }
     if !batch.is_empty() {
         batches.push(batch);
@@ -332,9 +324,9 @@ fn batches(algo: HashAlgo, files: Vec<Unknown>) -> Vec<Vec<Unknown>> {
     batches
 }
 
-fn hash_batch(repo: &Repo, hashing: Hashing, batch: Vec<Unknown>) -> Result<Vec<(Unknown, Oid)>> {
+fn hash_batch(repo: &Repo, hashing: Hashing, batch: Vec<Found>) -> Result<Vec<(Found, Oid)>> {
     let algo = repo.algo();
-    let paths: Vec<&Path> = batch.iter().map(|u| u.file.path.as_path()).collect();
+    let paths: Vec<&Path> = batch.iter().map(|file| file.path.as_path()).collect();
     let oids = match (hashing, paths.as_slice()) {
         (Hashing::Read, [one]) => vec![hash_file(one, algo)?],
         (Hashing::IntoCache, [one]) => vec![repo.cache().insert_file(one, algo, None)?],
@@ -413,6 +405,23 @@ mod tests {
             Content::Dir { files, .. } => files,
             other => panic!("not a folder: {other:?}"),
         }
+    }
+
+    #[test]
+    fn small_md5_files_are_batched_and_the_rest_hashed_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = mixed_folder(dir.path());
+        let repo = Repo::init(dir.path(), HashAlgo::Md5).unwrap();
+        let batch_sizes = |algo| {
+            let mut sizes: Vec<usize> = batches(algo, list_dir(&repo, &data).unwrap())
+                .iter()
+                .map(Vec::len)
+                .collect();
+            sizes.sort_unstable();
+            sizes
+        };
+        assert_eq!(batch_sizes(HashAlgo::Md5), [1, 3, BATCH_FILES, BATCH_FILES]);
+        assert_eq!(batch_sizes(HashAlgo::Blake3), vec![1; 2 * BATCH_FILES + 4]);
     }
 
     #[test]
