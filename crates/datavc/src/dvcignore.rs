@@ -40,36 +40,29 @@ impl DvcIgnore {
     pub fn is_ignored(&self, relpath: &str, is_dir: bool) -> Result<bool> {
         let parts: Vec<&str> = relpath.split('/').filter(|p| !p.is_empty()).collect();
         // Outermost first: an ignored folder hides its contents whatever they match.
-        for end in 1..=parts.len() {
-            let as_dir = end < parts.len() || is_dir;
-            if self.nearest_says_ignore(&parts[..end], as_dir)? {
+        for (depth, name) in parts.iter().enumerate() {
+            let as_dir = depth + 1 < parts.len() || is_dir;
+            if self
+                .rules_in(&parts[..depth].join("/"))?
+                .exclude(name, as_dir)
+            {
                 return Ok(true);
             }
         }
         Ok(false)
     }
 
-    /// [`DvcIgnore::is_ignored`] for walks, which never enter an ignored folder: only the
-    /// path itself is asked about, its folders being known not to be ignored.
-    pub fn is_ignored_in_walk(&self, relpath: &str, is_dir: bool) -> Result<bool> {
-        let parts: Vec<&str> = relpath.split('/').filter(|p| !p.is_empty()).collect();
-        self.nearest_says_ignore(&parts, is_dir)
-    }
-
-    /// Asks the `.dvcignore` files of the folders holding `parts`, deepest first; the first
-    /// that matches decides.
-    fn nearest_says_ignore(&self, parts: &[&str], is_dir: bool) -> Result<bool> {
-        for depth in (0..parts.len()).rev() {
-            let Some(matcher) = self.matcher(&parts[..depth].join("/"))? else {
-                continue;
-            };
-            match matcher.matched(parts[depth..].join("/"), is_dir) {
-                Match::Ignore(_) => return Ok(true),
-                Match::Whitelist(_) => return Ok(false),
-                Match::None => {}
+    /// The rules for the entries of `folder` (root-relative, `/`-separated), for walks,
+    /// which ask once per folder and never enter an ignored one.
+    pub fn rules_in(&self, folder: &str) -> Result<FolderRules> {
+        let parts: Vec<&str> = folder.split('/').filter(|p| !p.is_empty()).collect();
+        let mut rules = Vec::new();
+        for depth in (0..=parts.len()).rev() {
+            if let Some(matcher) = self.matcher(&parts[..depth].join("/"))? {
+                rules.push((parts[depth..].join("/"), matcher));
             }
         }
-        Ok(false)
+        Ok(FolderRules { rules })
     }
 
     fn matcher(&self, folder: &str) -> Result<Option<Arc<Gitignore>>> {
@@ -80,6 +73,32 @@ impl DvcIgnore {
         let matcher = load(&self.root.join(folder))?.map(Arc::new);
         loaded.insert(folder.to_owned(), matcher.clone());
         Ok(matcher)
+    }
+}
+
+/// The `.dvcignore` files that have a say about the entries of one folder.
+#[derive(Debug, Clone)]
+pub struct FolderRules {
+    /// Nearest first: each matcher, with the folder's path below the matcher's folder.
+    rules: Vec<(String, Arc<Gitignore>)>,
+}
+
+impl FolderRules {
+    /// Whether the entry `name` of the folder is excluded: the nearest file that matches
+    /// it decides.
+    pub fn exclude(&self, name: &str, is_dir: bool) -> bool {
+        for (folder, matcher) in &self.rules {
+            let path = match folder.as_str() {
+                "" => matcher.matched(name, is_dir),
+                folder => matcher.matched(format!("{folder}/{name}"), is_dir),
+            };
+            match path {
+                Match::Ignore(_) => return true,
+                Match::Whitelist(_) => return false,
+                Match::None => {}
+            }
+        }
+        false
     }
 }
 
@@ -97,7 +116,9 @@ fn load(folder: &Path) -> Result<Option<Gitignore>> {
     if let Some(error) = builder.add(&file) {
         return Err(bad(error));
     }
-    builder.build().map(Some).map_err(bad)
+    // A file of comments only, such as the one `init` writes, has no say about anything.
+    let matcher = builder.build().map_err(bad)?;
+    Ok((!matcher.is_empty()).then_some(matcher))
 }
 
 #[cfg(test)]
@@ -131,10 +152,10 @@ mod tests {
             "an ignored folder hides its files"
         );
         assert!(!ignored("data/sub/file"), "anchored to ws, not to the root");
-        // A walk never enters ws/data/sub, so it asks only about the path itself.
-        let in_walk = |path: &str, is_dir| ignore.is_ignored_in_walk(path, is_dir).unwrap();
-        assert!(in_walk("ws/data/sub", true) && !in_walk("ws/data/sub/keep.log", false));
-        assert!(in_walk("ws/data/a.log", false) && !in_walk("ws/data/keep.log", false));
+        // A walk never enters ws/data/sub, so it asks only about the entry itself.
+        let in_walk = |folder, name, is_dir| ignore.rules_in(folder).unwrap().exclude(name, is_dir);
+        assert!(in_walk("ws/data", "sub", true) && !in_walk("ws/data/sub", "keep.log", false));
+        assert!(in_walk("ws/data", "a.log", false) && !in_walk("ws/data", "keep.log", false));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cache::Cache;
 use crate::config::{DvcConfig, Settings};
-use crate::dvcignore::DvcIgnore;
+use crate::dvcignore::{DvcIgnore, FolderRules};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, write_atomic};
 use crate::hash::HashAlgo;
@@ -175,10 +175,10 @@ impl Repo {
         self.ignore.is_ignored(relpath, is_dir)
     }
 
-    /// Whether a walk that skips ignored folders leaves out `relpath` (root-relative,
-    /// `/`-separated), below a folder it did not leave out.
-    pub fn is_ignored_in_walk(&self, relpath: &str, is_dir: bool) -> Result<bool> {
-        self.ignore.is_ignored_in_walk(relpath, is_dir)
+    /// What `.dvcignore` files exclude among the entries of `folder` (root-relative,
+    /// `/`-separated), for a walk that skips ignored folders.
+    pub fn ignore_rules_in(&self, folder: &str) -> Result<FolderRules> {
+        self.ignore.rules_in(folder)
     }
 
     /// Every pointer file in the workspace, sorted; tracked folders are not descended.
@@ -192,6 +192,8 @@ impl Repo {
     fn find_pointer_files(&self, dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
         let mut subdirs = Vec::new();
         let mut outputs = Vec::new();
+        let rules =
+            self.ignore_rules_in(&fsutil::relative_slash(dir, &self.root).unwrap_or_default())?;
         for entry in std::fs::read_dir(dir).map_err(Error::io("list", dir))? {
             let entry = entry.map_err(Error::io("list", dir))?;
             let path = entry.path();
@@ -200,10 +202,7 @@ impl Repo {
                 .file_type()
                 .map_err(Error::io("stat", &path))?
                 .is_dir();
-            let relpath = fsutil::relative_slash(&path, &self.root).unwrap_or_default();
-            if matches!(name.as_str(), ".dvc" | ".git")
-                || self.is_ignored_in_walk(&relpath, is_dir)?
-            {
+            if matches!(name.as_str(), ".dvc" | ".git") || rules.exclude(&name, is_dir) {
                 continue;
             }
             if is_dir {

@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::thread::JoinHandle;
 use std::time::{Duration, UNIX_EPOCH};
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OpenFlags, params};
 
 use crate::error::{Error, Result};
 use crate::hash::{HashAlgo, Oid};
@@ -111,11 +112,29 @@ pub fn recorded(records: &VerifiedObjects, oid: &Oid) -> Option<ObjectKey> {
     records.get(&(oid.algo, oid.hex.clone())).copied()
 }
 
-/// The state database, loaded into memory once and written back in batches.
+/// The state database. Its recorded hashes load on a thread of their own, so that a scan
+/// lists and stats files meanwhile; they are written back in batches.
 pub struct StateDb {
     path: PathBuf,
     connection: Mutex<Connection>,
-    known: HashMap<(String, HashAlgo), (FileKey, String)>,
+    loading: Option<JoinHandle<rusqlite::Result<RecordedHashes>>>,
+    hashes: RecordedHashes,
+}
+
+/// The hash recorded for each workspace file, with the key the file had then.
+#[derive(Debug, Default)]
+pub struct RecordedHashes(HashMap<(String, HashAlgo), (FileKey, String)>);
+
+impl RecordedHashes {
+    /// The recorded hash of `relpath` if the file still has this key.
+    pub fn get(&self, relpath: &str, key: FileKey, algo: HashAlgo) -> Option<Oid> {
+        let (recorded, hex) = self.0.get(&(relpath.to_owned(), algo))?;
+        (*recorded == key).then(|| Oid {
+            algo,
+            hex: hex.clone(),
+            dir: false,
+        })
+    }
 }
 
 impl StateDb {
@@ -144,22 +163,36 @@ impl StateDb {
                     size INTEGER NOT NULL, PRIMARY KEY (algo, hash)) WITHOUT ROWID;",
             )
             .map_err(fail)?;
-        let known = load(&connection).map_err(fail)?;
+        let loader = path.to_owned();
+        let loading = std::thread::Builder::new()
+            .name("datavc-state".into())
+            .spawn(move || {
+                load(&Connection::open_with_flags(
+                    loader,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )?)
+            })
+            .map_err(Error::io("read", path))?;
         Ok(StateDb {
             path: path.to_owned(),
             connection: Mutex::new(connection),
-            known,
+            loading: Some(loading),
+            hashes: RecordedHashes::default(),
         })
     }
 
-    /// The recorded hash of `relpath` if the file still has this key.
-    pub fn get(&self, relpath: &str, key: FileKey, algo: HashAlgo) -> Option<Oid> {
-        let (recorded, hex) = self.known.get(&(relpath.to_owned(), algo))?;
-        (*recorded == key).then(|| Oid {
-            algo,
-            hex: hex.clone(),
-            dir: false,
-        })
+    /// The recorded hashes, once they have loaded.
+    pub fn hashes(&mut self) -> Result<&RecordedHashes> {
+        if let Some(loading) = self.loading.take() {
+            let loaded = loading
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            self.hashes = loaded.map_err(|source| Error::State {
+                path: self.path.clone(),
+                source,
+            })?;
+        }
+        Ok(&self.hashes)
     }
 
     /// Records hashes in one transaction.
@@ -167,6 +200,8 @@ impl StateDb {
         if entries.is_empty() {
             return Ok(());
         }
+        // Loaded rows must not overwrite these in memory.
+        self.hashes()?;
         let sql = "INSERT OR REPLACE INTO state VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
         self.in_transaction(sql, |insert| {
             for (relpath, key, oid) in entries {
@@ -182,7 +217,8 @@ impl StateDb {
             Ok(())
         })?;
         for (relpath, key, oid) in entries {
-            self.known
+            self.hashes
+                .0
                 .insert((relpath.clone(), oid.algo), (*key, oid.hex.clone()));
         }
         Ok(())
@@ -277,9 +313,16 @@ fn load_verified(connection: &Connection) -> rusqlite::Result<VerifiedObjects> {
     Ok(verified)
 }
 
-type Known = HashMap<(String, HashAlgo), (FileKey, String)>;
+impl Drop for StateDb {
+    /// Waits for a load nobody asked for, so that the database is closed when this returns.
+    fn drop(&mut self) {
+        if let Some(loading) = self.loading.take() {
+            let _ = loading.join();
+        }
+    }
+}
 
-fn load(connection: &Connection) -> rusqlite::Result<Known> {
+fn load(connection: &Connection) -> rusqlite::Result<RecordedHashes> {
     let mut select =
         connection.prepare("SELECT path, algo, inode, mtime_ns, size, hash FROM state")?;
     let rows = select.query_map([], |row| {
@@ -301,7 +344,7 @@ fn load(connection: &Connection) -> rusqlite::Result<Known> {
             known.insert((path, algo), (key, hash));
         }
     }
-    Ok(known)
+    Ok(RecordedHashes(known))
 }
 
 #[cfg(test)]
@@ -320,10 +363,11 @@ mod tests {
             .unwrap()
             .record(&[("f".into(), key, oid.clone())])
             .unwrap();
-        let db = StateDb::open(&db_path).unwrap();
-        assert_eq!(db.get("f", key, HashAlgo::Md5), Some(oid));
-        assert_eq!(db.get("f", key, HashAlgo::Blake3), None);
+        let mut db = StateDb::open(&db_path).unwrap();
+        let hashes = db.hashes().unwrap();
+        assert_eq!(hashes.get("f", key, HashAlgo::Md5), Some(oid));
+        assert_eq!(hashes.get("f", key, HashAlgo::Blake3), None);
         let changed = FileKey { size: 4, ..key };
-        assert_eq!(db.get("f", changed, HashAlgo::Md5), None);
+        assert_eq!(hashes.get("f", changed, HashAlgo::Md5), None);
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::iter::Either;
 use rayon::prelude::*;
 
-use crate::dvcignore;
+use crate::dvcignore::{self, FolderRules};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, is_temp_name};
 use crate::hash::{CHUNK, HashAlgo, Oid, hash_file, hash_small_files};
@@ -180,78 +180,117 @@ fn list_dir(repo: &Repo, dir: &Path) -> Result<Vec<Found>> {
     if repo.is_ignored(dir_key.as_deref().unwrap_or_default(), true)? {
         return Ok(Vec::new());
     }
-    let mut listed = Vec::new();
-    let mut walk = walkdir::WalkDir::new(dir).min_depth(1).into_iter();
-    while let Some(entry) = walk.next() {
-        let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(dir).to_owned();
-            Error::Io {
-                action: "list",
-                path,
-                source: e.into(),
-            }
-        })?;
-        let is_dir = entry.file_type().is_dir();
-        let relpath = fsutil::relative_slash(entry.path(), dir).unwrap_or_default();
-        let root_relpath = dir_key.as_deref().map(|dir_key| match dir_key {
-            "" => relpath.clone(),
-            _ => format!("{dir_key}/{relpath}"),
-        });
-        if skipped(repo, &entry, root_relpath.as_deref(), is_dir)? {
-            if is_dir {
-                walk.skip_current_dir();
-            }
+    let top = Folder {
+        path: dir.to_owned(),
+        relpath: String::new(),
+        state_key: dir_key,
+    };
+    let mut found = list_folder(repo, top)?;
+    found.par_sort_unstable_by(|a, b| a.relpath.cmp(&b.relpath));
+    Ok(found)
+}
+
+/// A folder met by [`list_dir`]'s walk.
+struct Folder {
+    path: PathBuf,
+    /// Its path below the listed folder (`""` for that folder).
+    relpath: String,
+    /// Its path below the repository's root, if it is below it.
+    state_key: Option<String>,
+}
+
+impl Folder {
+    /// The paths of the entry `name` in this folder: below the listed folder, below the root.
+    fn child(&self, name: &str) -> (String, Option<String>) {
+        let join = |base: &str| match base {
+            "" => name.to_owned(),
+            _ => format!("{base}/{name}"),
+        };
+        (join(&self.relpath), self.state_key.as_deref().map(join))
+    }
+}
+
+/// Lists `folder`'s files, then its subfolders', each on any core. Each file is stat'ed
+/// relative to its open folder, which spares the kernel a walk down the whole path: on an
+/// unchanged tree the stats are most of `status`'s work. A folder is closed before its
+/// subfolders are opened, so a deep tree holds few folders open.
+fn list_folder(repo: &Repo, folder: Folder) -> Result<Vec<Found>> {
+    let list_error = |source| Error::Io {
+        action: "list",
+        path: folder.path.clone(),
+        source,
+    };
+    let rules = match &folder.state_key {
+        Some(key) => Some(repo.ignore_rules_in(key)?),
+        // Outside the repository's root no `.dvcignore` has a say.
+        None => None,
+    };
+    let mut files = Vec::new();
+    let mut subfolders = Vec::new();
+    for entry in std::fs::read_dir(&folder.path).map_err(list_error)? {
+        let entry = entry.map_err(list_error)?;
+        // A UTF-8 name (nearly every one) converts without a copy.
+        let name = entry
+            .file_name()
+            .into_string()
+            .unwrap_or_else(|name| name.to_string_lossy().into_owned());
+        let file_type = entry.file_type().map_err(Error::io("stat", entry.path()))?;
+        let is_dir = file_type.is_dir();
+        let (relpath, state_key) = folder.child(&name);
+        if skipped(rules.as_ref(), &name, is_dir) {
             continue;
         }
         if is_dir {
+            subfolders.push(Folder {
+                path: entry.path(),
+                relpath,
+                state_key,
+            });
             continue;
         }
-        if entry.file_name() == dvcignore::FILE_NAME {
+        if name == dvcignore::FILE_NAME {
             // DVC refuses to track a folder holding one; agreeing keeps both tools able to
             // read the repository, and the patterns would not apply as the user meant.
             return Err(Error::IgnoreFileInOutput {
-                path: entry.into_path(),
-                output: dir.to_owned(),
+                path: entry.path(),
+                output: folder.path.clone(),
             });
         }
-        let state_key = root_relpath.unwrap_or_default();
-        listed.push((entry.into_path(), relpath, state_key));
+        files.push((entry, file_type.is_symlink(), relpath, state_key));
     }
-    // Stat on all cores: on an unchanged tree the stats are most of `status`'s work.
-    let mut found: Vec<Found> = listed
+    let mut found: Vec<Found> = files
         .into_par_iter()
-        .map(|(path, relpath, state_key)| {
+        .map(|(entry, is_symlink, relpath, state_key)| {
+            let path = entry.path();
             // Symlinks (checked out with cache.type = symlink) count as the file they point to.
-            let metadata = std::fs::metadata(&path).map_err(Error::io("stat", &path))?;
+            let metadata = match is_symlink {
+                true => std::fs::metadata(&path),
+                false => entry.metadata(),
+            };
+            let metadata = metadata.map_err(Error::io("stat", &path))?;
             Ok((!metadata.is_dir()).then(|| Found {
                 relpath,
                 path,
-                state_key,
+                state_key: state_key.unwrap_or_default(),
                 key: FileKey::of(&metadata),
             }))
         })
         .filter_map(Result::transpose)
         .collect::<Result<_>>()?;
-    found.par_sort_unstable_by(|a, b| a.relpath.cmp(&b.relpath));
+    let nested: Vec<Vec<Found>> = subfolders
+        .into_par_iter()
+        .map(|subfolder| list_folder(repo, subfolder))
+        .collect::<Result<_>>()?;
+    found.extend(nested.into_iter().flatten());
     Ok(found)
 }
 
-/// Whether a walk leaves out `entry` (and, for a folder, all below it); `relpath` is its
-/// path below the repository's root, if it is below it.
-fn skipped(
-    repo: &Repo,
-    entry: &walkdir::DirEntry,
-    relpath: Option<&str>,
-    is_dir: bool,
-) -> Result<bool> {
-    let name = entry.file_name().to_string_lossy();
-    if is_temp_name(&name) || (is_dir && matches!(name.as_ref(), ".git" | ".dvc")) {
-        return Ok(true);
-    }
-    match relpath {
-        Some(relpath) => repo.is_ignored_in_walk(relpath, is_dir),
-        None => Ok(false),
-    }
+/// Whether a walk leaves out the entry `name` of a folder with these rules (and, for a
+/// folder, all below it).
+fn skipped(rules: Option<&FolderRules>, name: &str, is_dir: bool) -> bool {
+    is_temp_name(name)
+        || (is_dir && matches!(name, ".git" | ".dvc"))
+        || rules.is_some_and(|rules| rules.exclude(name, is_dir))
 }
 
 /// Files up to this size are hashed in batches where the algorithm gains from it
@@ -271,9 +310,10 @@ fn hash_all(
     hashing: Hashing,
 ) -> Result<Vec<HashedFile>> {
     let algo = repo.algo();
+    let hashes = state.hashes()?;
     let (known, unknown): (Vec<(Found, Oid)>, Vec<Found>) =
         found.into_par_iter().partition_map(|file| {
-            match state.get(&file.state_key, file.key, algo) {
+            match hashes.get(&file.state_key, file.key, algo) {
                 Some(oid) => Either::Left((file, oid)),
                 None => Either::Right(file),
             }
@@ -378,8 +418,9 @@ mod tests {
         let repo = Repo::init(dir.path(), HashAlgo::Md5).unwrap();
         scan(&repo, &mut repo.state().unwrap(), &dir.path().join("data")).unwrap();
         let key = FileKey::of(&std::fs::metadata(&file).unwrap());
-        let recorded = repo
-            .state()
+        let mut state = repo.state().unwrap();
+        let recorded = state
+            .hashes()
             .unwrap()
             .get("data/sub/g.bin", key, HashAlgo::Md5);
         assert_eq!(recorded, Some(HashAlgo::Md5.hash_bytes(b"weights")));
@@ -405,6 +446,41 @@ mod tests {
             Content::Dir { files, .. } => files,
             other => panic!("not a folder: {other:?}"),
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_listing_holds_nested_files_sorted_with_linked_files_as_their_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let write = |relpath: &str, bytes: &[u8]| {
+            let path = fsutil::join_slash(&data, relpath);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        };
+        write("b/c/deep.bin", b"deep");
+        write("a.bin", b"a");
+        write("b/z.bin", b"zz");
+        write(&format!("b/.x{}1-0", fsutil::TEMP_MARK), b"partial");
+        write(".git/HEAD", b"ref");
+        std::fs::write(dir.path().join("outside.bin"), b"twelve bytes").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside.bin"), data.join("b/link.bin"))
+            .unwrap();
+        std::os::unix::fs::symlink(data.join("b/c"), data.join("folder-link")).unwrap();
+        let repo = Repo::init(dir.path(), HashAlgo::Md5).unwrap();
+        let listed: Vec<(String, String, u64)> = list_dir(&repo, &data)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.relpath, f.state_key, f.key.size()))
+            .collect();
+        let expected = [
+            ("a.bin", 1),
+            ("b/c/deep.bin", 4),
+            ("b/link.bin", 12),
+            ("b/z.bin", 2),
+        ]
+        .map(|(relpath, size)| (relpath.to_owned(), format!("data/{relpath}"), size));
+        assert_eq!(listed, expected);
     }
 
     #[test]
