@@ -8,13 +8,14 @@
 mod harness;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{Lcg, clone_pointers, datavc, files_below, json, md5_hex, object_key, run_ok};
+use harness::{
+    Lcg, clone_pointers, datavc, files_below, http, http_ok, json, md5_hex, object_key, run_ok,
+};
 
 /// Where the venv made for these tests keeps moto, used when PATH has none.
 const VENV_MOTO: &str = "/var/tmp/dvc-venv/bin/moto_server";
@@ -64,7 +65,7 @@ impl Moto {
                 return Err(format!("exited with {status} before answering"));
             }
             if TcpStream::connect(("127.0.0.1", port)).is_ok()
-                && moto.try_request("GET", "/").is_ok()
+                && http(port, "GET", "/", b"").is_ok()
             {
                 return Ok(moto);
             }
@@ -77,38 +78,8 @@ impl Moto {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// One unsigned HTTP request (moto does not check signatures); status and body.
-    fn try_request(&self, method: &str, target: &str) -> std::io::Result<(u16, Vec<u8>)> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        write!(
-            stream,
-            "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            self.port
-        )?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response)?;
-        let split = response
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .ok_or_else(|| std::io::Error::other("no end of headers"))?;
-        let head = String::from_utf8_lossy(&response[..split]).into_owned();
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .ok_or_else(|| std::io::Error::other(format!("bad status line in {head}")))?;
-        Ok((status, response[split + 4..].to_vec()))
-    }
-
     fn request(&self, method: &str, target: &str) -> Vec<u8> {
-        let (status, body) = self.try_request(method, target).unwrap();
-        assert!(
-            (200..300).contains(&status),
-            "{method} {target}: HTTP {status}\n{}",
-            String::from_utf8_lossy(&body)
-        );
-        body
+        http_ok(self.port, method, target, b"")
     }
 
     fn create_bucket(&self, bucket: &str) {

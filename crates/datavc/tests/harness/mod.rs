@@ -1,15 +1,19 @@
 //! Helpers shared by the end-to-end tests that drive the real `datavc` binary: running
-//! it, deterministic test data, md5 of bytes and files, and walking folders.
+//! it, deterministic test data, md5 of bytes and files, walking folders, and plain HTTP
+//! requests to the local servers some tests start.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use md5::{Digest, Md5};
 
-/// A `datavc` command run in `dir`, with no AWS settings leaking in from the caller.
+/// A `datavc` command run in `dir`, with no cloud settings leaking in from the caller.
 pub fn datavc(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_datavc"));
     command.current_dir(dir).env("NO_COLOR", "1");
@@ -22,6 +26,10 @@ pub fn datavc(dir: &Path) -> Command {
         "AWS_ENDPOINT",
         "AWS_ENDPOINT_URL",
         "AWS_PROFILE",
+        "GOOGLE_SERVICE_ACCOUNT",
+        "GOOGLE_SERVICE_ACCOUNT_PATH",
+        "GOOGLE_SERVICE_ACCOUNT_KEY",
+        "GOOGLE_APPLICATION_CREDENTIALS",
     ] {
         command.env_remove(name);
     }
@@ -160,4 +168,41 @@ pub fn pointer_oid(pointer: &Path) -> String {
         .unwrap_or_else(|| panic!("no md5 in {}:\n{text}", pointer.display()))
         .trim()
         .to_owned()
+}
+
+/// One HTTP/1.1 request to a server on `127.0.0.1:port`, unauthenticated (the local test
+/// servers check no signatures); its status and body.
+pub fn http(port: u16, method: &str, target: &str, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        stream,
+        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(body)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line in {head}")))?;
+    Ok((status, response[split + 4..].to_vec()))
+}
+
+/// [`http`], failing the test unless the server answers 2xx; the body.
+pub fn http_ok(port: u16, method: &str, target: &str, body: &[u8]) -> Vec<u8> {
+    let (status, answer) = http(port, method, target, body).unwrap();
+    assert!(
+        (200..300).contains(&status),
+        "{method} {target}: HTTP {status}\n{}",
+        String::from_utf8_lossy(&answer)
+    );
+    answer
 }

