@@ -49,15 +49,24 @@ impl ColorChoice {
 
 /// The text of an error: `error:` with the message, one `caused by:` line per source,
 /// a `hint:` line when there is one, and the debug form when `verbose`.
+///
+/// A source whose text the line above already holds gets no line of its own: some
+/// libraries (object_store, for one) print their source inside their own message too,
+/// which would otherwise repeat one HTTP failure four times.
 pub fn render_error(error: &dyn Error, hint: Option<&str>, color: bool, verbose: bool) -> String {
     let paint = |text: &str, code: &str| match color {
         true => format!("\x1b[{code}m{text}\x1b[0m"),
         false => text.to_owned(),
     };
     let mut out = format!("{}: {error}\n", paint("error", "1;31"));
+    let mut shown = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        let _ = writeln!(out, "  caused by: {cause}");
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            let _ = writeln!(out, "  caused by: {text}");
+            shown = text;
+        }
         source = cause.source();
     }
     if let Some(hint) = hint {
@@ -100,6 +109,35 @@ mod tests {
         assert_eq!(
             text,
             "error: cannot read `notes.md`\n  caused by: permission denied\nhint: check the file's mode\n"
+        );
+    }
+
+    /// An error that prints its source in its own message, and also returns it.
+    #[derive(Debug)]
+    struct Repeating(&'static str, Box<dyn Error + Send + Sync + 'static>);
+
+    impl std::fmt::Display for Repeating {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{}: {}", self.0, self.1)
+        }
+    }
+
+    impl Error for Repeating {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(self.1.as_ref())
+        }
+    }
+
+    #[test]
+    fn a_cause_the_line_above_already_shows_is_not_repeated() {
+        let http = std::io::Error::other("HTTP 500: no bucket named x");
+        let request = Repeating("GET /x failed", Box::new(http));
+        let client = Repeating("list request", Box::new(request));
+        let error = Outer(std::io::Error::other(client));
+        let text = render_error(&error, None, false, false);
+        assert_eq!(
+            text,
+            "error: cannot read `notes.md`\n  caused by: list request: GET /x failed: HTTP 500: no bucket named x\n"
         );
     }
 
