@@ -137,6 +137,9 @@ impl RecordedHashes {
     }
 }
 
+/// How long a connection waits for another's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl StateDb {
     /// Opens (creating) the database at `path`.
     pub fn open(path: &Path) -> Result<StateDb> {
@@ -148,9 +151,7 @@ impl StateDb {
             crate::fsutil::create_dir_all(parent)?;
         }
         let connection = Connection::open(path).map_err(fail)?;
-        connection
-            .busy_timeout(Duration::from_secs(30))
-            .map_err(fail)?;
+        connection.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
         connection
             .execute_batch(
                 "CREATE TABLE IF NOT EXISTS state (
@@ -167,10 +168,11 @@ impl StateDb {
         let loading = std::thread::Builder::new()
             .name("datavc-state".into())
             .spawn(move || {
-                load(&Connection::open_with_flags(
-                    loader,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY,
-                )?)
+                let connection =
+                    Connection::open_with_flags(loader, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                // A write this process makes meanwhile holds the read up, not fails it.
+                connection.busy_timeout(BUSY_TIMEOUT)?;
+                load(&connection)
             })
             .map_err(Error::io("read", path))?;
         Ok(StateDb {
