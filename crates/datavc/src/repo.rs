@@ -146,9 +146,10 @@ impl Repo {
         cloned
     }
 
-    /// Opens the state database.
+    /// Opens the state database, loading the hashes recorded with this repository's algorithm.
     pub fn state(&self) -> Result<StateDb> {
-        StateDb::open(&self.dvc_dir.join("tmp").join("datavc-state.db"))
+        let path = self.dvc_dir.join("tmp").join("datavc-state.db");
+        StateDb::open(&path, self.algo())
     }
 
     /// Takes the repository lock.

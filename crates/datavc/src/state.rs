@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, UNIX_EPOCH};
 
 use rusqlite::{Connection, OpenFlags, params};
+use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
 use crate::hash::{HashAlgo, Oid};
@@ -121,16 +122,27 @@ pub struct StateDb {
     hashes: RecordedHashes,
 }
 
-/// The hash recorded for each workspace file, with the key the file had then.
-#[derive(Debug, Default)]
-pub struct RecordedHashes(HashMap<(String, HashAlgo), (FileKey, String)>);
+/// The hash recorded for each workspace file with one algorithm, with the key the file
+/// had then.
+#[derive(Debug)]
+pub struct RecordedHashes {
+    algo: HashAlgo,
+    by_path: FxHashMap<String, (FileKey, String)>,
+}
 
 impl RecordedHashes {
-    /// The recorded hash of `relpath` if the file still has this key.
-    pub fn get(&self, relpath: &str, key: FileKey, algo: HashAlgo) -> Option<Oid> {
-        let (recorded, hex) = self.0.get(&(relpath.to_owned(), algo))?;
-        (*recorded == key).then(|| Oid {
+    fn none(algo: HashAlgo) -> RecordedHashes {
+        RecordedHashes {
             algo,
+            by_path: FxHashMap::default(),
+        }
+    }
+
+    /// The recorded hash of `relpath` if the file still has this key.
+    pub fn get(&self, relpath: &str, key: FileKey) -> Option<Oid> {
+        let (recorded, hex) = self.by_path.get(relpath)?;
+        (*recorded == key).then(|| Oid {
+            algo: self.algo,
             hex: hex.clone(),
             dir: false,
         })
@@ -141,8 +153,9 @@ impl RecordedHashes {
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl StateDb {
-    /// Opens (creating) the database at `path`.
-    pub fn open(path: &Path) -> Result<StateDb> {
+    /// Opens (creating) the database at `path`, and starts loading the hashes it records
+    /// with `algo`.
+    pub fn open(path: &Path, algo: HashAlgo) -> Result<StateDb> {
         let fail = |source| Error::State {
             path: path.to_owned(),
             source,
@@ -168,18 +181,20 @@ impl StateDb {
         let loading = std::thread::Builder::new()
             .name("datavc-state".into())
             .spawn(move || {
-                let connection =
-                    Connection::open_with_flags(loader, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                // Only this thread uses the connection, so SQLite's own locking (a third
+                // of the load's time) is left out.
+                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let connection = Connection::open_with_flags(loader, flags)?;
                 // A write this process makes meanwhile holds the read up, not fails it.
                 connection.busy_timeout(BUSY_TIMEOUT)?;
-                load(&connection)
+                load(&connection, algo)
             })
             .map_err(Error::io("read", path))?;
         Ok(StateDb {
             path: path.to_owned(),
             connection: Mutex::new(connection),
             loading: Some(loading),
-            hashes: RecordedHashes::default(),
+            hashes: RecordedHashes::none(algo),
         })
     }
 
@@ -218,10 +233,11 @@ impl StateDb {
             }
             Ok(())
         })?;
-        for (relpath, key, oid) in entries {
-            self.hashes
-                .0
-                .insert((relpath.clone(), oid.algo), (*key, oid.hex.clone()));
+        let recorded = &mut self.hashes;
+        for (relpath, key, oid) in entries.iter().filter(|(.., oid)| oid.algo == recorded.algo) {
+            recorded
+                .by_path
+                .insert(relpath.clone(), (*key, oid.hex.clone()));
         }
         Ok(())
     }
@@ -324,29 +340,23 @@ impl Drop for StateDb {
     }
 }
 
-fn load(connection: &Connection) -> rusqlite::Result<RecordedHashes> {
-    let mut select =
-        connection.prepare("SELECT path, algo, inode, mtime_ns, size, hash FROM state")?;
-    let rows = select.query_map([], |row| {
-        Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, String>(1)?,
-            FileKey {
-                inode: row.get::<_, i64>(2)? as u64,
-                mtime_ns: row.get(3)?,
-                size: row.get::<_, i64>(4)? as u64,
-            },
-            row.get::<_, String>(5)?,
-        ))
+fn load(connection: &Connection, algo: HashAlgo) -> rusqlite::Result<RecordedHashes> {
+    let mut select = connection
+        .prepare("SELECT path, inode, mtime_ns, size, hash FROM state WHERE algo = ?1")?;
+    let rows = select.query_map([algo.name()], |row| {
+        let key = FileKey {
+            inode: row.get::<_, i64>(1)? as u64,
+            mtime_ns: row.get(2)?,
+            size: row.get::<_, i64>(3)? as u64,
+        };
+        Ok((row.get::<_, String>(0)?, (key, row.get::<_, String>(4)?)))
     })?;
-    let mut known = HashMap::new();
+    let mut recorded = RecordedHashes::none(algo);
     for row in rows {
-        let (path, algo, key, hash) = row?;
-        if let Some(algo) = HashAlgo::from_name(&algo) {
-            known.insert((path, algo), (key, hash));
-        }
+        let (path, entry) = row?;
+        recorded.by_path.insert(path, entry);
     }
-    Ok(RecordedHashes(known))
+    Ok(recorded)
 }
 
 #[cfg(test)]
@@ -361,15 +371,16 @@ mod tests {
         let key = FileKey::of(&std::fs::metadata(&file).unwrap());
         let oid = HashAlgo::Md5.hash_bytes(b"abc");
         let db_path = dir.path().join("tmp/state.db");
-        StateDb::open(&db_path)
+        StateDb::open(&db_path, HashAlgo::Md5)
             .unwrap()
             .record(&[("f".into(), key, oid.clone())])
             .unwrap();
-        let mut db = StateDb::open(&db_path).unwrap();
+        let mut db = StateDb::open(&db_path, HashAlgo::Md5).unwrap();
         let hashes = db.hashes().unwrap();
-        assert_eq!(hashes.get("f", key, HashAlgo::Md5), Some(oid));
-        assert_eq!(hashes.get("f", key, HashAlgo::Blake3), None);
+        assert_eq!(hashes.get("f", key), Some(oid));
         let changed = FileKey { size: 4, ..key };
-        assert_eq!(hashes.get("f", changed, HashAlgo::Md5), None);
+        assert_eq!(hashes.get("f", changed), None);
+        let mut other_algo = StateDb::open(&db_path, HashAlgo::Blake3).unwrap();
+        assert_eq!(other_algo.hashes().unwrap().get("f", key), None);
     }
 }

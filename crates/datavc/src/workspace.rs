@@ -312,12 +312,12 @@ fn hash_all(
     let algo = repo.algo();
     let hashes = state.hashes()?;
     let (known, unknown): (Vec<(Found, Oid)>, Vec<Found>) =
-        found.into_par_iter().partition_map(|file| {
-            match hashes.get(&file.state_key, file.key, algo) {
+        found
+            .into_par_iter()
+            .partition_map(|file| match hashes.get(&file.state_key, file.key) {
                 Some(oid) => Either::Left((file, oid)),
                 None => Either::Right(file),
-            }
-        });
+            });
     let hashed: Vec<(Found, Oid)> = batches(algo, unknown)
         .into_par_iter()
         .map(|batch| hash_batch(repo, hashing, batch))
@@ -419,10 +419,7 @@ mod tests {
         scan(&repo, &mut repo.state().unwrap(), &dir.path().join("data")).unwrap();
         let key = FileKey::of(&std::fs::metadata(&file).unwrap());
         let mut state = repo.state().unwrap();
-        let recorded = state
-            .hashes()
-            .unwrap()
-            .get("data/sub/g.bin", key, HashAlgo::Md5);
+        let recorded = state.hashes().unwrap().get("data/sub/g.bin", key);
         assert_eq!(recorded, Some(HashAlgo::Md5.hash_bytes(b"weights")));
     }
 
