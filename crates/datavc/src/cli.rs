@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use datavc::config::Level;
 use datavc::git::RevScope;
 use datavc::ops::checkout::Overwrite;
+use datavc::ops::gc::GcOptions;
 use datavc::ops::transfer::TransferOptions;
 use datavc::progress::{Progress, Silent};
 use datavc::{HashAlgo, Repo, ops};
@@ -90,7 +91,7 @@ enum Command {
         #[arg(short, long)]
         force: bool,
     },
-    /// List unused cache objects; delete them with --force.
+    /// List unused objects in the cache (and with --cloud, on a remote); delete them with --force.
     Gc {
         /// Also keep what every branch tip references.
         #[arg(short = 'a', long)]
@@ -104,6 +105,16 @@ enum Command {
         /// Delete (default: only list).
         #[arg(short, long)]
         force: bool,
+        /// Also collect on the remote: what other clones pushed that the kept commits do
+        /// not reference goes too.
+        #[arg(short, long)]
+        cloud: bool,
+        /// The remote for --cloud (default: core.remote).
+        #[arg(short, long, requires = "cloud")]
+        remote: Option<String>,
+        /// Concurrent deletions on the remote (default: 4 × cores).
+        #[arg(short, long, requires = "cloud")]
+        jobs: Option<usize>,
     },
     /// Show which tracked files differ between two commits, or a commit and the workspace.
     Diff {
@@ -264,13 +275,23 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             all_tags,
             all_commits,
             force,
+            cloud,
+            remote,
+            jobs,
         } => {
-            let scope = RevScope {
-                all_branches: *all_branches,
-                all_tags: *all_tags,
-                all_commits: *all_commits,
+            let options = GcOptions {
+                scope: RevScope {
+                    all_branches: *all_branches,
+                    all_tags: *all_tags,
+                    all_commits: *all_commits,
+                },
+                delete: *force,
+                cloud: cloud.then(|| TransferOptions {
+                    remote: remote.clone(),
+                    jobs: *jobs,
+                }),
             };
-            out.gc(&ops::gc::gc(&repo, scope, *force)?)
+            out.gc(&ops::gc::gc(&repo, &options, progress)?)
         }
         Command::Diff { a, b } => out.diff(&ops::diff::diff(&repo, a.as_deref(), b.as_deref())?),
         Command::Ls { files } => out.ls(&ops::ls::ls(&repo, *files)?),

@@ -143,6 +143,29 @@ pub enum Error {
         /// The id its bytes have.
         actual: String,
     },
+    /// A folder whose manifest neither side has, so `gc --cloud` cannot tell which objects
+    /// it needs.
+    #[error(
+        "cannot tell which objects {path} needs: its manifest {oid} is in neither the cache nor remote `{remote}`; nothing was deleted"
+    )]
+    UnknownFolder {
+        /// The folder, relative to the root.
+        path: String,
+        /// Its manifest's id.
+        oid: String,
+        /// The remote asked.
+        remote: String,
+    },
+    /// A remote that cannot list its objects, for a command that must see them all.
+    #[error(
+        "remote `{remote}` cannot list its objects (a plain HTTP server), which `{command}` needs"
+    )]
+    CannotList {
+        /// The remote.
+        remote: String,
+        /// The command.
+        command: &'static str,
+    },
     /// Objects that are needed but in neither the cache nor (where asked) the remote.
     #[error("{} object(s) missing from the cache, first {first}", count)]
     MissingObjects {
@@ -210,6 +233,7 @@ impl Error {
             | Error::Corrupt { .. }
             | Error::MissingObjects { .. }
             | Error::MissingOnRemote { .. }
+            | Error::UnknownFolder { .. }
             | Error::WouldOverwrite { .. }
             | Error::Locked { .. }
             | Error::State { .. }
@@ -248,6 +272,10 @@ impl Error {
                 "`datavc add` the new content first, or pass `--force` to discard it".into()
             }
             Error::Locked { .. } => "wait for the other datavc command to finish".into(),
+            Error::UnknownFolder { .. } => {
+                "`datavc push` the folder from a clone whose cache has it, or keep fewer commits (drop -a, -T or -A)"
+                    .into()
+            }
             Error::Corrupt { .. } => {
                 "run `datavc fsck` to list corrupt objects; delete them and `datavc fetch` again"
                     .into()

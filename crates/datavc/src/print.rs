@@ -132,20 +132,30 @@ impl Printer {
 
     pub fn gc(&self, report: &GcReport) -> ExitCode {
         self.emit(report, || {
-            let mut text: String = report.unused.iter().map(|oid| format!("{oid}\n")).collect();
-            let verb = if report.deleted {
-                "deleted"
-            } else {
-                "would delete"
+            let verb = match report.deleted {
+                true => "deleted",
+                false => "would delete",
             };
+            let mut text: String = report.unused.iter().map(|oid| format!("{oid}\n")).collect();
             text.push_str(&format!(
-                "{verb} {} object(s), {}; kept {}\n",
+                "{verb} {} object(s), {}, from the cache; kept {}\n",
                 report.unused.len(),
                 HumanBytes(report.bytes),
                 report.kept
             ));
-            if !report.deleted && !report.unused.is_empty() {
-                text.push_str("run `datavc gc --force` to delete them\n");
+            let mut any = !report.unused.is_empty();
+            if let Some(cloud) = &report.cloud {
+                text.extend(cloud.unused.iter().map(|oid| format!("{oid}\n")));
+                text.push_str(&format!(
+                    "{verb} {} object(s), {}, from remote `{}`\n",
+                    cloud.unused.len(),
+                    HumanBytes(cloud.bytes),
+                    cloud.remote
+                ));
+                any |= !cloud.unused.is_empty();
+            }
+            if !report.deleted && any {
+                text.push_str("run the same `datavc gc` with --force to delete them\n");
             }
             text
         })

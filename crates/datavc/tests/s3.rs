@@ -1,6 +1,6 @@
 //! End-to-end tests of S3 remotes against a local moto server: push (single and multipart
-//! uploads), the remote's key layout, `status --cloud`, pull into a fresh clone, how a
-//! missing bucket is reported, and credentials kept in `.dvc/config.local`.
+//! uploads), the remote's key layout, `status --cloud`, pull into a fresh clone, `gc
+//! --cloud`, how a missing bucket is reported, and credentials kept in `.dvc/config.local`.
 //!
 //! They need moto's server: `pip install 'moto[server]'`, then put `moto_server` on PATH
 //! or point `MOTO_SERVER` at it. Without it the tests fail; they never skip.
@@ -209,6 +209,61 @@ fn push_lays_out_keys_like_dvc_and_pull_restores_the_bytes() {
         .output()
         .unwrap();
     assert_eq!(quiet.status.code(), Some(1), "a dirty cloud status exits 1");
+}
+
+#[test]
+fn gc_cloud_deletes_from_the_bucket_only_what_no_kept_pointer_references() {
+    let moto = Moto::start();
+    moto.create_bucket("bucket");
+    let (dir, files) = repo_with_data(&moto, "s3://bucket/prefix");
+    let root = dir.path();
+    run_ok(&mut with_creds(root, &["push"]));
+    std::fs::remove_file(root.join("model.bin")).unwrap();
+    std::fs::write(root.join("model.bin"), b"retrained").unwrap();
+    harness::ok(root, &["add", "model.bin"]);
+    run_ok(&mut with_creds(root, &["push"]));
+    // Keys datavc cannot name are someone else's: gc leaves them alone.
+    moto.request("PUT", "/bucket/prefix/files/md5/notes.txt");
+    moto.request("PUT", "/bucket/prefix/files/md5/ab/not-a-hash");
+    let before = moto.keys("bucket", "prefix/");
+    let old_model = md5_hex(&files["model.bin"]);
+    let stale = format!("prefix/{}", object_key(&old_model));
+    assert!(before.contains(&stale), "{before:?}");
+
+    let listed = json(&run_ok(&mut with_creds(root, &["gc", "--cloud", "--json"])));
+    let expected = serde_json::json!({
+        "remote": "s3",
+        "unused": [old_model],
+        "bytes": files["model.bin"].len(),
+    });
+    assert_eq!(listed["cloud"], expected, "{listed}");
+    assert_eq!(listed["unused"], serde_json::json!([old_model]), "{listed}");
+    assert_eq!(
+        moto.keys("bucket", "prefix/"),
+        before,
+        "a dry run deletes nothing"
+    );
+
+    let deleted = json(&run_ok(&mut with_creds(
+        root,
+        &["gc", "--cloud", "--force", "--json"],
+    )));
+    assert_eq!(deleted["deleted"], true, "{deleted}");
+    let mut expected_keys = before;
+    expected_keys.remove(&stale);
+    assert_eq!(moto.keys("bucket", "prefix/"), expected_keys);
+
+    let clone = tempfile::tempdir().unwrap();
+    clone_pointers(root, clone.path());
+    run_ok(&mut with_creds(clone.path(), &["pull"]));
+    assert_eq!(
+        std::fs::read(clone.path().join("model.bin")).unwrap(),
+        b"retrained"
+    );
+    for (relpath, bytes) in files.iter().filter(|(path, _)| path.starts_with("data/")) {
+        let restored = std::fs::read(clone.path().join(relpath)).unwrap();
+        assert!(restored == *bytes, "{relpath} differs after gc and pull");
+    }
 }
 
 /// Runs `datavc ARGS` with credentials and asserts it fails with exit code 1, saying that

@@ -257,7 +257,7 @@ pub(crate) fn fetch_manifests(
     })
 }
 
-fn open_remote(repo: &Repo, options: &TransferOptions) -> Result<RemoteStore> {
+pub(super) fn open_remote(repo: &Repo, options: &TransferOptions) -> Result<RemoteStore> {
     let name = match &options.remote {
         Some(name) => name.clone(),
         None => repo
@@ -270,7 +270,7 @@ fn open_remote(repo: &Repo, options: &TransferOptions) -> Result<RemoteStore> {
     RemoteStore::open(&remote, repo.config().dir(), repo.settings().durable)
 }
 
-fn jobs(repo: &Repo, options: &TransferOptions) -> usize {
+pub(super) fn jobs(repo: &Repo, options: &TransferOptions) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     options
         .jobs
@@ -279,7 +279,7 @@ fn jobs(repo: &Repo, options: &TransferOptions) -> usize {
         .max(1)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -331,18 +331,34 @@ fn wanted_objects(repo: &Repo, pointers: &[Pointer]) -> Result<Wanted> {
 /// Reads the manifests the cache lacks from the remote (for `status --cloud`).
 async fn expand_from_remote(wanted: &mut Wanted, remote: &RemoteStore) -> Result<()> {
     for (oid, label) in std::mem::take(&mut wanted.unexpanded) {
-        let key = remote.key(&oid);
-        let bytes = match remote.store().get(&key).await {
-            Ok(got) => got
-                .bytes()
-                .await
-                .map_err(|e| remote.error("download", &key, e))?,
-            Err(object_store::Error::NotFound { .. }) => continue,
-            Err(e) => return Err(remote.error("download", &key, e)),
-        };
-        wanted.expand(&label, &Manifest::parse(&oid, &bytes)?);
+        if let Some(manifest) = remote_manifest(remote, &oid).await? {
+            wanted.expand(&label, &manifest);
+        }
     }
     Ok(())
+}
+
+/// Reads folder manifest `oid` from the remote, verified, without caching it; `None`
+/// where the remote lacks it.
+pub(super) async fn remote_manifest(remote: &RemoteStore, oid: &Oid) -> Result<Option<Manifest>> {
+    let key = remote.key(oid);
+    let bytes = match remote.store().get(&key).await {
+        Ok(got) => got
+            .bytes()
+            .await
+            .map_err(|e| remote.error("download", &key, e))?,
+        Err(object_store::Error::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(remote.error("download", &key, e)),
+    };
+    let actual = oid.algo.hash_bytes(&bytes);
+    if actual.hex != oid.hex {
+        return Err(Error::Corrupt {
+            origin: format!("remote `{}`", remote.name),
+            expected: oid.to_string(),
+            actual: actual.hex,
+        });
+    }
+    Manifest::parse(oid, &bytes).map(Some)
 }
 
 /// Which of `objects` the remote has: one listing where the store can list, else one
