@@ -131,6 +131,12 @@ enum Command {
     },
     /// Re-hash every cache object and report corrupt ones.
     Fsck,
+    /// Stop tracking outputs: delete their .dvc files and .gitignore lines, keep the data.
+    Remove {
+        /// Pointer files or tracked paths.
+        #[arg(required = true)]
+        targets: Vec<PathBuf>,
+    },
     /// Replace linked or read-only files by writable copies before editing them.
     Unprotect {
         /// Files or folders.
@@ -296,6 +302,7 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
         Command::Diff { a, b } => out.diff(&ops::diff::diff(&repo, a.as_deref(), b.as_deref())?),
         Command::Ls { files } => out.ls(&ops::ls::ls(&repo, *files)?),
         Command::Fsck => out.fsck(&ops::fsck::fsck(&repo)?),
+        Command::Remove { targets } => out.removed(&ops::remove::remove(&repo, targets)?),
         Command::Unprotect { paths } => {
             out.count("unprotected", ops::unprotect::unprotect(&repo, paths)?)
         }

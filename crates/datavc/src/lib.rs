@@ -33,6 +33,7 @@ pub mod dvcignore;
 mod error;
 mod fsutil;
 pub mod git;
+mod gitignore;
 pub mod hash;
 pub mod link;
 pub mod lock;

@@ -153,6 +153,28 @@ fn symlink(object: &Path, link: &Path) -> std::io::Result<()> {
     std::os::windows::fs::symlink_file(object, link)
 }
 
+/// Makes a workspace file independent of the cache at the least cost: a symlink or
+/// hardlink is replaced by a copy, a read-only copy only made writable (a reflink already
+/// shares no writes with the cache).
+pub fn detach(path: &Path) -> Result<()> {
+    let metadata = fs::symlink_metadata(path).map_err(Error::io("stat", path))?;
+    if metadata.file_type().is_symlink() || is_hardlinked(&metadata) {
+        return unprotect(path);
+    }
+    set_readonly(path, false)
+}
+
+#[cfg(unix)]
+fn is_hardlinked(metadata: &fs::Metadata) -> bool {
+    std::os::unix::fs::MetadataExt::nlink(metadata) > 1
+}
+
+/// Without a stable link count, every file is taken for a link: copied, never shared.
+#[cfg(not(unix))]
+fn is_hardlinked(_: &fs::Metadata) -> bool {
+    true
+}
+
 /// Replaces a linked or read-only workspace file by a private, writable copy.
 pub fn unprotect(path: &Path) -> Result<()> {
     let temp = temp_beside(path);
@@ -261,6 +283,28 @@ mod tests {
         place(&object, &oid, &dest, &[LinkType::Hardlink], Verify::Skip).unwrap();
         unprotect(&dest).unwrap();
         fs::write(&dest, b"edited").unwrap();
+        assert_eq!(fs::read(&object).unwrap(), b"x");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn detach_copies_links_and_only_unlocks_a_private_copy() {
+        use std::os::unix::fs::MetadataExt;
+        let (dir, object) = object_holding(b"x");
+        set_readonly(&object, true).unwrap();
+        let oid = HashAlgo::Md5.hash_bytes(b"x");
+        for link in [LinkType::Symlink, LinkType::Copy] {
+            let dest = dir.path().join(format!("{link:?}"));
+            place(&object, &oid, &dest, &[link], Verify::Skip).unwrap();
+            set_readonly(&dest, true).unwrap();
+            let inode = fs::metadata(&dest).unwrap().ino();
+            detach(&dest).unwrap();
+            let detached = fs::symlink_metadata(&dest).unwrap();
+            assert!(detached.file_type().is_file(), "{link:?}");
+            assert!(!detached.permissions().readonly(), "{link:?}");
+            assert_eq!(detached.ino() == inode, link == LinkType::Copy, "{link:?}");
+            fs::write(&dest, b"edited").unwrap();
+        }
         assert_eq!(fs::read(&object).unwrap(), b"x");
     }
 }

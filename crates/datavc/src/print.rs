@@ -12,6 +12,7 @@ use datavc::ops::diff::DiffReport;
 use datavc::ops::fsck::FsckReport;
 use datavc::ops::gc::GcReport;
 use datavc::ops::ls::Listed;
+use datavc::ops::remove::Removed;
 use datavc::ops::status::{Change, OutputStatus};
 use datavc::ops::transfer::{CloudEntry, TransferReport};
 use indicatif::HumanBytes;
@@ -218,6 +219,25 @@ impl Printer {
             text
         });
         quiet_failure(!report.corrupt.is_empty())
+    }
+
+    pub fn removed(&self, removed: &[Removed]) -> ExitCode {
+        self.emit(&removed, || {
+            let mut text = String::new();
+            for r in removed {
+                let outputs = r.outputs.join(", ");
+                text.push_str(&format!(
+                    "removed {}; {outputs} stays as plain files\n",
+                    r.pointer
+                ));
+            }
+            let pointers: Vec<&str> = removed.iter().map(|r| r.pointer.as_str()).collect();
+            text.push_str(&format!(
+                "\nto record it in git: git add {} .gitignore\n",
+                pointers.join(" ")
+            ));
+            text
+        })
     }
 
     pub fn count(&self, verb: &str, count: usize) -> ExitCode {

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `datavc` binary on real folders: the add/status/checkout cycle,
-//! remotes, gc, fsck, link types, and bad input (clear error, right exit code, no damage).
+//! remotes, gc, remove, fsck, link types, and bad input (clear error, right exit code, no
+//! damage).
 
 use std::fs;
 use std::path::PathBuf;
@@ -473,6 +474,48 @@ fn hardlinks_share_the_cache_until_unprotected() {
     assert_ne!(inode(&repo.root.join("big.bin")), inode(&object));
     fs::write(repo.root.join("big.bin"), b"edited").unwrap();
     assert_eq!(fs::read(&object).unwrap(), b"linked bytes");
+}
+
+/// `remove` stops tracking but keeps the data: hardlinks into the cache become copies, so
+/// the `gc` that follows deletes cache objects without touching the workspace.
+#[cfg(unix)]
+#[test]
+fn remove_untracks_and_leaves_the_data_as_plain_files_gc_cannot_touch() {
+    use std::os::unix::fs::MetadataExt;
+    let repo = Repo::new("md5");
+    fs::write(
+        repo.root.join(".dvc/config"),
+        "[cache]\n    type = hardlink\n",
+    )
+    .unwrap();
+    sample_data(&repo);
+    fs::write(repo.root.join(".gitignore"), "target/\n").unwrap();
+    repo.ok(&["add", "data", "weights.safetensors"]);
+    assert_eq!(repo.run(&["remove", "missing.bin"]).status.code(), Some(2));
+
+    let removed = repo.json(&["remove", "data.dvc"]);
+    let expected = serde_json::json!([{"pointer": "data.dvc", "outputs": ["data"]}]);
+    assert_eq!(removed, expected);
+    assert!(!repo.root.join("data.dvc").exists());
+    assert_eq!(
+        fs::read_to_string(repo.root.join(".gitignore")).unwrap(),
+        "target/\n/weights.safetensors\n"
+    );
+    let gc = repo.json(&["gc", "--force"]);
+    assert_eq!(gc["unused"].as_array().unwrap().len(), 4, "{gc}");
+    assert_eq!(repo.read("data/train/a.csv"), b"x,y\n1,2\n");
+    assert_eq!(repo.read("data/test/c.csv"), vec![7u8; 300_000]);
+    let a = fs::metadata(repo.root.join("data/train/a.csv")).unwrap();
+    assert_eq!(a.nlink(), 1, "still linked into the cache");
+    assert!(!a.permissions().readonly());
+
+    repo.ok(&["remove", "weights.safetensors"]);
+    assert_eq!(
+        fs::read_to_string(repo.root.join(".gitignore")).unwrap(),
+        "target/\n"
+    );
+    assert_eq!(repo.json(&["status"]), serde_json::json!([]));
+    assert_eq!(repo.read("weights.safetensors"), b"weights v1");
 }
 
 #[test]

@@ -8,7 +8,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::fsutil::{self, write_atomic};
+use crate::fsutil;
+use crate::gitignore;
 use crate::hash::Oid;
 use crate::link::{self, LinkType};
 use crate::lock::LockMode;
@@ -155,7 +156,7 @@ fn track(
     };
     let pointer_file = Repo::pointer_path(path);
     let changed = write_pointer(&pointer_file, out)?;
-    let ignore_file = gitignore(path.parent().unwrap_or(repo.root()), &name)?;
+    let ignore_file = gitignore::ignore(path.parent().unwrap_or(repo.root()), &name)?;
     Ok(Tracked {
         path: repo.relpath(path)?,
         pointer: repo.relpath(&pointer_file)?,
@@ -246,67 +247,4 @@ fn write_pointer(file: &Path, out: Output) -> Result<bool> {
         pointer.save()?;
     }
     Ok(changed)
-}
-
-/// Adds `/name` to the `.gitignore` in `dir` unless it is there; returns that file.
-fn gitignore(dir: &Path, name: &str) -> Result<PathBuf> {
-    let file = dir.join(".gitignore");
-    let existing = match std::fs::read_to_string(&file) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(Error::Io {
-                action: "read",
-                path: file,
-                source: e,
-            });
-        }
-    };
-    let line = gitignore_line(name);
-    if existing.lines().any(|l| l.trim_end() == line) {
-        return Ok(file);
-    }
-    let mut text = existing;
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text.push_str(&line);
-    text.push('\n');
-    write_atomic(&file, text.as_bytes())?;
-    Ok(file)
-}
-
-/// `/name` with git's pattern characters escaped, as DVC writes it.
-fn gitignore_line(name: &str) -> String {
-    let mut line = String::from("/");
-    for c in name.chars() {
-        if matches!(c, '\\' | '[' | ']' | '!' | '*' | '#' | '?') {
-            line.push('\\');
-        }
-        line.push(c);
-    }
-    line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gitignore_lines_escape_like_dvc() {
-        assert_eq!(gitignore_line("data"), "/data");
-        assert_eq!(gitignore_line("#hash [1]*?!"), "/\\#hash \\[1\\]\\*\\?\\!");
-    }
-
-    #[test]
-    fn gitignore_appends_once_and_keeps_content() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(".gitignore"), "target").unwrap();
-        gitignore(dir.path(), "data").unwrap();
-        gitignore(dir.path(), "data").unwrap();
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(),
-            "target\n/data\n"
-        );
-    }
 }

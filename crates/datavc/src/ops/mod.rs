@@ -6,6 +6,7 @@ pub mod diff;
 pub mod fsck;
 pub mod gc;
 pub mod ls;
+pub mod remove;
 pub mod status;
 pub mod transfer;
 pub mod unprotect;

@@ -1,0 +1,70 @@
+//! `remove`: stop tracking outputs. Their pointer files go, and their lines in the
+//! `.gitignore` beside them; the data stays in the workspace as plain writable files. Links
+//! into the cache are replaced by copies first, so a later `gc` cannot take data away.
+//!
+//! The pointer is deleted last: a command killed half-way leaves it in place, and running
+//! `remove` again finishes the work.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::lock::LockMode;
+use crate::repo::Repo;
+use crate::{fsutil, gitignore, link};
+
+/// One pointer `remove` deleted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Removed {
+    /// The pointer file, relative to the root.
+    pub pointer: String,
+    /// Its outputs, relative to the root, which stay in the workspace.
+    pub outputs: Vec<String>,
+}
+
+/// Stops tracking the outputs of `targets` (pointer files or tracked paths); none when
+/// `targets` is empty.
+pub fn remove(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Removed>> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pointers = super::select_pointers(repo, targets)?;
+    let _lock = repo.lock(LockMode::Write)?;
+    let mut removed = Vec::new();
+    for pointer in &pointers {
+        let mut outputs = Vec::new();
+        for out in &pointer.outs {
+            let path = pointer.out_path(out);
+            detach_files(&path)?;
+            if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+                gitignore::unignore(dir, &name.to_string_lossy())?;
+            }
+            outputs.push(super::display_path(repo, pointer, out));
+        }
+        fsutil::remove_file(&pointer.file)?;
+        removed.push(Removed {
+            pointer: super::display_pointer(repo, pointer),
+            outputs,
+        });
+    }
+    Ok(removed)
+}
+
+/// Detaches every file at or below `path` from the cache; nothing there is fine.
+fn detach_files(path: &std::path::Path) -> Result<()> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(());
+    }
+    for entry in walkdir::WalkDir::new(path) {
+        let entry = entry.map_err(|e| Error::Io {
+            action: "list",
+            path: path.to_owned(),
+            source: e.into(),
+        })?;
+        if !entry.file_type().is_dir() {
+            link::detach(entry.path())?;
+        }
+    }
+    Ok(())
+}
