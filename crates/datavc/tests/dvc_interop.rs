@@ -196,6 +196,28 @@ fn datavc_reads_checks_out_and_pulls_a_dvc_repository() {
         fs::read(root.join("data/added-by-datavc.txt")).unwrap(),
         b"new"
     );
+
+    // datavc's gc on the shared remote takes the old folder's manifest and nothing DVC
+    // still needs: DVC finds the remote in sync, and a fresh clone pulls from it.
+    let gc = datavc(&["gc", "--cloud", "--force", "--json"], &root);
+    let gc: serde_json::Value = serde_json::from_str(&gc).unwrap();
+    let pointer = fs::read_to_string(root.join("data.dvc")).unwrap();
+    let unused = gc["cloud"]["unused"].as_array().unwrap();
+    assert_eq!(unused.len(), 1, "{gc}");
+    let unused = unused[0].as_str().unwrap();
+    assert!(
+        unused.ends_with(".dir") && !pointer.contains(unused),
+        "{gc}"
+    );
+    assert_eq!(
+        run(&dvc, &["status", "--cloud"], &root).trim(),
+        "Cache and remote 'shared' are in sync."
+    );
+    let fresh = dir.path().join("fresh");
+    let (from, to) = (clone.to_str().unwrap(), fresh.to_str().unwrap());
+    git(&["clone", "-q", from, to], dir.path());
+    run(&dvc, &["pull"], &fresh);
+    same_tree(&clone, &fresh, &OUTPUTS);
 }
 
 /// A tree with `.dvcignore` files at the root and in `ws/`, above the tracked `ws/data`:
