@@ -24,13 +24,13 @@ pub fn ignore(dir: &Path, name: &str) -> Result<PathBuf> {
 }
 
 /// Removes `/name` from the `.gitignore` in `dir`, and the file once nothing else is in
-/// it, as DVC does.
-pub fn unignore(dir: &Path, name: &str) -> Result<()> {
+/// it, as DVC does; returns that file if it changed.
+pub fn unignore(dir: &Path, name: &str) -> Result<Option<PathBuf>> {
     let file = dir.join(".gitignore");
     let line = line(name);
     let text = read(&file)?;
     if !text.lines().any(|l| l.trim_end() == line) {
-        return Ok(());
+        return Ok(None);
     }
     let kept: String = text
         .lines()
@@ -38,9 +38,10 @@ pub fn unignore(dir: &Path, name: &str) -> Result<()> {
         .map(|l| format!("{l}\n"))
         .collect();
     match kept.trim().is_empty() {
-        true => fsutil::remove_file(&file),
-        false => write_atomic(&file, kept.as_bytes()),
+        true => fsutil::remove_file(&file)?,
+        false => write_atomic(&file, kept.as_bytes())?,
     }
+    Ok(Some(file))
 }
 
 fn read(file: &Path) -> Result<String> {
@@ -89,8 +90,8 @@ mod tests {
             std::fs::read_to_string(&file).unwrap(),
             "target\n/data\n/w\\[1\\]\n"
         );
-        unignore(dir.path(), "data").unwrap();
-        unignore(dir.path(), "data").unwrap();
+        assert_eq!(unignore(dir.path(), "data").unwrap(), Some(file.clone()));
+        assert_eq!(unignore(dir.path(), "data").unwrap(), None);
         assert_eq!(
             std::fs::read_to_string(&file).unwrap(),
             "target\n/w\\[1\\]\n"

@@ -70,11 +70,9 @@ impl Printer {
                 text.push_str(&format!("{verb} {} ({what}) -> {}\n", t.path, t.pointer));
             }
             if tracked.iter().any(|t| t.changed) {
-                let pointers: Vec<&str> = tracked.iter().map(|t| t.pointer.as_str()).collect();
-                text.push_str(&format!(
-                    "\nto record it in git: git add {} .gitignore\n",
-                    pointers.join(" ")
-                ));
+                let pointers = tracked.iter().map(|t| t.pointer.as_str());
+                let ignores = tracked.iter().map(|t| t.gitignore.as_str());
+                text.push_str(&git_add_hint(pointers.chain(ignores)));
             }
             text
         })
@@ -231,11 +229,11 @@ impl Printer {
                     r.pointer
                 ));
             }
-            let pointers: Vec<&str> = removed.iter().map(|r| r.pointer.as_str()).collect();
-            text.push_str(&format!(
-                "\nto record it in git: git add {} .gitignore\n",
-                pointers.join(" ")
-            ));
+            let pointers = removed.iter().map(|r| r.pointer.as_str());
+            let ignores = removed
+                .iter()
+                .flat_map(|r| r.gitignores.iter().map(String::as_str));
+            text.push_str(&git_add_hint(pointers.chain(ignores)));
             text
         })
     }
@@ -309,4 +307,11 @@ fn quiet_failure(failed: bool) -> ExitCode {
         true => ExitCode::from(1),
         false => ExitCode::SUCCESS,
     }
+}
+
+/// The `git add` line that records what a command changed, each path once, in order.
+fn git_add_hint<'a>(paths: impl Iterator<Item = &'a str>) -> String {
+    let mut seen = std::collections::HashSet::new();
+    let paths: Vec<&str> = paths.filter(|path| seen.insert(*path)).collect();
+    format!("\nto record it in git: git add {}\n", paths.join(" "))
 }

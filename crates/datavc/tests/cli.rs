@@ -102,6 +102,12 @@ fn add_writes_pointers_and_gitignore_and_status_is_clean() {
     assert_eq!(repo.ok(&["status"]), "data is up to date\n");
     assert!(repo.run(&["status", "-q"]).status.success());
     repo.fsck_clean();
+    repo.write("models/m.bin", b"model");
+    let added = repo.ok(&["add", "models/m.bin"]);
+    assert!(
+        added.ends_with("to record it in git: git add models/m.bin.dvc models/.gitignore\n"),
+        "{added}"
+    );
 }
 
 #[test]
@@ -494,7 +500,9 @@ fn remove_untracks_and_leaves_the_data_as_plain_files_gc_cannot_touch() {
     assert_eq!(repo.run(&["remove", "missing.bin"]).status.code(), Some(2));
 
     let removed = repo.json(&["remove", "data.dvc"]);
-    let expected = serde_json::json!([{"pointer": "data.dvc", "outputs": ["data"]}]);
+    let expected = serde_json::json!([
+        {"pointer": "data.dvc", "outputs": ["data"], "gitignores": [".gitignore"]}
+    ]);
     assert_eq!(removed, expected);
     assert!(!repo.root.join("data.dvc").exists());
     assert_eq!(
@@ -509,7 +517,11 @@ fn remove_untracks_and_leaves_the_data_as_plain_files_gc_cannot_touch() {
     assert_eq!(a.nlink(), 1, "still linked into the cache");
     assert!(!a.permissions().readonly());
 
-    repo.ok(&["remove", "weights.safetensors"]);
+    let text = repo.ok(&["remove", "weights.safetensors"]);
+    assert!(
+        text.ends_with("git add weights.safetensors.dvc .gitignore\n"),
+        "{text}"
+    );
     assert_eq!(
         fs::read_to_string(repo.root.join(".gitignore")).unwrap(),
         "target/\n"

@@ -21,6 +21,9 @@ pub struct Removed {
     pub pointer: String,
     /// Its outputs, relative to the root, which stay in the workspace.
     pub outputs: Vec<String>,
+    /// The `.gitignore` files that no longer ignore them, relative to the root (one that
+    /// was left empty is deleted).
+    pub gitignores: Vec<String>,
 }
 
 /// Stops tracking the outputs of `targets` (pointer files or tracked paths); none when
@@ -33,12 +36,14 @@ pub fn remove(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Removed>> {
     let _lock = repo.lock(LockMode::Write)?;
     let mut removed = Vec::new();
     for pointer in &pointers {
-        let mut outputs = Vec::new();
+        let (mut outputs, mut gitignores) = (Vec::new(), Vec::new());
         for out in &pointer.outs {
             let path = pointer.out_path(out);
             detach_files(&path)?;
-            if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
-                gitignore::unignore(dir, &name.to_string_lossy())?;
+            if let (Some(dir), Some(name)) = (path.parent(), path.file_name())
+                && let Some(file) = gitignore::unignore(dir, &name.to_string_lossy())?
+            {
+                gitignores.push(repo.relpath(&file)?);
             }
             outputs.push(super::display_path(repo, pointer, out));
         }
@@ -46,6 +51,7 @@ pub fn remove(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Removed>> {
         removed.push(Removed {
             pointer: super::display_pointer(repo, pointer),
             outputs,
+            gitignores,
         });
     }
     Ok(removed)
