@@ -1,7 +1,7 @@
 //! End-to-end test of a GCS remote against a local fake-gcs-server (the emulator
 //! object_store's own tests use): a bucket filled by another client is listed by
-//! `status --cloud` and pulled into a fresh clone, with the credentials file named in
-//! `.dvc/config.local`.
+//! `status --cloud`, pulled into a fresh clone and cleaned by `gc --cloud`, with the
+//! credentials file named in `.dvc/config.local`.
 //!
 //! The emulator takes uploads through GCS's JSON API only, while object_store uploads
 //! through the XML API, so `push` to GCS has no test here; the bucket is filled the way
@@ -123,7 +123,7 @@ impl Drop for FakeGcs {
 }
 
 #[test]
-fn a_bucket_filled_by_another_client_is_listed_and_pulled() {
+fn a_bucket_filled_by_another_client_is_listed_pulled_and_cleaned() {
     let gcs = FakeGcs::start();
     gcs.create_bucket("bucket");
     let secrets = tempfile::tempdir().unwrap();
@@ -177,13 +177,27 @@ fn a_bucket_filled_by_another_client_is_listed_and_pulled() {
     // A file added since is new to the remote; everything else is listed as there.
     std::fs::write(root.join("extra.txt"), b"not on the remote").unwrap();
     ok(root, &["add", "extra.txt"]);
-    let cloud = json(&ok(root, &["status", "--cloud", "--json"]));
-    assert_eq!(
-        cloud,
-        serde_json::json!([{
+    let only_extra_is_new = || {
+        let cloud = json(&ok(root, &["status", "--cloud", "--json"]));
+        let expected = serde_json::json!([{
             "path": "extra.txt",
             "oid": md5_hex(b"not on the remote"),
             "state": "new",
-        }])
-    );
+        }]);
+        assert_eq!(cloud, expected);
+    };
+    only_extra_is_new();
+
+    // An object no pointer references is what `gc --cloud` lists, and deletes when forced.
+    let stale = md5_hex(b"stale");
+    let key = format!("store/files/md5/{}/{}", &stale[..2], &stale[2..]);
+    gcs.upload("bucket", &key, b"stale");
+    let listed = json(&ok(root, &["gc", "--cloud", "--json"]));
+    let expected = serde_json::json!({"remote": "gcs", "unused": [stale], "bytes": 5});
+    assert_eq!(listed["cloud"], expected, "{listed}");
+    let deleted = json(&ok(root, &["gc", "--cloud", "--force", "--json"]));
+    assert_eq!(deleted["cloud"], expected, "{deleted}");
+    let after = json(&ok(root, &["gc", "--cloud", "--json"]));
+    assert_eq!(after["cloud"]["unused"], serde_json::json!([]), "{after}");
+    only_extra_is_new();
 }
