@@ -217,15 +217,7 @@ impl Cache {
     pub fn manifest(&self, oid: &Oid) -> Result<Manifest> {
         let path = self.object_path(oid);
         let bytes = fs::read(&path).map_err(Error::io("read", &path))?;
-        let actual = oid.algo.hash_bytes(&bytes);
-        if actual.hex != oid.hex {
-            return Err(Error::Corrupt {
-                origin: "the cache".into(),
-                expected: oid.to_string(),
-                actual: actual.hex,
-            });
-        }
-        Manifest::parse(oid, &bytes)
+        Manifest::parse_verified(oid, &bytes, "the cache")
     }
 
     /// Re-hashes an object; `Ok(Some(actual))` when it does not match its id.

@@ -156,15 +156,13 @@ pub enum Error {
         /// The remote asked.
         remote: String,
     },
-    /// A remote that cannot list its objects, for a command that must see them all.
+    /// A remote that cannot list its objects, which `gc --cloud` must see.
     #[error(
-        "remote `{remote}` cannot list its objects (a plain HTTP server), which `{command}` needs"
+        "remote `{remote}` cannot list its objects (a plain HTTP server), which `gc --cloud` needs"
     )]
     CannotList {
         /// The remote.
         remote: String,
-        /// The command.
-        command: &'static str,
     },
     /// Objects that are needed but in neither the cache nor (where asked) the remote.
     #[error("{} object(s) missing from the cache, first {first}", count)]

@@ -63,6 +63,20 @@ impl Manifest {
         self.algo.hash_bytes(&self.to_bytes()).into_dir()
     }
 
+    /// Parses a manifest object read from `origin` ("the cache", "remote `x`"), first
+    /// checking that its bytes hash to `oid`.
+    pub fn parse_verified(oid: &Oid, bytes: &[u8], origin: &str) -> Result<Manifest> {
+        let actual = oid.algo.hash_bytes(bytes);
+        if actual.hex != oid.hex {
+            return Err(Error::Corrupt {
+                origin: origin.to_owned(),
+                expected: oid.to_string(),
+                actual: actual.hex,
+            });
+        }
+        Manifest::parse(oid, bytes)
+    }
+
     /// Parses a manifest object, checking every entry.
     pub fn parse(oid: &Oid, bytes: &[u8]) -> Result<Manifest> {
         let bad = |detail: String| Error::BadManifest {

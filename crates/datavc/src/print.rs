@@ -142,7 +142,6 @@ impl Printer {
                 HumanBytes(report.bytes),
                 report.kept
             ));
-            let mut any = !report.unused.is_empty();
             if let Some(cloud) = &report.cloud {
                 text.extend(cloud.unused.iter().map(|oid| format!("{oid}\n")));
                 text.push_str(&format!(
@@ -151,9 +150,9 @@ impl Printer {
                     HumanBytes(cloud.bytes),
                     cloud.remote
                 ));
-                any |= !cloud.unused.is_empty();
             }
-            if !report.deleted && any {
+            let remote_unused = report.cloud.as_ref().map_or(0, |c| c.unused.len());
+            if !report.deleted && report.unused.len() + remote_unused > 0 {
                 text.push_str("run the same `datavc gc` with --force to delete them\n");
             }
             text

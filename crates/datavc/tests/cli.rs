@@ -68,6 +68,17 @@ impl Repo {
         fs::read(self.root.join(relpath)).unwrap()
     }
 
+    /// Checks files out as hardlinks into the cache (`cache.type = hardlink`); only the
+    /// Unix tests inspect links.
+    #[cfg(unix)]
+    fn use_hardlinks(&self) {
+        fs::write(
+            self.root.join(".dvc/config"),
+            "[cache]\n    type = hardlink\n",
+        )
+        .unwrap();
+    }
+
     fn fsck_clean(&self) {
         let report = self.json(&["fsck"]);
         assert_eq!(report["corrupt"], serde_json::json!([]), "{report}");
@@ -455,11 +466,7 @@ fn pushed_objects_arrive_whole_in_a_clone() {
 fn hardlinks_share_the_cache_until_unprotected() {
     use std::os::unix::fs::MetadataExt;
     let repo = Repo::new("md5");
-    fs::write(
-        repo.root.join(".dvc/config"),
-        "[cache]\n    type = hardlink\n",
-    )
-    .unwrap();
+    repo.use_hardlinks();
     repo.write("big.bin", b"linked bytes");
     let oid = repo.json(&["add", "big.bin"])[0]["oid"]
         .as_str()
@@ -489,11 +496,7 @@ fn hardlinks_share_the_cache_until_unprotected() {
 fn remove_untracks_and_leaves_the_data_as_plain_files_gc_cannot_touch() {
     use std::os::unix::fs::MetadataExt;
     let repo = Repo::new("md5");
-    fs::write(
-        repo.root.join(".dvc/config"),
-        "[cache]\n    type = hardlink\n",
-    )
-    .unwrap();
+    repo.use_hardlinks();
     sample_data(&repo);
     fs::write(repo.root.join(".gitignore"), "target/\n").unwrap();
     repo.ok(&["add", "data", "weights.safetensors"]);

@@ -10,7 +10,6 @@ use std::collections::HashSet;
 
 use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
-use object_store::path::Path as StorePath;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -158,7 +157,6 @@ impl Cloud {
         if !remote.lists() {
             return Err(Error::CannotList {
                 remote: remote.name,
-                command: "gc --cloud",
             });
         }
         let cloud = Cloud {
@@ -177,22 +175,11 @@ impl Cloud {
 
     /// The remote's objects of `algo` that `used` lacks, with their sizes, sorted.
     fn unused(&self, algo: HashAlgo, used: &HashSet<Oid>) -> Result<Vec<(Oid, u64)>> {
-        let prefix = self.remote.child(&format!("files/{algo}"));
-        let listed = self.runtime.block_on(
-            self.remote
-                .store()
-                .list(Some(&prefix))
-                .try_collect::<Vec<_>>(),
-        );
-        let listed = match listed {
-            Ok(listed) => listed,
-            // A folder remote nothing was pushed to has no `files/` folder.
-            Err(object_store::Error::NotFound { .. }) => Vec::new(),
-            Err(e) => return Err(self.remote.listing_error(&prefix, e)),
-        };
+        let listed = self
+            .runtime
+            .block_on(transfer::remote_objects(&self.remote, algo))?;
         let mut unused: Vec<(Oid, u64)> = listed
             .into_iter()
-            .filter_map(|meta| Some((named_object(algo, &prefix, &meta.location)?, meta.size)))
             .filter(|(oid, _)| !used.contains(oid))
             .collect();
         unused.sort();
@@ -219,17 +206,6 @@ impl Cloud {
         }
         progress.finish();
         self.remote.flush()
-    }
-}
-
-/// The object a remote key below `files/<algo>/` names, if it names one: `ab/cdef…[.dir]`.
-fn named_object(algo: HashAlgo, prefix: &StorePath, key: &StorePath) -> Option<Oid> {
-    let parts: Vec<_> = key.prefix_match(prefix)?.collect();
-    match parts.as_slice() {
-        [head, tail] if head.as_ref().len() == 2 => {
-            Oid::parse(algo, &format!("{}{}", head.as_ref(), tail.as_ref()))
-        }
-        _ => None,
     }
 }
 
@@ -305,6 +281,7 @@ mod tests {
             [old.to_string()],
             "the cache's copy goes too"
         );
+        assert!(!repo.cache().contains(&old));
         assert!(!remote_object(dir.path(), &old).exists());
         let kept = [
             folder.clone(),

@@ -56,6 +56,24 @@ pub fn select_pointers(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>>
         .collect()
 }
 
+/// Calls `act` on every file at or below `path` (a file, or a folder's files); returns
+/// how many.
+fn each_file_below(path: &Path, mut act: impl FnMut(&Path) -> Result<()>) -> Result<usize> {
+    let mut count = 0;
+    for entry in walkdir::WalkDir::new(path) {
+        let entry = entry.map_err(|e| Error::Io {
+            action: "list",
+            path: path.to_owned(),
+            source: e.into(),
+        })?;
+        if !entry.file_type().is_dir() {
+            act(entry.path())?;
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
 /// An output's path relative to the repository root, for reports.
 pub fn display_path(repo: &Repo, pointer: &Pointer, out: &Output) -> String {
     let path = pointer.out_path(out);

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lock::LockMode;
 use crate::repo::Repo;
 use crate::{fsutil, gitignore, link};
@@ -39,7 +39,10 @@ pub fn remove(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Removed>> {
         let (mut outputs, mut gitignores) = (Vec::new(), Vec::new());
         for out in &pointer.outs {
             let path = pointer.out_path(out);
-            detach_files(&path)?;
+            // An output that is not there has nothing to detach.
+            if std::fs::symlink_metadata(&path).is_ok() {
+                super::each_file_below(&path, link::detach)?;
+            }
             if let (Some(dir), Some(name)) = (path.parent(), path.file_name())
                 && let Some(file) = gitignore::unignore(dir, &name.to_string_lossy())?
             {
@@ -55,22 +58,4 @@ pub fn remove(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Removed>> {
         });
     }
     Ok(removed)
-}
-
-/// Detaches every file at or below `path` from the cache; nothing there is fine.
-fn detach_files(path: &std::path::Path) -> Result<()> {
-    if std::fs::symlink_metadata(path).is_err() {
-        return Ok(());
-    }
-    for entry in walkdir::WalkDir::new(path) {
-        let entry = entry.map_err(|e| Error::Io {
-            action: "list",
-            path: path.to_owned(),
-            source: e.into(),
-        })?;
-        if !entry.file_type().is_dir() {
-            link::detach(entry.path())?;
-        }
-    }
-    Ok(())
 }

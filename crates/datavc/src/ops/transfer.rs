@@ -350,15 +350,8 @@ pub(super) async fn remote_manifest(remote: &RemoteStore, oid: &Oid) -> Result<O
         Err(object_store::Error::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(remote.error("download", &key, e)),
     };
-    let actual = oid.algo.hash_bytes(&bytes);
-    if actual.hex != oid.hex {
-        return Err(Error::Corrupt {
-            origin: format!("remote `{}`", remote.name),
-            expected: oid.to_string(),
-            actual: actual.hex,
-        });
-    }
-    Manifest::parse(oid, &bytes).map(Some)
+    let origin = format!("remote `{}`", remote.name);
+    Manifest::parse_verified(oid, &bytes, &origin).map(Some)
 }
 
 /// Which of `objects` the remote has: one listing where the store can list, else one
@@ -372,24 +365,48 @@ async fn present_on_remote(
     if !remote.lists() {
         return present_by_head(remote, objects, jobs).await;
     }
-    let prefix = remote.child(&format!("files/{algo}"));
-    let listed: object_store::Result<HashSet<StorePath>> = remote
-        .store()
-        .list(Some(&prefix))
-        .map_ok(|meta| meta.location)
-        .try_collect()
-        .await;
-    let keys = match listed {
-        Ok(keys) => keys,
-        // A folder remote with nothing pushed yet has no `files/` folder to list.
-        Err(object_store::Error::NotFound { .. }) => HashSet::new(),
-        Err(e) => return Err(remote.listing_error(&prefix, e)),
-    };
+    let listed: HashSet<Oid> = remote_objects(remote, algo)
+        .await?
+        .into_iter()
+        .map(|(oid, _)| oid)
+        .collect();
     Ok(objects
         .iter()
-        .filter(|(oid, _)| keys.contains(&remote.key(oid)))
+        .filter(|(oid, _)| listed.contains(oid))
         .map(|(oid, _)| oid.clone())
         .collect())
+}
+
+/// The objects of `algo` a listable remote holds, with their sizes, in one listing. Keys
+/// below `files/<algo>/` that name no object are left out.
+pub(super) async fn remote_objects(
+    remote: &RemoteStore,
+    algo: HashAlgo,
+) -> Result<Vec<(Oid, u64)>> {
+    let prefix = remote.child(&format!("files/{algo}"));
+    let listed: object_store::Result<Vec<_>> =
+        remote.store().list(Some(&prefix)).try_collect().await;
+    let listed = match listed {
+        Ok(listed) => listed,
+        // A folder remote with nothing pushed yet has no `files/` folder to list.
+        Err(object_store::Error::NotFound { .. }) => Vec::new(),
+        Err(e) => return Err(remote.listing_error(&prefix, e)),
+    };
+    Ok(listed
+        .into_iter()
+        .filter_map(|meta| Some((named_object(algo, &prefix, &meta.location)?, meta.size)))
+        .collect())
+}
+
+/// The object a remote key below `files/<algo>/` names, if it names one: `ab/cdef…[.dir]`.
+fn named_object(algo: HashAlgo, prefix: &StorePath, key: &StorePath) -> Option<Oid> {
+    let parts: Vec<_> = key.prefix_match(prefix)?.collect();
+    match parts.as_slice() {
+        [head, tail] if head.as_ref().len() == 2 => {
+            Oid::parse(algo, &format!("{}{}", head.as_ref(), tail.as_ref()))
+        }
+        _ => None,
+    }
 }
 
 /// Which of `objects` the remote has, asked one `HEAD` at a time, `jobs` at once.

@@ -18,17 +18,7 @@ pub fn unprotect(repo: &Repo, paths: &[PathBuf]) -> Result<usize> {
         if !path.exists() {
             return Err(Error::NoSuchPath { path });
         }
-        for entry in walkdir::WalkDir::new(&path) {
-            let entry = entry.map_err(|e| Error::Io {
-                action: "list",
-                path: path.clone(),
-                source: e.into(),
-            })?;
-            if !entry.file_type().is_dir() {
-                link::unprotect(entry.path())?;
-                count += 1;
-            }
-        }
+        count += super::each_file_below(&path, link::unprotect)?;
     }
     Ok(count)
 }
