@@ -175,6 +175,9 @@ enum RemoteCommand {
         /// Make it the default remote.
         #[arg(short, long)]
         default: bool,
+        /// Replace a remote of that name (its options too).
+        #[arg(short, long)]
+        force: bool,
         /// Write to .dvc/config.local (git-ignored).
         #[arg(long)]
         local: bool,
@@ -333,10 +336,14 @@ fn remote(repo: &mut Repo, command: &RemoteCommand, out: &Printer) -> datavc::Re
             name,
             url,
             default,
+            force,
             local,
         } => {
             let url = remote_url(url, &config_dir)?;
-            config.add_remote(level(*local), name, &url, *default)?;
+            match force {
+                true => config.replace_remote(level(*local), name, &url, *default)?,
+                false => config.add_remote(level(*local), name, &url, *default)?,
+            }
         }
         RemoteCommand::Modify {
             name,

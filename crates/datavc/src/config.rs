@@ -235,6 +235,23 @@ impl DvcConfig {
         if self.remote(name).is_ok() {
             return Err(Error::RemoteExists { name: name.into() });
         }
+        self.put_remote(level, name, url, default)
+    }
+
+    /// Like [`DvcConfig::add_remote`], but a remote of that name in `level`'s file is replaced,
+    /// its options dropped, as `dvc remote add --force` does.
+    pub fn replace_remote(
+        &mut self,
+        level: Level,
+        name: &str,
+        url: &str,
+        default: bool,
+    ) -> Result<()> {
+        self.ini_mut(level).delete(Some(remote_section(name)));
+        self.put_remote(level, name, url, default)
+    }
+
+    fn put_remote(&mut self, level: Level, name: &str, url: &str, default: bool) -> Result<()> {
         self.ini_mut(level)
             .with_section(Some(remote_section(name)))
             .set("url", url);
@@ -464,6 +481,30 @@ mod tests {
             reread.remote("nope"),
             Err(Error::NoSuchRemote { .. })
         ));
+    }
+
+    #[test]
+    fn add_refuses_an_existing_name_and_replace_drops_its_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = DvcConfig::load(dir.path()).unwrap();
+        config
+            .add_remote(Level::Repo, "store", "s3://old/prefix", false)
+            .unwrap();
+        config
+            .modify_remote(Level::Repo, "store", "region", Some("eu-west-1"))
+            .unwrap();
+        assert!(matches!(
+            config.add_remote(Level::Repo, "store", "/elsewhere", false),
+            Err(Error::RemoteExists { .. })
+        ));
+        config
+            .replace_remote(Level::Repo, "store", "/elsewhere", true)
+            .unwrap();
+        let reread = DvcConfig::load(dir.path()).unwrap();
+        let store = reread.remote("store").unwrap();
+        assert_eq!(store.url, "/elsewhere");
+        assert!(store.options.is_empty(), "{:?}", store.options);
+        assert_eq!(reread.default_remote(), Some("store"));
     }
 
     #[test]

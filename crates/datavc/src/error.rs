@@ -250,6 +250,9 @@ impl Error {
             Error::NoSuchRemote { .. } => {
                 "`datavc remote list` shows the configured remotes".into()
             }
+            Error::RemoteExists { name } => {
+                format!("`datavc remote add --force {name} URL` replaces it")
+            }
             Error::MissingObjects { .. } => "run `datavc fetch` (or `datavc pull`) first".into(),
             Error::MissingOnRemote { .. } => {
                 "`datavc push` them from a repository whose cache has them, or check the remote's URL"

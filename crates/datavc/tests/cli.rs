@@ -581,6 +581,9 @@ fn bad_input_is_a_clear_error_and_changes_nothing() {
     repo.ok(&["remote", "add", "bad", "../project/remote-file"]);
     let stderr = repo.fails(&["push", "-r", "bad"], 1);
     assert!(stderr.contains("remote-file"), "{stderr}");
+    let stderr = repo.fails(&["remote", "add", "bad", "../elsewhere"], 2);
+    assert!(stderr.contains("remote add --force bad"), "{stderr}");
+    repo.ok(&["remote", "add", "--force", "bad", "../project/remote-file"]);
 
     let elsewhere = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_datavc"))
