@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-use object_store::azure::MicrosoftAzureBuilder;
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::http::HttpBuilder;
 use object_store::local::LocalFileSystem;
@@ -180,6 +180,100 @@ fn retry() -> RetryConfig {
     }
 }
 
+/// An Azure container from DVC's settings: `connection_string`, `account_name`,
+/// `account_key`, `sas_token`, a service principal (`tenant_id`, `client_id`,
+/// `client_secret`) and `allow_anonymous_login`. The variables DVC reads for them come
+/// first and the remote's options override them; object_store's own `AZURE_*` names are
+/// read under both.
+fn azure(remote: &Remote, url: &url::Url) -> object_store::Result<MicrosoftAzureBuilder> {
+    let mut builder = MicrosoftAzureBuilder::from_env()
+        .with_url(url.as_str())
+        .with_retry(retry());
+    builder = with_azure_settings(builder, |_, variable| std::env::var(variable).ok())?;
+    builder = with_azure_settings(builder, |option, _| remote.options.get(option).cloned())?;
+    if remote
+        .options
+        .get("allow_anonymous_login")
+        .is_some_and(|value| value == "true")
+    {
+        builder = builder.with_skip_signature(true);
+    }
+    Ok(builder)
+}
+
+/// Applies the Azure settings `setting(option, variable)` finds, the connection string
+/// first, so that a setting of its own overrides that part of it.
+fn with_azure_settings(
+    mut builder: MicrosoftAzureBuilder,
+    setting: impl Fn(&str, &str) -> Option<String>,
+) -> object_store::Result<MicrosoftAzureBuilder> {
+    use AzureConfigKey::{AccessKey, AccountName, AuthorityId, ClientId, ClientSecret, SasKey};
+    if let Some(text) = setting("connection_string", "AZURE_STORAGE_CONNECTION_STRING") {
+        builder = with_connection_string(builder, &text)?;
+    }
+    for (option, variable, key) in [
+        ("account_name", "AZURE_STORAGE_ACCOUNT", AccountName),
+        ("account_key", "AZURE_STORAGE_KEY", AccessKey),
+        ("sas_token", "AZURE_STORAGE_SAS_TOKEN", SasKey),
+        ("tenant_id", "AZURE_TENANT_ID", AuthorityId),
+        ("client_id", "AZURE_CLIENT_ID", ClientId),
+        ("client_secret", "AZURE_CLIENT_SECRET", ClientSecret),
+    ] {
+        if let Some(value) = setting(option, variable) {
+            builder = builder.with_config(key, value);
+        }
+    }
+    Ok(builder)
+}
+
+/// Applies an Azure connection string, `Key=Value;…` as the portal and Azurite give it.
+fn with_connection_string(
+    mut builder: MicrosoftAzureBuilder,
+    text: &str,
+) -> object_store::Result<MicrosoftAzureBuilder> {
+    let mut fields = std::collections::HashMap::new();
+    for part in text
+        .split(';')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+    {
+        let (key, value) = part
+            .split_once('=')
+            .ok_or_else(|| object_store::Error::Generic {
+                store: "MicrosoftAzure",
+                source: format!("the connection string's part `{part}` is not Key=Value").into(),
+            })?;
+        fields.insert(key.to_ascii_lowercase(), value.to_owned());
+    }
+    let field = |key: &str| fields.get(key).cloned();
+    if field("usedevelopmentstorage").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        builder = builder.with_use_emulator(true);
+    }
+    if let Some(account) = field("accountname") {
+        builder = builder.with_account(account);
+    }
+    if let Some(key) = field("accountkey") {
+        builder = builder.with_access_key(key);
+    }
+    if let Some(sas) = field("sharedaccesssignature") {
+        builder = builder.with_config(AzureConfigKey::SasKey, sas);
+    }
+    let endpoint = field("blobendpoint").or_else(|| {
+        let protocol = field("defaultendpointsprotocol").unwrap_or_else(|| "https".into());
+        let suffix = field("endpointsuffix")?;
+        Some(format!(
+            "{protocol}://{}.blob.{suffix}",
+            field("accountname")?
+        ))
+    });
+    if let Some(endpoint) = endpoint {
+        builder = builder
+            .with_allow_http(endpoint.starts_with("http://"))
+            .with_endpoint(endpoint);
+    }
+    Ok(builder)
+}
+
 fn open_url(
     remote: &Remote,
     url: &url::Url,
@@ -218,18 +312,7 @@ fn open_url(
             }
             Arc::new(builder.build()?)
         }
-        "azure" => {
-            let mut builder = MicrosoftAzureBuilder::from_env()
-                .with_url(url.as_str())
-                .with_retry(retry());
-            if let Some(account) = option("account_name") {
-                builder = builder.with_account(account);
-            }
-            if let Some(key) = option("account_key") {
-                builder = builder.with_access_key(key);
-            }
-            Arc::new(builder.build()?)
-        }
+        "azure" => Arc::new(azure(remote, url)?.build()?),
         "http" | "https" => {
             // object_store refuses plain http unless told; the user's URL says it.
             let client = ClientOptions::new().with_allow_http(url.scheme() == "http");
@@ -250,4 +333,67 @@ fn open_url(
         }
     };
     Ok((store, prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> MicrosoftAzureBuilder {
+        with_connection_string(MicrosoftAzureBuilder::new(), text).unwrap()
+    }
+
+    #[test]
+    fn a_connection_string_names_the_account_its_key_and_its_endpoint() {
+        let portal = parsed(
+            "DefaultEndpointsProtocol=https;AccountName=team;AccountKey=a2V5==;\
+             EndpointSuffix=core.windows.net",
+        );
+        let value = |builder: &MicrosoftAzureBuilder, key| builder.get_config_value(&key);
+        assert_eq!(
+            value(&portal, AzureConfigKey::AccountName).as_deref(),
+            Some("team")
+        );
+        assert_eq!(
+            value(&portal, AzureConfigKey::AccessKey).as_deref(),
+            Some("a2V5==")
+        );
+        assert_eq!(
+            value(&portal, AzureConfigKey::Endpoint).as_deref(),
+            Some("https://team.blob.core.windows.net")
+        );
+        let sas = parsed("BlobEndpoint=https://x.example/acct;SharedAccessSignature=sv=1&sig=2");
+        assert_eq!(
+            value(&sas, AzureConfigKey::Endpoint).as_deref(),
+            Some("https://x.example/acct")
+        );
+        assert_eq!(
+            value(&sas, AzureConfigKey::SasKey).as_deref(),
+            Some("sv=1&sig=2")
+        );
+        let emulator = parsed("UseDevelopmentStorage=true");
+        assert_eq!(
+            value(&emulator, AzureConfigKey::UseEmulator).as_deref(),
+            Some("true")
+        );
+        let broken = with_connection_string(MicrosoftAzureBuilder::new(), "AccountName;x=y");
+        assert!(broken.unwrap_err().to_string().contains("`AccountName`"));
+    }
+
+    #[test]
+    fn a_later_layer_of_settings_overrides_an_earlier_one_part_by_part() {
+        let environment = |_: &str, variable: &str| {
+            (variable == "AZURE_STORAGE_CONNECTION_STRING")
+                .then(|| "AccountName=shared;AccountKey=ZW52".to_owned())
+        };
+        let options = |option: &str, _: &str| (option == "account_key").then(|| "b3B0".to_owned());
+        let builder = with_azure_settings(MicrosoftAzureBuilder::new(), environment).unwrap();
+        let builder = with_azure_settings(builder, options).unwrap();
+        let value = |key| builder.get_config_value(&key);
+        assert_eq!(
+            value(AzureConfigKey::AccountName).as_deref(),
+            Some("shared")
+        );
+        assert_eq!(value(AzureConfigKey::AccessKey).as_deref(), Some("b3B0"));
+    }
 }
