@@ -339,43 +339,39 @@ fn open_url(
 mod tests {
     use super::*;
 
-    fn parsed(text: &str) -> MicrosoftAzureBuilder {
-        with_connection_string(MicrosoftAzureBuilder::new(), text).unwrap()
+    fn assert_settings(builder: &MicrosoftAzureBuilder, expected: &[(AzureConfigKey, &str)]) {
+        for (key, value) in expected {
+            assert_eq!(
+                builder.get_config_value(key).as_deref(),
+                Some(*value),
+                "{key:?}"
+            );
+        }
     }
 
     #[test]
     fn a_connection_string_names_the_account_its_key_and_its_endpoint() {
-        let portal = parsed(
-            "DefaultEndpointsProtocol=https;AccountName=team;AccountKey=a2V5==;\
-             EndpointSuffix=core.windows.net",
-        );
-        let value = |builder: &MicrosoftAzureBuilder, key| builder.get_config_value(&key);
-        assert_eq!(
-            value(&portal, AzureConfigKey::AccountName).as_deref(),
-            Some("team")
-        );
-        assert_eq!(
-            value(&portal, AzureConfigKey::AccessKey).as_deref(),
-            Some("a2V5==")
-        );
-        assert_eq!(
-            value(&portal, AzureConfigKey::Endpoint).as_deref(),
-            Some("https://team.blob.core.windows.net")
-        );
-        let sas = parsed("BlobEndpoint=https://x.example/acct;SharedAccessSignature=sv=1&sig=2");
-        assert_eq!(
-            value(&sas, AzureConfigKey::Endpoint).as_deref(),
-            Some("https://x.example/acct")
-        );
-        assert_eq!(
-            value(&sas, AzureConfigKey::SasKey).as_deref(),
-            Some("sv=1&sig=2")
-        );
-        let emulator = parsed("UseDevelopmentStorage=true");
-        assert_eq!(
-            value(&emulator, AzureConfigKey::UseEmulator).as_deref(),
-            Some("true")
-        );
+        use AzureConfigKey::{AccessKey, AccountName, Endpoint, SasKey, UseEmulator};
+        let cases: [(&str, &[(AzureConfigKey, &str)]); 3] = [
+            (
+                "DefaultEndpointsProtocol=https;AccountName=team;AccountKey=a2V5==;\
+                 EndpointSuffix=core.windows.net",
+                &[
+                    (AccountName, "team"),
+                    (AccessKey, "a2V5=="),
+                    (Endpoint, "https://team.blob.core.windows.net"),
+                ],
+            ),
+            (
+                "BlobEndpoint=https://x.example/acct;SharedAccessSignature=sv=1&sig=2",
+                &[(Endpoint, "https://x.example/acct"), (SasKey, "sv=1&sig=2")],
+            ),
+            ("UseDevelopmentStorage=true", &[(UseEmulator, "true")]),
+        ];
+        for (text, expected) in cases {
+            let builder = with_connection_string(MicrosoftAzureBuilder::new(), text).unwrap();
+            assert_settings(&builder, expected);
+        }
         let broken = with_connection_string(MicrosoftAzureBuilder::new(), "AccountName;x=y");
         assert!(broken.unwrap_err().to_string().contains("`AccountName`"));
     }
@@ -389,11 +385,12 @@ mod tests {
         let options = |option: &str, _: &str| (option == "account_key").then(|| "b3B0".to_owned());
         let builder = with_azure_settings(MicrosoftAzureBuilder::new(), environment).unwrap();
         let builder = with_azure_settings(builder, options).unwrap();
-        let value = |key| builder.get_config_value(&key);
-        assert_eq!(
-            value(AzureConfigKey::AccountName).as_deref(),
-            Some("shared")
+        assert_settings(
+            &builder,
+            &[
+                (AzureConfigKey::AccountName, "shared"),
+                (AzureConfigKey::AccessKey, "b3B0"),
+            ],
         );
-        assert_eq!(value(AzureConfigKey::AccessKey).as_deref(), Some("b3B0"));
     }
 }

@@ -75,28 +75,23 @@ impl Drop for FakeAzure {
 /// `model.bin` added, and the default remote `az` in `container/prefix`, its connection
 /// string in `.dvc/config.local`.
 fn repo_with_data(connection_string: &str) -> (tempfile::TempDir, BTreeMap<String, Vec<u8>>) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    let files = harness::remote_test_files(11, (17 << 20) + 99);
-    harness::write_tree(root, &files);
-    harness::ok(root, &["init", "--hash", "md5"]);
-    harness::ok(root, &["add", "data", "model.bin"]);
-    harness::ok(
-        root,
-        &["remote", "add", "-d", "az", "azure://container/prefix"],
-    );
-    harness::ok(
-        root,
-        &[
-            "remote",
-            "modify",
-            "--local",
-            "az",
-            "connection_string",
-            connection_string,
-        ],
-    );
+    let (dir, files) = harness::repo_with_remote_test_files(11, (17 << 20) + 99);
+    let remote = ["remote", "add", "-d", "az", "azure://container/prefix"];
+    harness::ok(dir.path(), &remote);
+    set_connection_string(dir.path(), connection_string);
     (dir, files)
+}
+
+fn set_connection_string(root: &Path, value: &str) {
+    let modify = [
+        "remote",
+        "modify",
+        "--local",
+        "az",
+        "connection_string",
+        value,
+    ];
+    harness::ok(root, &modify);
 }
 
 fn unused_on_remote(root: &Path) -> serde_json::Value {
@@ -150,25 +145,11 @@ fn a_wrong_key_or_a_broken_connection_string_is_a_clear_error() {
     let wrong_key = "d3Jvbmcga2V5";
     let (dir, _) = repo_with_data(&azure.connection_string(wrong_key));
     let root = dir.path();
-    let refused = datavc(root).arg("push").output().unwrap();
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    let stderr = harness::fails(root, &["push"], 1);
     assert!(stderr.contains("AuthenticationFailed"), "{stderr}");
 
-    harness::ok(
-        root,
-        &[
-            "remote",
-            "modify",
-            "--local",
-            "az",
-            "connection_string",
-            "AccountName",
-        ],
-    );
-    let broken = datavc(root).arg("push").output().unwrap();
-    let stderr = String::from_utf8_lossy(&broken.stderr);
-    assert_eq!(broken.status.code(), Some(2), "{stderr}");
+    set_connection_string(root, "AccountName");
+    let stderr = harness::fails(root, &["push"], 2);
     assert!(
         stderr.contains("`AccountName` is not Key=Value"),
         "{stderr}"

@@ -210,21 +210,8 @@ class Handler(BaseHTTPRequestHandler):
                         "x-ms-blob-type": "BlockBlob"})
         self.reply(status, data, headers)
 
-    def do_HEAD(self):
-        parsed = self.parse()
-        if parsed is None:
-            return
-        container, name, _ = parsed
-        blob = container.get(name)
-        if blob is None:
-            return self.reply(404, error="BlobNotFound")
-        self.send_response(200)
-        for name, value in (("ETag", blob.etag), ("Last-Modified", blob.modified),
-                            ("Content-Type", "application/octet-stream"),
-                            ("x-ms-blob-type", "BlockBlob"),
-                            ("Content-Length", str(len(blob.data)))):
-            self.send_header(name, value)
-        self.end_headers()
+    # HEAD answers as GET does, without the body (`reply` leaves it out).
+    do_HEAD = do_GET
 
     def do_DELETE(self):
         if self.parse() is None:

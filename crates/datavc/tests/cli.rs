@@ -2,6 +2,8 @@
 //! remotes, gc, remove, fsck, link types, and bad input (clear error, right exit code, no
 //! damage).
 
+mod harness;
+
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -41,15 +43,7 @@ impl Repo {
 
     /// Runs a command expected to fail with `code`; returns its stderr.
     fn fails(&self, args: &[&str], code: i32) -> String {
-        let output = self.run(args);
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert_eq!(
-            output.status.code(),
-            Some(code),
-            "datavc {args:?}: {stderr}"
-        );
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        stderr
+        harness::fails(&self.root, args, code)
     }
 
     fn json(&self, args: &[&str]) -> serde_json::Value {
@@ -583,7 +577,14 @@ fn bad_input_is_a_clear_error_and_changes_nothing() {
     assert!(stderr.contains("remote-file"), "{stderr}");
     let stderr = repo.fails(&["remote", "add", "bad", "../elsewhere"], 2);
     assert!(stderr.contains("remote add --force bad"), "{stderr}");
-    repo.ok(&["remote", "add", "--force", "bad", "../project/remote-file"]);
+    repo.ok(&["remote", "add", "--force", "bad", "../elsewhere"]);
+    let listed = repo.ok(&["remote", "list"]);
+    assert!(
+        listed
+            .lines()
+            .any(|line| line.starts_with("bad\t") && line.ends_with("/elsewhere")),
+        "--force did not replace the URL:\n{listed}"
+    );
 
     let elsewhere = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_datavc"))

@@ -129,12 +129,8 @@ fn a_bucket_filled_by_another_client_is_listed_pulled_and_cleaned() {
     let secrets = tempfile::tempdir().unwrap();
     let credentials = gcs.credentials(secrets.path());
     let credentials = credentials.to_str().unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, files) = harness::repo_with_remote_test_files(11, (5 << 20) + 123);
     let root = dir.path();
-    let files = harness::remote_test_files(11, (5 << 20) + 123);
-    harness::write_tree(root, &files);
-    ok(root, &["init", "--hash", "md5"]);
-    ok(root, &["add", "data", "model.bin"]);
     // Six contents and the folder's manifest, under DVC's keys below the remote's prefix.
     let objects = files_below(&root.join(".dvc/cache/files"));
     assert_eq!(objects.len(), 7, "{objects:?}");

@@ -119,12 +119,8 @@ fn with_creds(dir: &Path, args: &[&str]) -> Command {
 /// A repository with a folder `data/` (nested, one file over the 16 MiB single-PUT limit)
 /// and a file `model.bin`, both added, and remote `s3` at `url` on `moto`, the default.
 fn repo_with_data(moto: &Moto, url: &str) -> (tempfile::TempDir, BTreeMap<String, Vec<u8>>) {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, files) = harness::repo_with_remote_test_files(7, (17 << 20) + 12_345);
     let root = dir.path();
-    let files = harness::remote_test_files(7, (17 << 20) + 12_345);
-    harness::write_tree(root, &files);
-    harness::ok(root, &["init", "--hash", "md5"]);
-    harness::ok(root, &["add", "data", "model.bin"]);
     harness::ok(root, &["remote", "add", "-d", "s3", url]);
     harness::ok(
         root,

@@ -45,6 +45,23 @@ pub fn ok(dir: &Path, args: &[&str]) -> Output {
     run_ok(datavc(dir).args(args))
 }
 
+/// Runs `datavc ARGS` in `dir`, fails the test unless it exits with `code` (and without a
+/// panic), and returns its stderr.
+pub fn fails(dir: &Path, args: &[&str], code: i32) -> String {
+    let output = datavc(dir)
+        .args(args)
+        .output()
+        .expect("the datavc binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "datavc {args:?}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
 /// Runs a prepared command, failing the test (with its output) unless it succeeds.
 pub fn run_ok(command: &mut Command) -> Output {
     let output = command.output().expect("the datavc binary runs");
@@ -156,6 +173,20 @@ pub fn remote_test_files(seed: u64, big: usize) -> BTreeMap<String, Vec<u8>> {
     .into_iter()
     .map(|(path, bytes)| (path.to_owned(), bytes))
     .collect()
+}
+
+/// A new md5 repository holding [`remote_test_files`], with `data` and `model.bin` added:
+/// what each remote test starts from.
+pub fn repo_with_remote_test_files(
+    seed: u64,
+    big: usize,
+) -> (tempfile::TempDir, BTreeMap<String, Vec<u8>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let files = remote_test_files(seed, big);
+    write_tree(dir.path(), &files);
+    ok(dir.path(), &["init", "--hash", "md5"]);
+    ok(dir.path(), &["add", "data", "model.bin"]);
+    (dir, files)
 }
 
 /// Writes `files` (relative path → bytes) below `root`, creating folders.
