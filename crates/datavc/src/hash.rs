@@ -71,7 +71,7 @@ impl HashAlgo {
         self == HashAlgo::Md5
     }
 
-    /// The object ids of many byte strings, in their order (md5: sixteen at a time, side by
+    /// The object ids of many byte strings, in their order (md5: up to 64 at a time, side by
     /// side in SIMD lanes).
     pub fn hash_many(self, messages: &[&[u8]]) -> Vec<Oid> {
         match self {

@@ -297,8 +297,9 @@ fn skipped(rules: Option<&FolderRules>, name: &str, is_dir: bool) -> bool {
 /// ([`HashAlgo::batches_small_files`]): a batch holds its files whole, each no more than
 /// a streaming copy's buffer.
 const BATCH_FILE_MAX: u64 = CHUNK as u64;
-/// A batch's limits: files enough to refill md5's lanes as they finish, in bounded memory.
-const BATCH_FILES: usize = 4 * md5_lanes::LANES;
+/// A batch's limits, in bounded memory: on AVX-512, two rounds of md5's widest lanes for
+/// 100 KiB files, where a ragged third round left half the lanes empty.
+const BATCH_FILES: usize = 2 * md5_lanes::MOST_LANES;
 const BATCH_BYTES: u64 = 16 << 20;
 
 /// Hashes files in parallel, reusing and then updating the state database; returns them
