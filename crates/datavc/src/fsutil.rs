@@ -5,7 +5,7 @@ use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{OnceLock, mpsc};
 
 use crate::error::{Error, Result};
 use crate::hash::{CHUNK, HashAlgo, Hasher, Oid, with_buffer};
@@ -16,12 +16,15 @@ pub const TEMP_MARK: &str = ".datavc-tmp-";
 /// A fresh temporary path beside `target` (same folder, so the final rename is atomic).
 pub fn temp_beside(target: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
+    // Asked once: the call is a system call each time, one per file written.
+    static PID: OnceLock<u32> = OnceLock::new();
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
     let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
-    target.with_file_name(format!(".{name}{TEMP_MARK}{}-{unique}", std::process::id()))
+    let pid = PID.get_or_init(std::process::id);
+    target.with_file_name(format!(".{name}{TEMP_MARK}{pid}-{unique}"))
 }
 
 /// Whether a file name is one of datavc's temporary files.

@@ -27,6 +27,9 @@ pub struct HashedFile {
     pub oid: Oid,
     /// Its size in bytes.
     pub size: u64,
+    /// Whether this scan has just stored its bytes in the cache, under `oid`
+    /// ([`scan_into_cache`]).
+    pub stored: bool,
 }
 
 /// What a tracked path holds now.
@@ -66,12 +69,13 @@ struct Found {
 }
 
 impl Found {
-    fn hashed(self, oid: Oid) -> HashedFile {
+    fn hashed(self, oid: Oid, stored: bool) -> HashedFile {
         HashedFile {
             relpath: self.relpath,
             path: self.path,
             oid,
             size: self.key.size(),
+            stored,
         }
     }
 }
@@ -331,10 +335,14 @@ fn hash_all(
         .map(|(file, oid)| (file.state_key.clone(), file.key, oid.clone()))
         .collect();
     state.record(&fresh)?;
+    let stored = matches!(hashing, Hashing::IntoCache);
+    let hashed = hashed
+        .into_iter()
+        .map(|(file, oid)| file.hashed(oid, stored));
     let mut files: Vec<HashedFile> = known
         .into_iter()
+        .map(|(file, oid)| file.hashed(oid, false))
         .chain(hashed)
-        .map(|(file, oid)| file.hashed(oid))
         .collect();
     files.sort_unstable_by(|a, b| a.relpath.cmp(&b.relpath));
     Ok(files)

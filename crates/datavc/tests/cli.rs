@@ -159,6 +159,21 @@ fn unchanged_files_are_not_rehashed() {
 }
 
 #[test]
+fn add_stores_again_what_the_cache_lost() {
+    // The state database still knows the files, so the second `add` does not hash them:
+    // it must still see that their objects are gone and store them.
+    let repo = Repo::new("md5");
+    sample_data(&repo);
+    repo.ok(&["add", "data"]);
+    fs::remove_dir_all(repo.root.join(".dvc/cache/files")).unwrap();
+    repo.ok(&["add", "data"]);
+    fs::remove_dir_all(repo.root.join("data")).unwrap();
+    repo.ok(&["checkout"]);
+    assert_eq!(repo.read("data/train/a.csv"), b"x,y\n1,2\n");
+    repo.fsck_clean();
+}
+
+#[test]
 fn checkout_refuses_to_lose_unsaved_data_then_forces() {
     let repo = Repo::new("blake3");
     sample_data(&repo);

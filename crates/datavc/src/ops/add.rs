@@ -187,9 +187,12 @@ fn store_and_link(
     let results: Vec<(Oid, Option<(String, FileKey)>)> = files
         .par_iter()
         .map(|file| {
-            let oid = repo
-                .cache()
-                .insert_file(&file.path, repo.algo(), Some(&file.oid))?;
+            let oid = match file.stored {
+                true => file.oid.clone(),
+                false => repo
+                    .cache()
+                    .insert_file(&file.path, repo.algo(), Some(&file.oid))?,
+            };
             let relinked = !relink.is_empty()
                 && match link::place(
                     &repo.cache().object_path(&oid),
