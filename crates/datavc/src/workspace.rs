@@ -301,8 +301,9 @@ fn skipped(rules: Option<&FolderRules>, name: &str, is_dir: bool) -> bool {
 /// ([`HashAlgo::batches_small_files`]): a batch holds its files whole, each no more than
 /// a streaming copy's buffer.
 const BATCH_FILE_MAX: u64 = CHUNK as u64;
-/// A batch's limits, in bounded memory: on AVX-512, two rounds of md5's widest lanes for
-/// 100 KiB files, where a ragged third round left half the lanes empty.
+/// A batch's limits, in bounded memory: two full rounds of md5's widest lanes (AVX-512)
+/// for 100 KiB files. Four rounds' worth would be cut at 163 files by the byte bound,
+/// leaving 29 of the 64 lanes idle in the third round.
 const BATCH_FILES: usize = 2 * md5_lanes::MOST_LANES;
 const BATCH_BYTES: u64 = 16 << 20;
 
