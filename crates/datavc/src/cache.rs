@@ -96,10 +96,52 @@ impl Cache {
     /// memory (or reflinked and read back), then all are hashed together
     /// ([`HashAlgo::hash_many`]) and committed.
     pub fn insert_small_files(&self, sources: &[&Path], algo: HashAlgo) -> Result<Vec<Oid>> {
+        self.insert_small(sources, |contents| Ok(hash_together(algo, contents)))
+    }
+
+    /// Like [`Cache::insert_small_files`] for objects whose ids are known (downloads from a
+    /// folder remote): nothing is stored unless every file holds the bytes its id names;
+    /// otherwise [`Error::Corrupt`], saying the bytes came from `origin`. Returns the
+    /// objects' sizes.
+    pub fn insert_small_objects(
+        &self,
+        sources: &[&Path],
+        oids: &[Oid],
+        origin: &str,
+    ) -> Result<Vec<u64>> {
+        let Some(algo) = oids.first().map(|oid| oid.algo) else {
+            return Ok(Vec::new());
+        };
+        let mut sizes = Vec::new();
+        self.insert_small(sources, |contents| {
+            sizes = contents.iter().map(|bytes| bytes.len() as u64).collect();
+            let actual = hash_together(algo, contents);
+            match oids
+                .iter()
+                .zip(&actual)
+                .find(|(oid, actual)| oid.hex != actual.hex)
+            {
+                Some((oid, actual)) => Err(Error::Corrupt {
+                    origin: origin.to_owned(),
+                    expected: oid.to_string(),
+                    actual: actual.hex.clone(),
+                }),
+                None => Ok(oids.to_vec()),
+            }
+        })?;
+        Ok(sizes)
+    }
+
+    /// Stages copies of `sources`, asks `ids` for the object id each holds and commits them
+    /// under those ids; on any failure removes what it staged and commits nothing more.
+    fn insert_small(
+        &self,
+        sources: &[&Path],
+        ids: impl FnOnce(&[Vec<u8>]) -> Result<Vec<Oid>>,
+    ) -> Result<Vec<Oid>> {
         let mut staged = Vec::with_capacity(sources.len());
         let result = self.stage_whole(sources, &mut staged).and_then(|contents| {
-            let messages: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
-            let oids = algo.hash_many(&messages);
+            let oids = ids(&contents)?;
             staged
                 .iter()
                 .zip(&oids)
@@ -270,6 +312,12 @@ impl Cache {
         }
         Ok(names.len())
     }
+}
+
+/// The object ids of whole files' bytes, hashed together where the algorithm gains.
+fn hash_together(algo: HashAlgo, contents: &[Vec<u8>]) -> Vec<Oid> {
+    let messages: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
+    algo.hash_many(&messages)
 }
 
 /// The names in a folder; none if it does not exist.

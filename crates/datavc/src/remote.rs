@@ -26,6 +26,8 @@ pub struct RemoteStore {
     prefix: StorePath,
     /// The folder of a local remote, flushed after each batch of uploads.
     folder: Option<std::path::PathBuf>,
+    /// A local remote, which can name the file holding each object.
+    local: Option<Arc<LocalFileSystem>>,
     /// What kind of store it is, which decides how presence is checked.
     kind: Kind,
 }
@@ -54,7 +56,7 @@ impl RemoteStore {
             url: remote.url.clone(),
             detail,
         };
-        let (store, prefix, folder, kind): (Arc<dyn ObjectStore>, String, _, _) =
+        let (store, prefix, folder, local, kind): (Arc<dyn ObjectStore>, String, _, _, _) =
             match url::Url::parse(&remote.url) {
                 Ok(url) if url.scheme().len() > 1 => {
                     let (store, prefix) = open_url(remote, &url).map_err(|e| bad(e.to_string()))?;
@@ -62,7 +64,7 @@ impl RemoteStore {
                         "http" | "https" => Kind::Http,
                         _ => Kind::Bucket(url.host_str().unwrap_or_default().to_owned()),
                     };
-                    (store, prefix, None, kind)
+                    (store, prefix, None, None, kind)
                 }
                 _ => {
                     let folder = config_dir.join(&remote.url);
@@ -70,8 +72,15 @@ impl RemoteStore {
                     let local = LocalFileSystem::new_with_prefix(&folder)
                         .map_err(|e| bad(e.to_string()))?
                         .with_fsync(durable && crate::fsutil::FLUSH_EACH_FILE);
+                    let local = Arc::new(local);
                     let folder = durable.then_some(folder);
-                    (Arc::new(local), String::new(), folder, Kind::Folder)
+                    (
+                        local.clone(),
+                        String::new(),
+                        folder,
+                        Some(local),
+                        Kind::Folder,
+                    )
                 }
             };
         Ok(RemoteStore {
@@ -79,6 +88,7 @@ impl RemoteStore {
             store,
             prefix: StorePath::from(prefix),
             folder,
+            local,
             kind,
         })
     }
@@ -122,6 +132,12 @@ impl RemoteStore {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The file holding object `oid` where the remote is a local folder, whether or not
+    /// the object is there; `None` for other remotes.
+    pub fn local_path(&self, oid: &Oid) -> Option<std::path::PathBuf> {
+        self.local.as_ref()?.path_to_filesystem(&self.key(oid)).ok()
     }
 
     /// The store.

@@ -10,9 +10,8 @@ use rayon::prelude::*;
 use crate::dvcignore::{self, FolderRules};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, is_temp_name};
-use crate::hash::{CHUNK, HashAlgo, Oid, hash_file, hash_small_files};
+use crate::hash::{Oid, batches, hash_file, hash_small_files};
 use crate::manifest::{Entry, Manifest};
-use crate::md5_lanes;
 use crate::repo::Repo;
 use crate::state::{FileKey, StateDb};
 
@@ -297,16 +296,6 @@ fn skipped(rules: Option<&FolderRules>, name: &str, is_dir: bool) -> bool {
         || rules.is_some_and(|rules| rules.exclude(name, is_dir))
 }
 
-/// Files up to this size are hashed in batches where the algorithm gains from it
-/// ([`HashAlgo::batches_small_files`]): a batch holds its files whole, each no more than
-/// a streaming copy's buffer.
-const BATCH_FILE_MAX: u64 = CHUNK as u64;
-/// A batch's limits, in bounded memory: two full rounds of md5's widest lanes (AVX-512)
-/// for 100 KiB files. Four rounds' worth would be cut at 163 files by the byte bound,
-/// leaving 29 of the 64 lanes idle in the third round.
-const BATCH_FILES: usize = 2 * md5_lanes::MOST_LANES;
-const BATCH_BYTES: u64 = 16 << 20;
-
 /// Hashes files in parallel, reusing and then updating the state database; returns them
 /// sorted by relative path, the order [`list_dir`] gives.
 fn hash_all(
@@ -324,7 +313,7 @@ fn hash_all(
                 Some(oid) => Either::Left((file, oid)),
                 None => Either::Right(file),
             });
-    let hashed: Vec<(Found, Oid)> = batches(algo, unknown)
+    let hashed: Vec<(Found, Oid)> = batches(algo, unknown, |file| file.key.size())
         .into_par_iter()
         .map(|batch| hash_batch(repo, hashing, batch))
         .collect::<Result<Vec<_>>>()?
@@ -349,31 +338,6 @@ fn hash_all(
     Ok(files)
 }
 
-/// Groups files to hash: small files in batches where the algorithm gains from it, every
-/// other file alone.
-fn batches(algo: HashAlgo, files: Vec<Found>) -> Vec<Vec<Found>> {
-    let mut batches = Vec::new();
-    let mut batch = Vec::new();
-    let mut bytes = 0;
-    for file in files {
-        let size = file.key.size();
-        if !algo.batches_small_files() || size > BATCH_FILE_MAX {
-            batches.push(vec![file]);
-            continue;
-        }
-        if batch.len() == BATCH_FILES || bytes + size > BATCH_BYTES {
-            batches.push(std::mem::take(&mut batch));
-            bytes = 0;
-        }
-        bytes += size;
-        batch.push(file);
-    }
-    if !batch.is_empty() {
-        batches.push(batch);
-    }
-    batches
-}
-
 fn hash_batch(repo: &Repo, hashing: Hashing, batch: Vec<Found>) -> Result<Vec<(Found, Oid)>> {
     let algo = repo.algo();
     let paths: Vec<&Path> = batch.iter().map(|file| file.path.as_path()).collect();
@@ -389,6 +353,7 @@ fn hash_batch(repo: &Repo, hashing: Hashing, batch: Vec<Found>) -> Result<Vec<(F
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hash::{BATCH_FILE_MAX, BATCH_FILES, HashAlgo};
 
     #[test]
     fn sweep_removes_temp_files_in_and_beside_the_path_only() {
@@ -496,10 +461,11 @@ mod tests {
         let data = mixed_folder(dir.path());
         let repo = Repo::init(dir.path(), HashAlgo::Md5).unwrap();
         let batch_sizes = |algo| {
-            let mut sizes: Vec<usize> = batches(algo, list_dir(&repo, &data).unwrap())
-                .iter()
-                .map(Vec::len)
-                .collect();
+            let mut sizes: Vec<usize> =
+                batches(algo, list_dir(&repo, &data).unwrap(), |f| f.key.size())
+                    .iter()
+                    .map(Vec::len)
+                    .collect();
             sizes.sort_unstable();
             sizes
         };

@@ -79,6 +79,14 @@ impl Repo {
     }
 }
 
+/// Lets a test damage an object datavc stored read-only.
+fn make_writable(path: &std::path::Path) {
+    let mut permissions = fs::metadata(path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    fs::set_permissions(path, permissions).unwrap();
+}
+
 fn sample_data(repo: &Repo) {
     repo.write("data/train/a.csv", b"x,y\n1,2\n");
     repo.write("data/train/b.csv", b"x,y\n3,4\n");
@@ -349,10 +357,7 @@ fn fsck_and_checkout_catch_a_corrupt_object() {
         &oid[..2],
         &oid[2..]
     ));
-    let mut permissions = fs::metadata(&object).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    permissions.set_readonly(false);
-    fs::set_permissions(&object, permissions).unwrap();
+    make_writable(&object);
     fs::write(&object, b"bit rot").unwrap();
     let report = repo.run(&["fsck", "--json"]);
     assert_eq!(report.status.code(), Some(1));
@@ -405,10 +410,7 @@ fn push_and_checkout_refuse_an_object_damaged_after_it_was_cached() {
 
         let object = repo.root.join(".dvc/cache").join(&object_key);
         let before = fs::metadata(&object).unwrap();
-        let mut permissions = before.permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        permissions.set_readonly(false);
-        fs::set_permissions(&object, permissions).unwrap();
+        make_writable(&object);
         // Make sure the clock has moved past the object's timestamps.
         std::thread::sleep(std::time::Duration::from_millis(20));
         {
@@ -468,6 +470,55 @@ fn pushed_objects_arrive_whole_in_a_clone() {
     // What the clone fetched was verified on arrival: it pushes on, to a fresh remote.
     clone.ok(&["remote", "add", "fresh", "../fresh"]);
     assert_eq!(clone.json(&["push", "-r", "fresh"])["transferred"], 4);
+}
+
+/// Objects are verified as they arrive, whether they come alone (a large file) or small
+/// ones together (md5 from a folder remote): a damaged one never enters the cache.
+#[test]
+fn pull_refuses_objects_damaged_on_the_remote() {
+    let repo = Repo::new("md5");
+    let big: Vec<u8> = (0..2u32 << 20).map(|i| (i % 251) as u8).collect();
+    repo.write("weights.safetensors", &big);
+    for name in ["a", "b", "c", "d"] {
+        repo.write(&format!("data/{name}.bin"), name.repeat(50_000).as_bytes());
+    }
+    repo.ok(&["add", "data", "weights.safetensors"]);
+    repo.ok(&["remote", "add", "-d", "store", "../remote"]);
+    assert_eq!(repo.json(&["push"])["transferred"], 6);
+    let on_remote = |bytes: &[u8]| {
+        let key = harness::object_key(&harness::md5_hex(bytes));
+        repo.root.join("../remote").join(key)
+    };
+    for damaged in [repo.read("data/c.bin"), big] {
+        let object = on_remote(&damaged);
+        let mut bytes = fs::read(&object).unwrap();
+        bytes[damaged.len() / 2] ^= 1;
+        make_writable(&object);
+        fs::write(&object, &bytes).unwrap();
+
+        let clone = clone_pointers(&repo);
+        let stderr = clone.fails(&["pull"], 1);
+        let oid = harness::md5_hex(&damaged);
+        assert!(
+            stderr.contains(&format!("object {oid} from remote `store` is corrupt")),
+            "{stderr}"
+        );
+        let cached = clone
+            .root
+            .join(".dvc/cache/files")
+            .join(harness::object_key(&oid));
+        assert!(!cached.exists(), "a damaged object entered the cache");
+        clone.fsck_clean();
+
+        fs::write(&object, &damaged).unwrap();
+        clone.ok(&["pull"]);
+        clone.fsck_clean();
+        assert_eq!(clone.read("data/c.bin"), repo.read("data/c.bin"));
+        assert_eq!(
+            clone.read("weights.safetensors"),
+            repo.read("weights.safetensors")
+        );
+    }
 }
 
 #[cfg(unix)]

@@ -1,12 +1,17 @@
 //! `push`, `fetch`, `pull` and `status --cloud`: move objects between the cache and a
 //! remote, only those missing on the other side, several at a time.
 //!
+//! Speed: a folder remote's objects download largest first, so that the one long hash
+//! that cannot be split starts at once; its small md5 objects are read and hashed
+//! together, in SIMD lanes.
+//!
 //! Safety: every object is hashed as it moves and a mismatch aborts that object (a
-//! multipart upload is aborted, a download's staging file deleted), except that an upload
-//! trusts a cache object whose metadata has not changed since datavc wrote it verified (the
-//! state database's record, see [`crate::state::ObjectKey`]); downloads land in
-//! the cache by rename; a folder's manifest is uploaded only after all its files, so a
-//! remote never lists a folder whose files are not all there.
+//! multipart upload is aborted, a download's staging file deleted; small objects moved
+//! together are stored all or none), except that an upload trusts a cache object whose
+//! metadata has not changed since datavc wrote it verified (the state database's record,
+//! see [`crate::state::ObjectKey`]); downloads land in the cache by rename; a folder's
+//! manifest is uploaded only after all its files, so a remote never lists a folder whose
+//! files are not all there.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -21,7 +26,7 @@ use crate::cache::Cache;
 use crate::config::Remote;
 use crate::error::{Error, Result};
 use crate::fsutil::{NewFile, copy_hashing};
-use crate::hash::{CHUNK, HashAlgo, Oid};
+use crate::hash::{CHUNK, HashAlgo, Oid, batches};
 use crate::lock::LockMode;
 use crate::manifest::Manifest;
 use crate::ops::checkout::{CheckoutReport, Overwrite, checkout_locked};
@@ -113,10 +118,18 @@ pub fn push(
         // Files first, then manifests: a folder is listed only once its files are there.
         let (dirs, files): (Vec<_>, Vec<_>) = to_send.into_iter().partition(|(oid, _)| oid.dir);
         for batch in [files, dirs] {
-            let sent = run_all(batch, jobs(repo, options), progress, "push", |oid| {
-                let trusted = recorded(&verified, &oid);
-                upload(repo.cache().clone(), remote.clone(), oid, trusted)
-            })
+            let sent = run_all(
+                alone(batch),
+                jobs(repo, options),
+                progress,
+                "push",
+                |oids| {
+                    futures::future::try_join_all(oids.into_iter().map(|oid| {
+                        let trusted = recorded(&verified, &oid);
+                        upload(repo.cache().clone(), remote.clone(), oid, trusted)
+                    }))
+                },
+            )
             .await?;
             report.add(sent);
             remote.flush()?;
@@ -207,10 +220,10 @@ fn fetch_locked(
             ..TransferReport::default()
         };
         // Manifests first: they say which files a folder needs.
-        let manifests: Vec<_> = wanted_objects(repo, pointers)?.unexpanded;
+        let manifests = alone(wanted_objects(repo, pointers)?.unexpanded);
         report.add(
-            run_all(manifests, jobs, progress, "fetch", |oid| {
-                download(repo.cache().clone(), remote.clone(), oid)
+            run_all(manifests, jobs, progress, "fetch", |oids| {
+                download_group(repo.cache().clone(), remote.clone(), oids)
             })
             .await?,
         );
@@ -222,9 +235,13 @@ fn fetch_locked(
         report.skipped = have.len();
         let need = need.into_iter().filter(|(oid, _)| !oid.dir).collect();
         report.add(
-            run_all(need, jobs, progress, "fetch", |oid| {
-                download(repo.cache().clone(), remote.clone(), oid)
-            })
+            run_all(
+                download_groups(&remote, repo.algo(), need),
+                jobs,
+                progress,
+                "fetch",
+                |oids| download_group(repo.cache().clone(), remote.clone(), oids),
+            )
             .await?,
         );
         repo.cache().flush()?;
@@ -247,9 +264,13 @@ pub(crate) fn fetch_manifests(
     let remote = open_remote(repo, &options)?;
     runtime()?.block_on(async {
         remote.ensure_bucket().await?;
-        run_all(manifests, jobs(repo, &options), &Silent, "fetch", |oid| {
-            download(repo.cache().clone(), remote.clone(), oid)
-        })
+        run_all(
+            alone(manifests),
+            jobs(repo, &options),
+            &Silent,
+            "fetch",
+            |oids| download_group(repo.cache().clone(), remote.clone(), oids),
+        )
         .await?;
         repo.cache().flush()?;
         super::record_verified(repo, &mut repo.state()?)?;
@@ -443,48 +464,57 @@ impl TransferReport {
     }
 }
 
-/// Runs `transfer` on every object, `jobs` at a time; it returns the bytes moved, or
-/// `None` when the source does not have the object.
+/// Each object in a group of its own, for [`run_all`].
+fn alone(objects: Vec<(Oid, String)>) -> Vec<Vec<(Oid, String)>> {
+    objects.into_iter().map(|object| vec![object]).collect()
+}
+
+/// Runs `transfer` on every group of objects, `jobs` groups at a time; it returns, for
+/// each object of the group in order, the bytes moved, or `None` when the source does
+/// not have the object.
 async fn run_all<F, Fut>(
-    items: Vec<(Oid, String)>,
+    groups: Vec<Vec<(Oid, String)>>,
     jobs: usize,
     progress: &dyn Progress,
     phase: &str,
     transfer: F,
 ) -> Result<Moved>
 where
-    F: Fn(Oid) -> Fut,
-    Fut: std::future::Future<Output = Result<Option<u64>>> + Send + 'static,
+    F: Fn(Vec<Oid>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<Option<u64>>>> + Send + 'static,
 {
-    progress.begin(phase, items.len() as u64, 0);
+    let objects: usize = groups.iter().map(Vec::len).sum();
+    progress.begin(phase, objects as u64, 0);
     let mut moved = Moved::default();
-    let mut pending = items.into_iter();
+    let mut pending = groups.into_iter();
     // Tasks, not one polled stream, so hashing and file I/O spread over the runtime's
     // threads; dropping the set on an error cancels the rest.
     let mut running = tokio::task::JoinSet::new();
     loop {
         while running.len() < jobs {
-            let Some((oid, label)) = pending.next() else {
+            let Some(group) = pending.next() else {
                 break;
             };
-            let transfer = transfer(oid.clone());
-            running.spawn(async move { (oid, label, transfer.await) });
+            let transfer = transfer(group.iter().map(|(oid, _)| oid.clone()).collect());
+            running.spawn(async move { (group, transfer.await) });
         }
         let Some(joined) = running.join_next().await else {
             break;
         };
-        let (oid, label, result) = joined.map_err(|e| Error::Io {
+        let (group, result) = joined.map_err(|e| Error::Io {
             action: "transfer",
             path: phase.into(),
             source: std::io::Error::other(e),
         })?;
-        match result? {
-            Some(bytes) => {
-                moved.objects += 1;
-                moved.bytes += bytes;
-                progress.file_done(bytes);
+        for ((oid, label), sent) in group.into_iter().zip(result?) {
+            match sent {
+                Some(bytes) => {
+                    moved.objects += 1;
+                    moved.bytes += bytes;
+                    progress.file_done(bytes);
+                }
+                None => moved.missing.push(format!("{label} ({oid})")),
             }
-            None => moved.missing.push(format!("{label} ({oid})")),
         }
     }
     progress.finish();
@@ -607,6 +637,57 @@ async fn upload_once(
         .await
         .map_err(|e| remote.error("upload", &key, e))?;
     Ok(Sent::Bytes(size))
+}
+
+/// Groups the objects to download, largest first where sizes are known (a folder remote's
+/// files, stat'ed here), so that the longest hash starts at once instead of last. Small
+/// objects of a folder remote are grouped to be hashed together (see [`batches`]); the
+/// rest go alone.
+fn download_groups(
+    remote: &RemoteStore,
+    algo: HashAlgo,
+    objects: Vec<(Oid, String)>,
+) -> Vec<Vec<(Oid, String)>> {
+    let mut sized: Vec<_> = objects
+        .into_iter()
+        .map(|object| {
+            let path = remote.local_path(&object.0);
+            let size = path.and_then(|path| std::fs::metadata(path).ok());
+            (object, size.map_or(u64::MAX, |meta| meta.len()))
+        })
+        .collect();
+    sized.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
+    batches(algo, sized, |(_, size)| *size)
+        .into_iter()
+        .map(|group| group.into_iter().map(|(object, _)| object).collect())
+        .collect()
+}
+
+/// Downloads a group of objects into the cache, verified: those of a folder remote read,
+/// hashed and stored together, any other one by one.
+async fn download_group(
+    cache: Cache,
+    remote: RemoteStore,
+    oids: Vec<Oid>,
+) -> Result<Vec<Option<u64>>> {
+    let paths: Option<Vec<PathBuf>> = oids.iter().map(|oid| remote.local_path(oid)).collect();
+    let Some(paths) = paths.filter(|_| oids.len() > 1) else {
+        let each = oids
+            .into_iter()
+            .map(|oid| download(cache.clone(), remote.clone(), oid));
+        return futures::future::try_join_all(each).await;
+    };
+    let origin = format!("remote `{}`", remote.name);
+    let stored = tokio::task::spawn_blocking(move || {
+        let paths: Vec<&std::path::Path> = paths.iter().map(PathBuf::as_path).collect();
+        cache.insert_small_objects(&paths, &oids, &origin)
+    });
+    let sizes = stored.await.map_err(|e| Error::Io {
+        action: "download",
+        path: remote.name.clone().into(),
+        source: std::io::Error::other(e),
+    })??;
+    Ok(sizes.into_iter().map(Some).collect())
 }
 
 /// Downloads one object into the cache, verifying it before it becomes visible.
@@ -732,6 +813,45 @@ mod tests {
             1
         );
         assert!(vouched_for(&clone), "fetch records what it downloads");
+    }
+
+    #[test]
+    fn folder_downloads_start_with_the_largest_and_group_small_md5_objects() {
+        let dir = tempfile::tempdir().unwrap();
+        let remote = Remote {
+            name: "store".into(),
+            url: "remote".into(),
+            options: Default::default(),
+        };
+        let remote = RemoteStore::open(&remote, dir.path(), false).unwrap();
+        let object = |size: usize| {
+            let oid = HashAlgo::Md5.hash_bytes(&vec![size as u8; size]);
+            let path = remote.local_path(&oid).unwrap();
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, vec![size as u8; size]).unwrap();
+            (oid, format!("{size} bytes"))
+        };
+        let (tiny, small, big) = (object(1), object(1000), object(CHUNK + 1));
+        let absent = (HashAlgo::Md5.hash_bytes(b"absent"), "absent".to_owned());
+        let objects = vec![tiny, small, absent, big];
+        let labels = |groups: Vec<Vec<(Oid, String)>>| -> Vec<Vec<String>> {
+            let label = |(_, label): (Oid, String)| label;
+            groups
+                .into_iter()
+                .map(|group| group.into_iter().map(label).collect())
+                .collect()
+        };
+        // The absent object goes first and alone, so that `download` reports it.
+        let grouped = download_groups(&remote, HashAlgo::Md5, objects.clone());
+        let expected = [
+            vec!["absent"],
+            vec!["1048577 bytes"],
+            vec!["1000 bytes", "1 bytes"],
+        ];
+        assert_eq!(labels(grouped), expected);
+        let grouped = download_groups(&remote, HashAlgo::Blake3, objects);
+        let expected = [["absent"], ["1048577 bytes"], ["1000 bytes"], ["1 bytes"]];
+        assert_eq!(labels(grouped), expected);
     }
 
     #[test]
