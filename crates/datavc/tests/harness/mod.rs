@@ -1,14 +1,14 @@
 //! Helpers shared by the end-to-end tests that drive the real `datavc` binary: running
-//! it, deterministic test data, md5 of bytes and files, walking folders, and plain HTTP
-//! requests to the local servers some tests start.
+//! it, deterministic test data, md5 of bytes and files, walking folders, the Python servers
+//! beside the tests, and plain HTTP requests to the local servers some tests start.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use md5::{Digest, Md5};
@@ -220,6 +220,57 @@ pub fn pointer_oid(pointer: &Path) -> String {
         .unwrap_or_else(|| panic!("no md5 in {}:\n{text}", pointer.display()))
         .trim()
         .to_owned()
+}
+
+/// A port no one listens on now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A Python server from this folder (`tests/NAME`) on a free port of loopback, started
+/// as `NAME PORT ARGS…` once it prints `ready`, and stopped when dropped.
+pub struct PythonServer {
+    child: Child,
+    /// The port it listens on.
+    pub port: u16,
+}
+
+impl PythonServer {
+    pub fn start(name: &str, args: &[&str]) -> PythonServer {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests")
+            .join(name);
+        let port = free_port();
+        // Windows' virtual environments name their interpreter `python` only.
+        let mut child = ["python3", "python"]
+            .into_iter()
+            .find_map(|python| {
+                Command::new(python)
+                    .arg(&script)
+                    .arg(port.to_string())
+                    .args(args)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("this test needs python3 (or python) to run {name}"));
+        let mut first = String::new();
+        let stdout = child.stdout.take().expect("piped stdout");
+        BufReader::new(stdout).read_line(&mut first).unwrap();
+        assert_eq!(first.trim(), "ready", "{name} did not start");
+        PythonServer { child, port }
+    }
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// One HTTP/1.1 request to a server on `127.0.0.1:port`, unauthenticated (the local test
