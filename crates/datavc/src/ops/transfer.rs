@@ -640,9 +640,10 @@ async fn upload_once(
 }
 
 /// Groups the objects to download, largest first where sizes are known (a folder remote's
-/// files, stat'ed here), so that the longest hash starts at once instead of last. Small
-/// objects of a folder remote are grouped to be hashed together (see [`batches`]); the
-/// rest go alone.
+/// files, stat'ed here), so that the longest hash starts at once instead of last. An
+/// unknown size counts as the largest: such an object goes alone, and the objects of other
+/// remotes keep their order. Small objects of a folder remote are grouped where the
+/// algorithm gains from hashing them together (see [`batches`]).
 fn download_groups(
     remote: &RemoteStore,
     algo: HashAlgo,
@@ -663,8 +664,8 @@ fn download_groups(
         .collect()
 }
 
-/// Downloads a group of objects into the cache, verified: those of a folder remote read,
-/// hashed and stored together, any other one by one.
+/// Downloads a group of objects into the cache, verified: a folder remote's group is read,
+/// hashed and stored together, any other object on its own.
 async fn download_group(
     cache: Cache,
     remote: RemoteStore,
