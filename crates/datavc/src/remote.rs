@@ -26,17 +26,15 @@ pub struct RemoteStore {
     prefix: StorePath,
     /// The folder of a local remote, flushed after each batch of uploads.
     folder: Option<std::path::PathBuf>,
-    /// A local remote, which can name the file holding each object.
-    local: Option<Arc<LocalFileSystem>>,
     /// What kind of store it is, which decides how presence is checked.
     kind: Kind,
 }
 
 /// The kinds of store, by what they can answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Kind {
-    /// A local folder: listable, created on first use.
-    Folder,
+    /// A local folder: listable, created on first use, and each object a file it can name.
+    Folder(Arc<LocalFileSystem>),
     /// A bucket or container (S3, GCS, Azure): listable, and it must exist.
     Bucket(String),
     /// A plain HTTP server: no listing (a static server answers PROPFIND with 501, which
@@ -56,7 +54,7 @@ impl RemoteStore {
             url: remote.url.clone(),
             detail,
         };
-        let (store, prefix, folder, local, kind): (Arc<dyn ObjectStore>, String, _, _, _) =
+        let (store, prefix, folder, kind): (Arc<dyn ObjectStore>, String, _, _) =
             match url::Url::parse(&remote.url) {
                 Ok(url) if url.scheme().len() > 1 => {
                     let (store, prefix) = open_url(remote, &url).map_err(|e| bad(e.to_string()))?;
@@ -64,7 +62,7 @@ impl RemoteStore {
                         "http" | "https" => Kind::Http,
                         _ => Kind::Bucket(url.host_str().unwrap_or_default().to_owned()),
                     };
-                    (store, prefix, None, None, kind)
+                    (store, prefix, None, kind)
                 }
                 _ => {
                     let folder = config_dir.join(&remote.url);
@@ -74,13 +72,7 @@ impl RemoteStore {
                         .with_fsync(durable && crate::fsutil::FLUSH_EACH_FILE);
                     let local = Arc::new(local);
                     let folder = durable.then_some(folder);
-                    (
-                        local.clone(),
-                        String::new(),
-                        folder,
-                        Some(local),
-                        Kind::Folder,
-                    )
+                    (local.clone(), String::new(), folder, Kind::Folder(local))
                 }
             };
         Ok(RemoteStore {
@@ -88,14 +80,13 @@ impl RemoteStore {
             store,
             prefix: StorePath::from(prefix),
             folder,
-            local,
             kind,
         })
     }
 
     /// Whether the store can list its keys; a plain HTTP server cannot.
     pub fn lists(&self) -> bool {
-        self.kind != Kind::Http
+        !matches!(self.kind, Kind::Http)
     }
 
     /// Fails with [`Error::NoSuchBucket`] when the remote's bucket does not exist. Object
@@ -137,7 +128,10 @@ impl RemoteStore {
     /// The file holding object `oid` where the remote is a local folder, whether or not
     /// the object is there; `None` for other remotes.
     pub fn local_path(&self, oid: &Oid) -> Option<std::path::PathBuf> {
-        self.local.as_ref()?.path_to_filesystem(&self.key(oid)).ok()
+        match &self.kind {
+            Kind::Folder(local) => local.path_to_filesystem(&self.key(oid)).ok(),
+            _ => None,
+        }
     }
 
     /// The store.
