@@ -92,10 +92,7 @@ fn push_pull_and_gc_through_a_connection_string() {
     );
     let pulled = json(&run_ok(&mut pull));
     assert_eq!(pulled["fetch"]["transferred"], 7, "{pulled}");
-    for (relpath, bytes) in &files {
-        let restored = std::fs::read(clone.path().join(relpath)).unwrap();
-        assert!(restored == *bytes, "{relpath} differs after pull");
-    }
+    harness::assert_restored(clone.path(), &files);
     run_ok(datavc(clone.path()).args(["status", "-q"]));
 
     std::fs::remove_file(root.join("model.bin")).unwrap();

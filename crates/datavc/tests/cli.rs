@@ -485,12 +485,10 @@ fn pull_refuses_objects_damaged_on_the_remote() {
     repo.ok(&["add", "data", "weights.safetensors"]);
     repo.ok(&["remote", "add", "-d", "store", "../remote"]);
     assert_eq!(repo.json(&["push"])["transferred"], 6);
-    let on_remote = |bytes: &[u8]| {
-        let key = harness::object_key(&harness::md5_hex(bytes));
-        repo.root.join("../remote").join(key)
-    };
     for damaged in [repo.read("data/c.bin"), big] {
-        let object = on_remote(&damaged);
+        let oid = harness::md5_hex(&damaged);
+        let key = harness::object_key(&oid);
+        let object = repo.root.join("../remote").join(&key);
         let mut bytes = fs::read(&object).unwrap();
         bytes[damaged.len() / 2] ^= 1;
         make_writable(&object);
@@ -498,20 +496,20 @@ fn pull_refuses_objects_damaged_on_the_remote() {
 
         let clone = clone_pointers(&repo);
         let stderr = clone.fails(&["pull"], 1);
-        let oid = harness::md5_hex(&damaged);
         assert!(
             stderr.contains(&format!("object {oid} from remote `store` is corrupt")),
             "{stderr}"
         );
-        let cached = clone
-            .root
-            .join(".dvc/cache/files")
-            .join(harness::object_key(&oid));
+        let cached = clone.root.join(".dvc/cache").join(&key);
         assert!(!cached.exists(), "a damaged object entered the cache");
         clone.fsck_clean();
 
         fs::write(&object, &damaged).unwrap();
         clone.ok(&["pull"]);
+        assert!(
+            cached.exists(),
+            "the mended object is where the check looked"
+        );
         clone.fsck_clean();
         assert_eq!(clone.read("data/c.bin"), repo.read("data/c.bin"));
         assert_eq!(

@@ -15,6 +15,7 @@
 
 mod harness;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -126,6 +127,22 @@ fn credentials(dir: &Path, port: u16) -> PathBuf {
     path
 }
 
+/// Pulls `root`'s seven objects into a clone of its pointers, signing in with
+/// `credentials`, and checks that the clone holds `files`.
+fn pull_into_clone(
+    root: &Path,
+    credentials: &Path,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> tempfile::TempDir {
+    let clone = tempfile::tempdir().unwrap();
+    clone_pointers(root, clone.path());
+    name_credentials(clone.path(), credentials);
+    let pulled = json(&ok(clone.path(), &["pull", "--json"]));
+    assert_eq!(pulled["fetch"]["transferred"], 7, "{pulled}");
+    harness::assert_restored(clone.path(), files);
+    clone
+}
+
 /// Names the credentials file for remote `gcs` in `dir`'s `.dvc/config.local`.
 fn name_credentials(dir: &Path, credentials: &Path) {
     let credentials = credentials.to_str().unwrap();
@@ -172,15 +189,7 @@ fn a_bucket_filled_by_another_client_is_listed_pulled_and_cleaned() {
     let cloud = json(&ok(root, &["status", "--cloud", "--json"]));
     assert_eq!(cloud, serde_json::json!([]));
 
-    let clone = tempfile::tempdir().unwrap();
-    clone_pointers(root, clone.path());
-    name_credentials(clone.path(), &credentials);
-    let pulled = json(&ok(clone.path(), &["pull", "--json"]));
-    assert_eq!(pulled["fetch"]["transferred"], 7, "{pulled}");
-    for (relpath, bytes) in &files {
-        let restored = std::fs::read(clone.path().join(relpath)).unwrap();
-        assert!(restored == *bytes, "{relpath} differs after pull");
-    }
+    let clone = pull_into_clone(root, &credentials, &files);
     ok(clone.path(), &["status", "-q"]);
 
     // A file added since is new to the remote; everything else is listed as there.
@@ -236,13 +245,5 @@ fn push_fills_a_bucket_that_a_clone_pulls_from() {
     let cloud = json(&ok(root, &["status", "--cloud", "--json"]));
     assert_eq!(cloud, serde_json::json!([]));
 
-    let clone = tempfile::tempdir().unwrap();
-    clone_pointers(root, clone.path());
-    name_credentials(clone.path(), &credentials);
-    let pulled = json(&ok(clone.path(), &["pull", "--json"]));
-    assert_eq!(pulled["fetch"]["transferred"], 7, "{pulled}");
-    for (relpath, bytes) in &files {
-        let restored = std::fs::read(clone.path().join(relpath)).unwrap();
-        assert!(restored == *bytes, "{relpath} differs after pull");
-    }
+    pull_into_clone(root, &credentials, &files);
 }

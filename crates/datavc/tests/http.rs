@@ -127,10 +127,7 @@ fn pull_from_a_static_http_server_restores_the_data_and_push_to_it_fails_clearly
     let pulled = json(&ok(&clone, &["pull", "-r", "web", "--json"]));
     assert_eq!(pulled["fetch"]["remote"], "web");
     assert_eq!(pulled["fetch"]["transferred"], 5, "{pulled}");
-    for (relpath, bytes) in &files {
-        let restored = std::fs::read(clone.join(relpath)).unwrap();
-        assert!(restored == *bytes, "{relpath} differs after pull");
-    }
+    harness::assert_restored(&clone, &files);
     let fsck = json(&ok(&clone, &["fsck", "--json"]));
     assert_eq!(fsck["checked"], 5, "{fsck}");
     assert_eq!(fsck["corrupt"], serde_json::json!([]), "{fsck}");

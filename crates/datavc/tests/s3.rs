@@ -174,10 +174,7 @@ fn push_lays_out_keys_like_dvc_and_pull_restores_the_bytes() {
     clone_pointers(root, clone.path());
     let pulled = json(&run_ok(&mut with_creds(clone.path(), &["pull", "--json"])));
     assert_eq!(pulled["fetch"]["transferred"], 7, "{pulled}");
-    for (relpath, bytes) in &files {
-        let restored = std::fs::read(clone.path().join(relpath)).unwrap();
-        assert!(restored == *bytes, "{relpath} differs after pull");
-    }
+    harness::assert_restored(clone.path(), &files);
     let data_files: Vec<String> = files_below(&clone.path().join("data"))
         .into_keys()
         .collect();
@@ -372,8 +369,5 @@ fn credentials_and_endpoint_from_the_local_config_alone_reach_s3() {
         &["pull", "--json"],
     )));
     assert_eq!(pulled["fetch"]["transferred"], 3, "{pulled}");
-    for (relpath, bytes) in &files {
-        let restored = std::fs::read(clone.path().join(relpath)).unwrap();
-        assert!(restored == *bytes, "{relpath} differs after pull");
-    }
+    harness::assert_restored(clone.path(), &files);
 }

@@ -189,6 +189,15 @@ pub fn repo_with_remote_test_files(
     (dir, files)
 }
 
+/// Fails the test unless every one of `files` (relative path → bytes) is below `root`,
+/// whole: what a pull must have restored.
+pub fn assert_restored(root: &Path, files: &BTreeMap<String, Vec<u8>>) {
+    for (relpath, bytes) in files {
+        let restored = std::fs::read(root.join(relpath)).unwrap();
+        assert!(restored == *bytes, "{relpath} differs after pull");
+    }
+}
+
 /// Writes `files` (relative path → bytes) below `root`, creating folders.
 pub fn write_tree(root: &Path, files: &BTreeMap<String, Vec<u8>>) {
     for (relpath, bytes) in files {
