@@ -15,7 +15,7 @@ mod harness;
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
 use harness::{Lcg, datavc, files_below, json, md5_hex, ok, run_ok};
@@ -193,12 +193,13 @@ impl RemoteCheck {
     }
 }
 
-/// Starts `datavc ARGS` in `root` and SIGKILLs it after `delay`; whether it was killed
-/// (rather than finished first).
-fn kill_after(root: &Path, args: &[&str], delay: Duration) -> bool {
+/// Starts `datavc ARGS` in `root` and SIGKILLs it after `delay`; `None` if it was killed,
+/// else how long it took to finish first.
+fn kill_after(root: &Path, args: &[&str], delay: Duration) -> Option<Duration> {
     // Under cargo-llvm-cov a killed process leaves a half-written coverage profile that
     // would make the whole merge fail; killed runs write theirs beside the test data.
     let profile = root.with_file_name("killed-%p.profraw");
+    let started = Instant::now();
     let mut child = datavc(root)
         .args(args)
         .env("LLVM_PROFILE_FILE", profile)
@@ -206,32 +207,24 @@ fn kill_after(root: &Path, args: &[&str], delay: Duration) -> bool {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(delay);
-    let _ = child.kill();
-    let status = child.wait().unwrap();
-    match status.signal() {
-        Some(9) => true,
-        _ => {
-            assert!(
-                status.success(),
-                "datavc {args:?} failed on its own: {status}"
-            );
-            false
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
         }
+        if started.elapsed() >= delay {
+            let _ = child.kill();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    };
+    if status.signal() == Some(9) {
+        return None;
     }
-}
-
-/// Runs a command to completion and returns how long it took.
-fn timed(command: &mut Command) -> Duration {
-    let started = Instant::now();
-    run_ok(command);
-    started.elapsed()
-}
-
-/// A seeded moment within (and a little past) a command's typical duration.
-fn moment(random: &mut Lcg, typical: Duration) -> Duration {
-    let span = typical.as_micros() as u64 * 5 / 4;
-    Duration::from_micros(random.below(span))
+    assert!(
+        status.success(),
+        "datavc {args:?} failed on its own: {status}"
+    );
+    Some(started.elapsed())
 }
 
 /// A folder for the repositories: in `DATAVC_TEST_TMPDIR`, else on tmpfs where there is
@@ -252,15 +245,38 @@ fn scratch_dir() -> tempfile::TempDir {
         .unwrap_or_else(|e| panic!("cannot create a folder in {}: {e}", parent.display()))
 }
 
-/// Counts, per command, kills that landed while it ran.
+/// Per command (its first argument): kills that landed while it ran, runs in all, and
+/// how long a run takes.
 #[derive(Default)]
-struct Tally(BTreeMap<&'static str, (usize, usize)>);
+struct Tally(BTreeMap<&'static str, Runs>);
+
+#[derive(Debug, Default)]
+struct Runs {
+    killed: usize,
+    runs: usize,
+    typical: Duration,
+}
 
 impl Tally {
-    fn note(&mut self, command: &'static str, killed: bool) {
-        let entry = self.0.entry(command).or_default();
-        entry.0 += usize::from(killed);
-        entry.1 += 1;
+    /// Runs `datavc ARGS` to completion, to learn how long the command takes.
+    fn time(&mut self, root: &Path, args: &[&'static str]) {
+        let started = Instant::now();
+        run_ok(datavc(root).args(args));
+        self.0.entry(args[0]).or_default().typical = started.elapsed();
+    }
+
+    /// Runs `datavc ARGS` and SIGKILLs it at a seeded moment within (and a little past) the
+    /// command's typical duration. A run that finishes first sets that duration: the first
+    /// timing may be slow by chance, and then most moments would come after the end.
+    fn kill(&mut self, root: &Path, args: &[&'static str], random: &mut Lcg) {
+        let runs = self.0.entry(args[0]).or_default();
+        let span = runs.typical.as_micros() as u64 * 5 / 4;
+        let finished = kill_after(root, args, Duration::from_micros(random.below(span)));
+        runs.runs += 1;
+        match finished {
+            None => runs.killed += 1,
+            Some(took) => runs.typical = took,
+        }
     }
 }
 
@@ -292,8 +308,8 @@ fn killed_commands_leave_whole_files_and_reruns_finish() {
     data_gen.current.pointer = std::fs::read(root.join("data.dvc")).unwrap();
     versions.push(data_gen.current.clone());
     data_gen.write_next(&data, 1);
-    let add_time = timed(datavc(&root).args(["add", "data"]));
-    let push_time = timed(datavc(&root).arg("push"));
+    tally.time(&root, &["add", "data"]);
+    tally.time(&root, &["push"]);
     data_gen.current.pointer = std::fs::read(root.join("data.dvc")).unwrap();
     versions.push(data_gen.current.clone());
 
@@ -302,10 +318,7 @@ fn killed_commands_leave_whole_files_and_reruns_finish() {
         data_gen.write_next(&data, version);
         let new_files = data_gen.current.files.clone();
 
-        tally.note(
-            "add",
-            kill_after(&root, &["add", "data"], moment(&mut delays, add_time)),
-        );
+        tally.kill(&root, &["add", "data"], &mut delays);
         assert_whole(&data, &[&new_files], "add");
         let pointer_after_kill = std::fs::read(root.join("data.dvc")).unwrap();
         remote_check.check();
@@ -319,10 +332,7 @@ fn killed_commands_leave_whole_files_and_reruns_finish() {
         assert_consistent(&root, "add");
         versions.push(data_gen.current.clone());
 
-        tally.note(
-            "push",
-            kill_after(&root, &["push"], moment(&mut delays, push_time)),
-        );
+        tally.kill(&root, &["push"], &mut delays);
         remote_check.check();
         ok(&root, &["push"]);
         remote_check.check();
@@ -334,7 +344,7 @@ fn killed_commands_leave_whole_files_and_reruns_finish() {
     let clone = base.path().join("clone");
     harness::clone_pointers(&root, &clone);
     let latest = versions.last().unwrap().files.clone();
-    let pull_time = timed(datavc(&clone).arg("pull"));
+    tally.time(&clone, &["pull"]);
     for _ in 0..ITERATIONS {
         for stale in [".dvc/cache", ".dvc/tmp", "data"] {
             let path = clone.join(stale);
@@ -342,10 +352,7 @@ fn killed_commands_leave_whole_files_and_reruns_finish() {
                 std::fs::remove_dir_all(&path).unwrap();
             }
         }
-        tally.note(
-            "pull",
-            kill_after(&clone, &["pull"], moment(&mut delays, pull_time)),
-        );
+        tally.kill(&clone, &["pull"], &mut delays);
         assert_whole(&clone.join("data"), &[&BTreeMap::new(), &latest], "pull");
         ok(&clone, &["pull"]);
         assert_eq!(workspace(&clone.join("data")).0, latest, "after pull");
@@ -354,26 +361,21 @@ fn killed_commands_leave_whole_files_and_reruns_finish() {
 
     // Check out older versions by switching the pointer, as `git checkout` would.
     let mut current = versions.len() - 1;
-    let mut checkout_time = None;
     for iteration in 0..=ITERATIONS {
         let target =
             (current + 1 + delays.below(versions.len() as u64 - 1) as usize) % versions.len();
         std::fs::write(root.join("data.dvc"), &versions[target].pointer).unwrap();
-        match checkout_time {
-            // The first switch is not killed: it times a typical checkout.
-            None => checkout_time = Some(timed(datavc(&root).arg("checkout"))),
-            Some(typical) => {
-                tally.note(
-                    "checkout",
-                    kill_after(&root, &["checkout"], moment(&mut delays, typical)),
-                );
-                assert_whole(
-                    &data,
-                    &[&versions[current].files, &versions[target].files],
-                    "checkout",
-                );
-                ok(&root, &["checkout"]);
-            }
+        // The first switch is not killed: it times a typical checkout.
+        if iteration == 0 {
+            tally.time(&root, &["checkout"]);
+        } else {
+            tally.kill(&root, &["checkout"], &mut delays);
+            assert_whole(
+                &data,
+                &[&versions[current].files, &versions[target].files],
+                "checkout",
+            );
+            ok(&root, &["checkout"]);
         }
         assert_eq!(
             workspace(&data).0,
@@ -386,14 +388,12 @@ fn killed_commands_leave_whole_files_and_reruns_finish() {
 
     let staging = remote_check.check();
     eprintln!(
-        "killed/runs per command: {:?}; upload staging files left in the remote: {staging}; \
-         typical add {add_time:?}, push {push_time:?}, pull {pull_time:?}, checkout {:?}; \
+        "runs per command: {:?}; upload staging files left in the remote: {staging}; \
          {:?} in all",
         tally.0,
-        checkout_time.unwrap(),
         started.elapsed()
     );
-    for (command, (killed, runs)) in &tally.0 {
+    for (command, Runs { killed, runs, .. }) in &tally.0 {
         assert!(
             // Under load some runs finish before their moment; most must not.
             killed * 4 >= *runs,
