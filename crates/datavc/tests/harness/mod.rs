@@ -198,6 +198,14 @@ pub fn assert_restored(root: &Path, files: &BTreeMap<String, Vec<u8>>) {
     }
 }
 
+/// Lets a test damage an object datavc stored read-only.
+pub fn make_writable(path: &Path) {
+    let mut permissions = std::fs::metadata(path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(path, permissions).unwrap();
+}
+
 /// Writes `files` (relative path → bytes) below `root`, creating folders.
 pub fn write_tree(root: &Path, files: &BTreeMap<String, Vec<u8>>) {
     for (relpath, bytes) in files {
