@@ -481,10 +481,7 @@ fn pull_refuses_objects_damaged_on_the_remote() {
         let oid = harness::md5_hex(&damaged);
         let key = harness::object_key(&oid);
         let object = repo.root.join("../remote").join(&key);
-        let mut bytes = fs::read(&object).unwrap();
-        bytes[damaged.len() / 2] ^= 1;
-        harness::make_writable(&object);
-        fs::write(&object, &bytes).unwrap();
+        harness::flip_middle_byte(&object);
 
         let clone = clone_pointers(&repo);
         let stderr = clone.fails(&["pull"], 1);

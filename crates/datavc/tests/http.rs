@@ -6,12 +6,12 @@ mod harness;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{Lcg, clone_pointers, datavc, files_below, json, ok};
+use harness::{Lcg, clone_pointers, datavc, files_below, free_port, json, ok};
 
 /// Python's static file server on a free local port, serving one folder; stopped when
 /// dropped.
@@ -22,10 +22,7 @@ struct StaticServer {
 
 impl StaticServer {
     fn serve(folder: &Path) -> StaticServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let child = Command::new("python3")
             .args([
                 "-m",

@@ -8,13 +8,13 @@
 mod harness;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use harness::{
-    Lcg, clone_pointers, datavc, files_below, http, http_ok, json, md5_hex, object_key, run_ok,
+    Lcg, clone_pointers, datavc, files_below, free_port, http, http_ok, json, md5_hex, object_key,
+    run_ok,
 };
 
 /// Where the venv made for these tests keeps moto, used when PATH has none.
@@ -47,10 +47,7 @@ impl Moto {
     }
 
     fn start_with(program: &Path) -> Result<Moto, String> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
+        let port = free_port();
         let child = Command::new(program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
@@ -64,9 +61,7 @@ impl Moto {
             if let Ok(Some(status)) = moto.child.try_wait() {
                 return Err(format!("exited with {status} before answering"));
             }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok()
-                && http(port, "GET", "/", b"").is_ok()
-            {
+            if http(port, "GET", "/", b"").is_ok() {
                 return Ok(moto);
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -210,15 +205,11 @@ fn a_push_that_fails_midway_aborts_its_multipart_upload() {
     moto.create_bucket("bucket");
     let (dir, files) = repo_with_data(&moto, "s3://bucket/prefix");
     let root = dir.path();
-    // Damage the big object in the cache, keeping its size: its parts go up before the
-    // end of the file, and the hash, tell that it is not the object it is named as.
+    // Damage the big object in the cache, keeping its size: parts are sent before the
+    // hash, complete only at the end of the file, can tell the bytes are wrong.
     let key = object_key(&md5_hex(&files["data/big.bin"]));
     let cached = root.join(".dvc/cache").join(&key);
-    let mut bytes = std::fs::read(&cached).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0xff;
-    harness::make_writable(&cached);
-    std::fs::write(&cached, &bytes).unwrap();
+    harness::flip_middle_byte(&cached);
 
     let output = with_creds(root, &["push"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

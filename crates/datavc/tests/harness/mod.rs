@@ -206,6 +206,16 @@ pub fn make_writable(path: &Path) {
     std::fs::set_permissions(path, permissions).unwrap();
 }
 
+/// Damages a file datavc stored read-only without changing its size: one bit of its
+/// middle byte flips.
+pub fn flip_middle_byte(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    make_writable(path);
+    std::fs::write(path, &bytes).unwrap();
+}
+
 /// Writes `files` (relative path → bytes) below `root`, creating folders.
 pub fn write_tree(root: &Path, files: &BTreeMap<String, Vec<u8>>) {
     for (relpath, bytes) in files {
