@@ -1,0 +1,150 @@
+//! `add` and `checkout` on a filesystem with reflinks (XFS, Btrfs): the cache and the
+//! workspace share their blocks instead of holding the data twice, and an edit of a
+//! workspace file still leaves its cache object whole. ext4, where the other tests run, has
+//! no reflinks, so without this file the clone path would go untested.
+//!
+//! The tests work below `DATAVC_REFLINK_DIR`, which must name a folder on such a
+//! filesystem (`.ci/run` loop-mounts an XFS image for them); without it they fail. They read
+//! block maps with `filefrag` (e2fsprogs).
+
+#![cfg(target_os = "linux")]
+
+mod harness;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use harness::{Lcg, md5_hex, object_key, ok};
+
+/// A fresh folder on the reflink filesystem.
+fn reflink_tempdir() -> tempfile::TempDir {
+    let root = std::env::var_os("DATAVC_REFLINK_DIR").expect(
+        "DATAVC_REFLINK_DIR must name a folder on a filesystem with reflinks (XFS or Btrfs); \
+         .ci/run mounts one",
+    );
+    tempfile::tempdir_in(root).unwrap()
+}
+
+/// The physical extents of a file's blocks, as `filefrag -v` lists them after a `sync`
+/// (so that written data has its blocks).
+fn physical_extents(path: &Path) -> Vec<String> {
+    assert!(Command::new("sync").status().unwrap().success());
+    let output = Command::new("filefrag")
+        .arg("-v")
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "filefrag {}", path.display());
+    // Rows look like `   0:        0..    2047:         24..      2071:   2048:   last,shared,eof`.
+    let extents: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter(|line| line.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .map(|line| line.split(':').nth(2).unwrap().trim().to_owned())
+        .collect();
+    assert!(!extents.is_empty(), "{} has no blocks", path.display());
+    extents
+}
+
+fn assert_shares_blocks(workspace: &Path, object: &Path) {
+    assert_eq!(
+        physical_extents(workspace),
+        physical_extents(object),
+        "{} is not a clone of its cache object",
+        workspace.display()
+    );
+}
+
+fn assert_fsck_clean(root: &Path) {
+    let report = harness::json(&ok(root, &["fsck", "--json"]));
+    assert_eq!(report["corrupt"], serde_json::json!([]));
+}
+
+fn is_readonly(path: &Path) -> bool {
+    fs::metadata(path).unwrap().permissions().readonly()
+}
+
+#[test]
+fn add_and_checkout_clone_instead_of_copying_and_edits_stay_private() {
+    let dir = reflink_tempdir();
+    let root = dir.path();
+    let mut random = Lcg::new(41);
+    let weights = random.bytes(3 << 20);
+    // Small files take `add`'s batched path, the big one its streaming path.
+    let small: Vec<Vec<u8>> = (0..12).map(|_| random.bytes(9_000)).collect();
+    fs::write(root.join("weights.bin"), &weights).unwrap();
+    fs::create_dir(root.join("images")).unwrap();
+    for (i, bytes) in small.iter().enumerate() {
+        fs::write(root.join(format!("images/{i}.png")), bytes).unwrap();
+    }
+    ok(root, &["init", "--hash", "md5"]);
+    ok(root, &["add", "weights.bin", "images"]);
+
+    let object = |bytes: &[u8]| root.join(".dvc/cache").join(object_key(&md5_hex(bytes)));
+    assert_shares_blocks(&root.join("weights.bin"), &object(&weights));
+    for (i, bytes) in small.iter().enumerate() {
+        assert_shares_blocks(&root.join(format!("images/{i}.png")), &object(bytes));
+    }
+    assert!(is_readonly(&object(&weights)));
+    assert!(!is_readonly(&root.join("weights.bin")));
+
+    // A clone shares blocks only until written: the edit copies them, the object stays whole.
+    let mut edited = weights.clone();
+    edited[1 << 20] ^= 0xff;
+    fs::write(root.join("weights.bin"), &edited).unwrap();
+    assert_ne!(
+        physical_extents(&root.join("weights.bin")),
+        physical_extents(&object(&weights))
+    );
+    let changes = harness::json(&ok(root, &["status", "--json"]));
+    let change_of = |path: &str| {
+        let entry = changes
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["path"] == path);
+        entry.unwrap()["change"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(change_of("weights.bin"), "modified");
+    assert_eq!(change_of("images"), "clean");
+    assert_fsck_clean(root);
+
+    fs::remove_dir_all(root.join("images")).unwrap();
+    // Without the state database (as in a fresh clone) nothing vouches for the objects, so
+    // checkout clones each and re-hashes the clone. Where it would rather copy a vouched
+    // object, `copy_file_range` clones on XFS anyway.
+    fs::remove_file(root.join(".dvc/tmp/datavc-state.db")).unwrap();
+    ok(root, &["checkout", "--force"]);
+    assert_eq!(fs::read(root.join("weights.bin")).unwrap(), weights);
+    assert_shares_blocks(&root.join("weights.bin"), &object(&weights));
+    assert_shares_blocks(&root.join("images/3.png"), &object(&small[3]));
+    assert!(!is_readonly(&root.join("weights.bin")));
+}
+
+/// A shared cache on another disk cannot hold clones: `add` and `checkout` fall back to
+/// copies.
+#[test]
+fn a_cache_on_another_filesystem_gets_copies() {
+    let dir = reflink_tempdir();
+    let root = dir.path();
+    // The system's temporary folder is not on the loop-mounted reflink filesystem.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let bytes = Lcg::new(42).bytes(1 << 20);
+    fs::write(root.join("weights.bin"), &bytes).unwrap();
+    ok(root, &["init", "--hash", "md5"]);
+    let config = root.join(".dvc/config");
+    let setting = format!("[cache]\n    dir = {}\n", elsewhere.path().display());
+    fs::write(&config, setting).unwrap();
+    ok(root, &["add", "weights.bin"]);
+
+    let object = elsewhere.path().join(object_key(&md5_hex(&bytes)));
+    assert_eq!(fs::read(&object).unwrap(), bytes);
+    fs::remove_file(root.join("weights.bin")).unwrap();
+    ok(root, &["checkout"]);
+    assert_eq!(fs::read(root.join("weights.bin")).unwrap(), bytes);
+    assert!(!is_readonly(&root.join("weights.bin")));
+    fs::write(root.join("weights.bin"), b"edited").unwrap();
+    assert_eq!(fs::read(&object).unwrap(), bytes);
+    assert_fsck_clean(root);
+}
