@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use datavc::config::Level;
+use datavc::config::{Level, OptionName};
 use datavc::git::RevScope;
 use datavc::ops::checkout::Overwrite;
 use datavc::ops::gc::GcOptions;
@@ -78,6 +78,23 @@ enum Command {
     Remote {
         #[command(subcommand)]
         command: RemoteCommand,
+    },
+    /// Show, set or unset an option of .dvc/config (or .dvc/config.local with --local).
+    Config {
+        /// `core.remote`, `cache.type`, `cache.dir` or `remote.NAME.OPTION`.
+        #[arg(required_unless_present = "list")]
+        name: Option<String>,
+        /// The value to set; without it, the current value is shown.
+        value: Option<String>,
+        /// Remove the option.
+        #[arg(short, long, conflicts_with = "value")]
+        unset: bool,
+        /// List every option set, credentials masked.
+        #[arg(short, long, conflicts_with_all = ["name", "unset"])]
+        list: bool,
+        /// Read or write .dvc/config.local (git-ignored) alone.
+        #[arg(long)]
+        local: bool,
     },
     /// Upload the objects the remote lacks.
     Push(Transfer),
@@ -310,6 +327,20 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             out.count("unprotected", ops::unprotect::unprotect(&repo, paths)?)
         }
         Command::Remote { command } => remote(&mut repo, command, &out)?,
+        Command::Config {
+            name,
+            value,
+            unset,
+            local,
+            ..
+        } => config(
+            &mut repo,
+            name.as_deref(),
+            value.as_deref(),
+            *unset,
+            *local,
+            &out,
+        )?,
     };
     Ok(code)
 }
@@ -339,7 +370,7 @@ fn remote(repo: &mut Repo, command: &RemoteCommand, out: &Printer) -> datavc::Re
             force,
             local,
         } => {
-            let url = remote_url(url, &config_dir)?;
+            let url = config_path(url, &config_dir)?;
             match force {
                 true => config.replace_remote(level(*local), name, &url, *default)?,
                 false => config.add_remote(level(*local), name, &url, *default)?,
@@ -352,8 +383,12 @@ fn remote(repo: &mut Repo, command: &RemoteCommand, out: &Printer) -> datavc::Re
             unset,
             local,
         } => {
-            let value = if *unset { None } else { value.as_deref() };
-            config.modify_remote(level(*local), name, option, value)?;
+            let value = match (value, option.as_str()) {
+                (_, _) if *unset => None,
+                (Some(url), "url") => Some(config_path(url, &config_dir)?),
+                (value, _) => value.clone(),
+            };
+            config.modify_remote(level(*local), name, option, value.as_deref())?;
         }
         RemoteCommand::Default {
             name: None,
@@ -370,8 +405,41 @@ fn remote(repo: &mut Repo, command: &RemoteCommand, out: &Printer) -> datavc::Re
     Ok(ExitCode::SUCCESS)
 }
 
-/// A relative folder given on the command line is stored relative to `.dvc/`, as DVC does.
-fn remote_url(url: &str, config_dir: &std::path::Path) -> datavc::Result<String> {
+/// `config`: lists without a name, shows without a value, else sets (or unsets).
+fn config(
+    repo: &mut Repo,
+    name: Option<&str>,
+    value: Option<&str>,
+    unset: bool,
+    local: bool,
+    out: &Printer,
+) -> datavc::Result<ExitCode> {
+    let config_dir = repo.config().dir().to_owned();
+    let config = repo.config_mut();
+    let only = local.then_some(Level::Local);
+    let Some(name) = name else {
+        return Ok(out.options(&config.options(only)));
+    };
+    let name = OptionName::parse(name)?;
+    if value.is_none() && !unset {
+        let value = config
+            .option(&name, only)
+            .ok_or(datavc::Error::OptionNotSet {
+                name: name.to_string(),
+            })?;
+        return Ok(out.option(&name.to_string(), value));
+    }
+    let value = match value {
+        Some(path) if name.is_path() => Some(config_path(path, &config_dir)?),
+        value => value.map(str::to_owned),
+    };
+    config.set_option(level(local), &name, value.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A relative folder given on the command line (a remote's URL, `cache.dir`) is stored
+/// relative to `.dvc/`, as DVC does.
+fn config_path(url: &str, config_dir: &std::path::Path) -> datavc::Result<String> {
     let is_url = url::Url::parse(url).is_ok_and(|u| u.scheme().len() > 1);
     let path = std::path::Path::new(url);
     if is_url || path.is_absolute() {

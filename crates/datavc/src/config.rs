@@ -126,20 +126,75 @@ const SECRET_OPTIONS: [&str; 8] = [
     "token",
 ];
 
+/// `value`, or `***` when `option` holds a credential: what listings print.
+pub fn masked<'a>(option: &str, value: &'a str) -> &'a str {
+    match SECRET_OPTIONS.contains(&option) {
+        true => "***",
+        false => value,
+    }
+}
+
 fn masked_options<S: serde::Serializer>(
     options: &BTreeMap<String, String>,
     serializer: S,
 ) -> std::result::Result<S::Ok, S::Error> {
     let masked: BTreeMap<&str, &str> = options
         .iter()
-        .map(
-            |(key, value)| match SECRET_OPTIONS.contains(&key.as_str()) {
-                true => (key.as_str(), "***"),
-                false => (key.as_str(), value.as_str()),
-            },
-        )
+        .map(|(key, value)| (key.as_str(), masked(key, value)))
         .collect();
     serde::Serialize::serialize(&masked, serializer)
+}
+
+/// An option of DVC's config files as `dvc config` names it: `section.option`, or
+/// `remote.NAME.option` for a remote's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionName {
+    section: String,
+    option: String,
+}
+
+impl OptionName {
+    /// Parses `core.remote`, `cache.type`, `remote.storage.url` and the like.
+    pub fn parse(name: &str) -> Result<OptionName> {
+        let bad = |reason: &str| Error::BadOptionName {
+            name: name.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let parts: Vec<&str> = name.split('.').collect();
+        let (section, option) = match parts[..] {
+            ["remote", remote, option] => (remote_section(remote), option),
+            [section, option] if section != "remote" => (section.to_lowercase(), option),
+            _ => return Err(bad("write section.option or remote.NAME.option")),
+        };
+        if parts.iter().any(|part| part.is_empty()) {
+            return Err(bad("a part of the name is empty"));
+        }
+        Ok(OptionName {
+            section,
+            option: option.to_lowercase(),
+        })
+    }
+
+    fn remote(&self) -> Option<&str> {
+        remote_name(&self.section)
+    }
+
+    /// Whether the value names a folder (or a URL), which DVC resolves from `.dvc/`.
+    pub fn is_path(&self) -> bool {
+        match self.remote() {
+            Some(_) => self.option == "url",
+            None => self.section == "cache" && self.option == "dir",
+        }
+    }
+}
+
+impl std::fmt::Display for OptionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.remote() {
+            Some(remote) => write!(f, "remote.{remote}.{}", self.option),
+            None => write!(f, "{}.{}", self.section, self.option),
+        }
+    }
 }
 
 /// DVC's config, both files.
@@ -180,13 +235,17 @@ impl DvcConfig {
     pub fn link_types(&self) -> Result<Vec<LinkType>> {
         match self.get("cache", "type") {
             None => Ok(LinkType::default_list()),
-            Some(value) => LinkType::parse_list(value).ok_or_else(|| Error::BadConfig {
-                path: self.dvc_dir.join("config"),
-                detail: format!(
-                    "cache.type `{value}` is not a list of reflink, copy, hardlink, symlink"
-                ),
-            }),
+            Some(value) => self.parse_link_types(value),
         }
+    }
+
+    fn parse_link_types(&self, value: &str) -> Result<Vec<LinkType>> {
+        LinkType::parse_list(value).ok_or_else(|| Error::BadConfig {
+            path: self.dvc_dir.join("config"),
+            detail: format!(
+                "cache.type `{value}` is not a list of reflink, copy, hardlink, symlink"
+            ),
+        })
     }
 
     /// The default remote's name.
@@ -263,7 +322,9 @@ impl DvcConfig {
         self.save(level)
     }
 
-    /// Sets (or with `None` unsets) an option of an existing remote.
+    /// Sets (or with `None` unsets) an option of an existing remote. Only the options
+    /// datavc reads for the remote's kind can be set: DVC refuses to load a config that
+    /// holds an option its remote kind does not have (`region` on a folder, say).
     pub fn modify_remote(
         &mut self,
         level: Level,
@@ -271,7 +332,17 @@ impl DvcConfig {
         key: &str,
         value: Option<&str>,
     ) -> Result<()> {
-        self.remote(name)?;
+        let remote = self.remote(name)?;
+        let read = crate::remote::options_read(&remote.url);
+        if value.is_some() && key != "url" && !read.contains(&key) {
+            return Err(Error::UnsupportedOption {
+                name: format!("remote.{name}.{key}"),
+                supported: std::iter::once("url")
+                    .chain(read.iter().copied())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
         let section = remote_section(name);
         match value {
             Some(value) => {
@@ -317,6 +388,96 @@ impl DvcConfig {
             }
         }
         self.save(level)
+    }
+
+    /// The value of an option: from `level`'s file, or with `None` the local file's
+    /// winning over the project's, as DVC reads them.
+    pub fn option(&self, name: &OptionName, level: Option<Level>) -> Option<&str> {
+        let section = Some(name.section.as_str());
+        match level {
+            Some(level) => self.ini(level).get_from(section, &name.option),
+            None => self.get(&name.section, &name.option),
+        }
+    }
+
+    /// Every option set, by `dvc config` name: in `level`'s file, or with `None` in both,
+    /// the local file's winning.
+    pub fn options(&self, level: Option<Level>) -> BTreeMap<String, String> {
+        let files = match level {
+            Some(level) => vec![self.ini(level)],
+            None => vec![&self.repo, &self.local],
+        };
+        let mut options = BTreeMap::new();
+        for ini in files {
+            for (section, props) in ini.iter() {
+                let Some(section) = section else { continue };
+                for (option, value) in props.iter() {
+                    let name = OptionName {
+                        section: section.to_owned(),
+                        option: option.to_owned(),
+                    };
+                    options.insert(name.to_string(), value.to_owned());
+                }
+            }
+        }
+        options
+    }
+
+    /// Sets or (with `None`) unsets an option datavc reads, checking the value as DVC
+    /// would: `core.remote` must name a remote, `cache.type` list link types, and
+    /// `remote.NAME.url` on a new name adds that remote. Other options are DVC's alone, and
+    /// refused, so that a typo never reaches a file DVC would then fail to load.
+    pub fn set_option(
+        &mut self,
+        level: Level,
+        name: &OptionName,
+        value: Option<&str>,
+    ) -> Result<()> {
+        if value.is_none() && self.option(name, Some(level)).is_none() {
+            return Err(Error::OptionNotSet {
+                name: name.to_string(),
+            });
+        }
+        if let Some(remote) = name.remote() {
+            return match (name.option.as_str(), value) {
+                ("url", Some(url)) if self.remote(remote).is_err() => {
+                    self.add_remote(level, remote, url, false)
+                }
+                (option, value) => self.modify_remote(level, remote, option, value),
+            };
+        }
+        match (name.section.as_str(), name.option.as_str(), value) {
+            ("core", "remote", value) => return self.set_default_remote(level, value),
+            ("cache", "type", Some(types)) => {
+                self.parse_link_types(types)?;
+            }
+            ("cache", "type" | "dir", _) => {}
+            _ => {
+                return Err(Error::UnsupportedOption {
+                    name: name.to_string(),
+                    supported: "core.remote, cache.dir, cache.type, remote.NAME.OPTION".into(),
+                });
+            }
+        }
+        let section = Some(name.section.as_str());
+        match value {
+            Some(value) => {
+                self.ini_mut(level)
+                    .with_section(section)
+                    .set(name.option.as_str(), value);
+            }
+            None => {
+                self.ini_mut(level).delete_from(section, &name.option);
+            }
+        }
+        self.save(level)
+    }
+
+    fn ini(&self, level: Level) -> &Ini {
+        match level {
+            Level::Repo => &self.repo,
+            Level::Local => &self.local,
+        }
     }
 
     fn ini_mut(&mut self, level: Level) -> &mut Ini {
@@ -505,6 +666,81 @@ mod tests {
         assert_eq!(store.url, "/elsewhere");
         assert!(store.options.is_empty(), "{:?}", store.options);
         assert_eq!(reread.default_remote(), Some("store"));
+    }
+
+    #[test]
+    fn option_names_read_as_dvc_config_writes_them() {
+        let name = OptionName::parse("remote.Store.URL").unwrap();
+        assert_eq!(name.remote(), Some("Store"));
+        assert_eq!(name.to_string(), "remote.Store.url");
+        assert_eq!(
+            OptionName::parse("Cache.Type").unwrap().to_string(),
+            "cache.type"
+        );
+        for bad in [
+            "cache",
+            "remote.url",
+            "a.b.c",
+            "cache.",
+            ".type",
+            "remote..url",
+        ] {
+            assert!(
+                matches!(OptionName::parse(bad), Err(Error::BadOptionName { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn set_option_checks_what_datavc_reads_and_refuses_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = DvcConfig::load(dir.path()).unwrap();
+        let name = |name: &str| OptionName::parse(name).unwrap();
+        let set = |config: &mut DvcConfig, option: &str, value: Option<&str>| {
+            config.set_option(Level::Repo, &name(option), value)
+        };
+        assert!(matches!(
+            set(&mut config, "core.remote", Some("nowhere")),
+            Err(Error::NoSuchRemote { .. })
+        ));
+        assert!(matches!(
+            set(&mut config, "cache.type", Some("hardlink,teleport")),
+            Err(Error::BadConfig { .. })
+        ));
+        assert!(matches!(
+            set(&mut config, "core.autostage", Some("true")),
+            Err(Error::UnsupportedOption { .. })
+        ));
+        assert!(matches!(
+            set(&mut config, "cache.dir", None),
+            Err(Error::OptionNotSet { .. })
+        ));
+        set(&mut config, "remote.folder.url", Some("/srv/store")).unwrap();
+        assert!(matches!(
+            set(&mut config, "remote.folder.region", Some("eu-west-1")),
+            Err(Error::UnsupportedOption { .. })
+        ));
+        set(&mut config, "remote.new.url", Some("s3://bucket/store")).unwrap();
+        set(&mut config, "core.remote", Some("new")).unwrap();
+        set(&mut config, "cache.type", Some("reflink,hardlink")).unwrap();
+        set(&mut config, "remote.new.region", Some("eu-west-1")).unwrap();
+        config
+            .set_option(Level::Local, &name("cache.dir"), Some("../cache"))
+            .unwrap();
+
+        let reread = DvcConfig::load(dir.path()).unwrap();
+        assert_eq!(reread.default_remote(), Some("new"));
+        assert_eq!(
+            reread.link_types().unwrap(),
+            [LinkType::Reflink, LinkType::Hardlink]
+        );
+        assert_eq!(reread.cache_dir(), Some(dir.path().join("../cache")));
+        assert_eq!(reread.option(&name("cache.dir"), Some(Level::Repo)), None);
+        let options = reread.options(None);
+        assert_eq!(options["remote.folder.url"], "/srv/store");
+        assert_eq!(options["remote.new.region"], "eu-west-1");
+        assert_eq!(options.len(), 6, "{options:?}");
     }
 
     #[test]

@@ -89,6 +89,28 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// A config option name that `config` cannot parse.
+    #[error("`{name}` is not a config option name: {reason}")]
+    BadOptionName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A config option that datavc does not read, and so will not write.
+    #[error("datavc does not set `{name}`; it sets {supported}")]
+    UnsupportedOption {
+        /// The option.
+        name: String,
+        /// The options it does set there.
+        supported: String,
+    },
+    /// A config option asked for or unset that no file sets.
+    #[error("`{name}` is not set")]
+    OptionNotSet {
+        /// The option.
+        name: String,
+    },
     /// A remote name that is not configured.
     #[error("no remote named `{name}`")]
     NoSuchRemote {
@@ -235,7 +257,8 @@ impl Error {
             | Error::WouldOverwrite { .. }
             | Error::Locked { .. }
             | Error::State { .. }
-            | Error::Git { .. } => 1,
+            | Error::Git { .. }
+            | Error::OptionNotSet { .. } => 1,
             _ => 2,
         }
     }
@@ -246,6 +269,9 @@ impl Error {
             Error::NotARepository { .. } => "run `datavc init` at the project root".into(),
             Error::NoDefaultRemote => {
                 "pass `-r NAME`, or set one with `datavc remote add -d NAME URL`".into()
+            }
+            Error::UnsupportedOption { .. } => {
+                "DVC's `dvc config` and `dvc remote modify` set DVC's other options".into()
             }
             Error::NoSuchRemote { .. } => {
                 "`datavc remote list` shows the configured remotes".into()

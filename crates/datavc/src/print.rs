@@ -1,11 +1,12 @@
 //! Printing reports: one method per command, JSON on `--json`, nothing on `-q`, and data on
 //! stdout with notes on stderr.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 
 use datavc::Repo;
-use datavc::config::Remote;
+use datavc::config::{Remote, masked};
 use datavc::ops::add::Tracked;
 use datavc::ops::checkout::CheckoutReport;
 use datavc::ops::diff::DiffReport;
@@ -247,6 +248,30 @@ impl Printer {
         self.emit(&serde_json::json!({ "default": name }), || match name {
             Some(name) => format!("{name}\n"),
             None => "no default remote\n".into(),
+        })
+    }
+
+    pub fn option(&self, name: &str, value: &str) -> ExitCode {
+        self.emit(&serde_json::json!({ "name": name, "value": value }), || {
+            format!("{value}\n")
+        })
+    }
+
+    /// Config options as `name=value` lines, as `dvc config --list` prints them, but with
+    /// credentials masked: a listing is what gets pasted into bug reports.
+    pub fn options(&self, options: &BTreeMap<String, String>) -> ExitCode {
+        let masked: BTreeMap<&str, &str> = options
+            .iter()
+            .map(|(name, value)| {
+                let option = name.rsplit('.').next().unwrap_or(name);
+                (name.as_str(), masked(option, value))
+            })
+            .collect();
+        self.emit(&masked, || {
+            masked
+                .iter()
+                .map(|(name, value)| format!("{name}={value}\n"))
+                .collect()
         })
     }
 

@@ -284,6 +284,32 @@ fn with_connection_string(
     Ok(builder)
 }
 
+/// The options datavc reads for a remote at `url`, besides `url` itself: DVC's names for
+/// them, which [`open_url`] and [`azure`] read.
+pub fn options_read(url: &str) -> &'static [&'static str] {
+    match url.split_once("://").map(|(scheme, _)| scheme) {
+        Some("s3") => &[
+            "endpointurl",
+            "region",
+            "access_key_id",
+            "secret_access_key",
+            "session_token",
+        ],
+        Some("gs") => &["credentialpath"],
+        Some("azure") => &[
+            "connection_string",
+            "account_name",
+            "account_key",
+            "sas_token",
+            "tenant_id",
+            "client_id",
+            "client_secret",
+            "allow_anonymous_login",
+        ],
+        _ => &[],
+    }
+}
+
 fn open_url(
     remote: &Remote,
     url: &url::Url,

@@ -845,3 +845,36 @@ fn diff_of_folders_fetches_their_manifests_or_says_why_it_cannot() {
     let reason = diff["unexpanded"][0]["reason"].as_str().unwrap();
     assert!(reason.contains("remote `store`"), "{diff}");
 }
+
+/// `config` and `remote modify` refuse what DVC would then refuse to load, and leave the
+/// config file as it was.
+#[test]
+fn config_refuses_options_datavc_does_not_read() {
+    let repo = Repo::new("md5");
+    repo.ok(&["remote", "add", "store", "../store"]);
+    let config = repo.root.join(".dvc/config");
+    let before = fs::read(&config).unwrap();
+    let stderr = repo.fails(&["remote", "modify", "store", "region", "eu-west-1"], 2);
+    assert!(
+        stderr.contains("`remote.store.region`; it sets url"),
+        "{stderr}"
+    );
+    let stderr = repo.fails(&["config", "core.autostage", "true"], 2);
+    assert!(stderr.contains("dvc config"), "{stderr}");
+    repo.fails(&["config", "cache.type", "teleport"], 2);
+    repo.fails(&["config", "store.url"], 1);
+    repo.fails(&["config", "remote.url", "x"], 2);
+    repo.fails(&["config", "--unset", "cache.dir"], 1);
+    assert_eq!(fs::read(&config).unwrap(), before);
+
+    repo.ok(&["config", "cache.type", "hardlink"]);
+    repo.write("big.bin", b"linked bytes");
+    repo.ok(&["add", "big.bin"]);
+    assert!(
+        fs::metadata(repo.root.join("big.bin"))
+            .unwrap()
+            .permissions()
+            .readonly(),
+        "cache.type = hardlink took effect"
+    );
+}

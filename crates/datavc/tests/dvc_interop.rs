@@ -334,3 +334,66 @@ fn a_dvcignore_inside_a_tracked_folder_is_refused_as_dvc_refuses_it() {
         "add cached data it refused"
     );
 }
+
+/// `config` writes options DVC reads back, with DVC's own names, and reads what `dvc config`
+/// wrote: both tools share `.dvc/config` and `.dvc/config.local`.
+#[test]
+fn config_options_are_shared_with_dvc_config() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(&["init", "-q"], root);
+    run(&dvc, &["init", "-q"], root);
+    datavc(&["remote", "add", "store", "s3://bucket/store"], root);
+    datavc(&["config", "core.remote", "store"], root);
+    datavc(&["config", "cache.type", "hardlink,symlink"], root);
+    datavc(&["config", "remote.store.region", "eu-west-1"], root);
+    datavc(
+        &[
+            "config",
+            "--local",
+            "remote.store.secret_access_key",
+            "s3cr3t",
+        ],
+        root,
+    );
+    datavc(&["config", "remote.backup.url", "/srv/backup"], root);
+    let listed = run(&dvc, &["config", "--list"], root);
+    for line in [
+        "core.remote=store",
+        // DVC lists the link types it parsed out of the value.
+        "cache.type=['hardlink', 'symlink']",
+        "remote.store.url=s3://bucket/store",
+        "remote.store.region=eu-west-1",
+        "remote.store.secret_access_key=s3cr3t",
+        "remote.backup.url=/srv/backup",
+    ] {
+        assert!(listed.lines().any(|l| l == line), "{line} in:\n{listed}");
+    }
+
+    // Both store a relative folder given on the command line relative to `.dvc/`.
+    run(&dvc, &["config", "cache.dir", "../dvc-cache"], root);
+    run(&dvc, &["config", "--unset", "remote.store.region"], root);
+    assert_eq!(datavc(&["config", "cache.dir"], root), "../../dvc-cache\n");
+    datavc(&["config", "cache.dir", "../datavc-cache"], root);
+    datavc(&["config", "--unset", "cache.type"], root);
+    // DVC prints the folder it resolved.
+    let resolved = root.parent().unwrap().join("datavc-cache");
+    assert_eq!(
+        run(&dvc, &["config", "cache.dir"], root),
+        format!("{}\n", resolved.display())
+    );
+    let ours = datavc(&["config", "--list"], root);
+    assert!(
+        ours.contains("remote.store.secret_access_key=***\n"),
+        "{ours}"
+    );
+    assert!(
+        !ours.contains("region") && !ours.contains("cache.type"),
+        "{ours}"
+    );
+    assert_eq!(
+        datavc(&["config", "remote.store.secret_access_key"], root),
+        "s3cr3t\n"
+    );
+}
