@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use crate::error::{Error, Result};
 use crate::fsutil::{self, NewFile, copy_hashing, create_dir_all, set_readonly, write_new};
@@ -79,9 +80,9 @@ impl Cache {
             return Ok(oid.clone());
         }
         let staged = self.staging_path()?;
-        let oid = match self.reflink(source, &staged) {
-            true => hash_file(&staged, algo),
-            false => copy_hashing(source, &staged, algo, NewFile::ReadOnly),
+        let oid = match self.clone_file(source, &staged) {
+            Some(settled) => read_clone(source, &staged, settled, |path| hash_file(path, algo)),
+            None => copy_hashing(source, &staged, algo, NewFile::ReadOnly),
         };
         match oid {
             Ok(oid) => self.commit_staged(&staged, &oid).map(|()| oid),
@@ -164,23 +165,36 @@ impl Cache {
         for source in sources {
             let path = self.staging_path()?;
             staged.push(path.clone());
-            let bytes = if self.reflink(source, &path) {
-                fs::read(&path).map_err(Error::io("read", &path))?
-            } else {
-                let bytes = fs::read(source).map_err(Error::io("read", source))?;
-                write_new(&path, &bytes, NewFile::ReadOnly)?;
-                bytes
+            let bytes = match self.clone_file(source, &path) {
+                Some(settled) => read_clone(source, &path, settled, |path| {
+                    fs::read(path).map_err(Error::io("read", path))
+                })?,
+                None => {
+                    let bytes = fs::read(source).map_err(Error::io("read", source))?;
+                    write_new(&path, &bytes, NewFile::ReadOnly)?;
+                    bytes
+                }
             };
             contents.push(bytes);
         }
         Ok(contents)
     }
 
-    /// Clones `source` to `staged` if this filesystem can; whether it did.
-    fn reflink(&self, source: &Path, staged: &Path) -> bool {
+    /// Clones `source` to `staged` if this filesystem can: `None` if it did not, else the
+    /// source's key before the clone if the source had settled then (see [`read_clone`]).
+    fn clone_file(&self, source: &Path, staged: &Path) -> Option<Option<ObjectKey>> {
         if self.reflink.load(Ordering::Relaxed) == REFLINK_UNSUPPORTED {
-            return false;
+            return None;
         }
+        let settled = fs::metadata(source)
+            .ok()
+            .and_then(|metadata| ObjectKey::of(&metadata))
+            .filter(|key| key.settled_at(SystemTime::now()));
+        self.reflink(source, staged).then_some(settled)
+    }
+
+    /// Clones `source` to `staged`; whether it could, learnt once for all files.
+    fn reflink(&self, source: &Path, staged: &Path) -> bool {
         let cloned = reflink_copy::reflink(source, staged).is_ok();
         let learnt = if cloned {
             REFLINK_WORKS
@@ -312,6 +326,26 @@ impl Cache {
         }
         Ok(names.len())
     }
+}
+
+/// What `read` gets from `clone`, a fresh clone of `source`. A clone shares its source's
+/// blocks but not its page cache, so reading it back goes to the disk, while the source
+/// (just written, often) is still in memory: `read` reads the source instead when the
+/// source had `settled` before the clone and still has that key after the read, which
+/// proves that no write came between the clone and the read.
+fn read_clone<T>(
+    source: &Path,
+    clone: &Path,
+    settled: Option<ObjectKey>,
+    read: impl Fn(&Path) -> Result<T>,
+) -> Result<T> {
+    if let Some(key) = settled
+        && let Ok(value) = read(source)
+        && fs::metadata(source).is_ok_and(|metadata| key.still_matches(&metadata))
+    {
+        return Ok(value);
+    }
+    read(clone)
 }
 
 /// The object ids of whole files' bytes, hashed together where the algorithm gains.

@@ -9,7 +9,7 @@ use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OpenFlags, params};
 use rustc_hash::FxHashMap;
@@ -102,7 +102,21 @@ impl ObjectKey {
     pub fn still_matches(self, metadata: &Metadata) -> bool {
         ObjectKey::of(metadata) == Some(self)
     }
+
+    /// Whether the file last changed so long before `now` that any write from `now` on
+    /// must give it another key. Timestamps advance in ticks, so a write within the tick
+    /// of the last change could leave every field as it was; a second is many ticks.
+    pub fn settled_at(self, now: SystemTime) -> bool {
+        let now_ns = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        now_ns.saturating_sub(self.ctime_ns) > SETTLE_NS
+    }
 }
+
+/// How long ago a file must have last changed to count as settled (see
+/// [`ObjectKey::settled_at`]).
+const SETTLE_NS: i64 = 1_000_000_000;
 
 /// Objects datavc wrote and verified, by algorithm and hash, with their metadata then.
 pub type VerifiedObjects = HashMap<(HashAlgo, String), ObjectKey>;
@@ -362,6 +376,19 @@ fn load(connection: &Connection, algo: HashAlgo) -> rusqlite::Result<RecordedHas
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_settles_a_second_after_its_last_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"abc").unwrap();
+        let key = ObjectKey::of(&std::fs::metadata(&file).unwrap()).unwrap();
+        let now = SystemTime::now();
+        assert!(!key.settled_at(now));
+        assert!(!key.settled_at(now + Duration::from_millis(500)));
+        assert!(key.settled_at(now + Duration::from_millis(1_100)));
+    }
 
     #[test]
     fn remembers_across_opens_and_forgets_on_change() {

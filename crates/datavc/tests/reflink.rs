@@ -73,11 +73,18 @@ fn add_and_checkout_clone_instead_of_copying_and_edits_stay_private() {
     let weights = random.bytes(3 << 20);
     // Small files take `add`'s batched path, the big one its streaming path.
     let small: Vec<Vec<u8>> = (0..12).map(|_| random.bytes(9_000)).collect();
+    let write_images = |images: &[Vec<u8>]| {
+        for (i, bytes) in images.iter().enumerate() {
+            fs::write(root.join(format!("images/{i}.png")), bytes).unwrap();
+        }
+    };
     fs::write(root.join("weights.bin"), &weights).unwrap();
     fs::create_dir(root.join("images")).unwrap();
-    for (i, bytes) in small.iter().enumerate() {
-        fs::write(root.join(format!("images/{i}.png")), bytes).unwrap();
-    }
+    write_images(&small);
+    // `add` hashes a clone's source, in memory, where the source has settled (last
+    // changed over a second ago), and reads the clone back where it was just written.
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    write_images(&small[..4]);
     ok(root, &["init", "--hash", "md5"]);
     ok(root, &["add", "weights.bin", "images"]);
 
