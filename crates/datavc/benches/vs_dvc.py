@@ -8,8 +8,9 @@ add of many small files, add of one large file, status with nothing changed, sta
 one file changed, push to and pull from a local-folder remote. Prints a Markdown table and
 writes the raw seconds as JSON. Not a test: figures depend on the machine.
 
-For scale it also times `cp` of the same data: `add` copies every file into the cache (no
-reflinks on ext4), so no tool's `add` can be much faster than that copy.
+For scale it also times `cp` of the same data: on ext4 `add` copies every file into the
+cache, so no tool's `add` can be much faster than that copy. With --work on a filesystem
+with reflinks (XFS, Btrfs) both tools and `cp` clone files instead.
 """
 
 import argparse
