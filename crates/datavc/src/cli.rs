@@ -439,11 +439,11 @@ fn config(
 
 /// A relative folder given on the command line (a remote's URL, `cache.dir`) is stored
 /// relative to `.dvc/`, as DVC does.
-fn config_path(url: &str, config_dir: &std::path::Path) -> datavc::Result<String> {
-    let is_url = url::Url::parse(url).is_ok_and(|u| u.scheme().len() > 1);
-    let path = std::path::Path::new(url);
+fn config_path(value: &str, config_dir: &std::path::Path) -> datavc::Result<String> {
+    let is_url = url::Url::parse(value).is_ok_and(|u| u.scheme().len() > 1);
+    let path = std::path::Path::new(value);
     if is_url || path.is_absolute() {
-        return Ok(url.to_owned());
+        return Ok(value.to_owned());
     }
     let absolute = datavc::repo::absolute(path)?;
     let relative = pathdiff::diff_paths(&absolute, config_dir).unwrap_or(absolute);
