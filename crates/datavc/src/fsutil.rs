@@ -224,9 +224,19 @@ fn copy_pipelined(
 /// Copies `from` to a new file `to` without reading it here: the kernel copies (or clones)
 /// where it can. The copy starts with `from`'s permissions.
 pub fn copy_plain(from: &Path, to: &Path) -> Result<()> {
-    fs::copy(from, to)
-        .map(drop)
-        .map_err(Error::io("copy", from))
+    fs::copy(from, to).map(drop).map_err(|source| {
+        // `fs::copy` does not say which end failed; a source that still opens is not it
+        // (a full disk fails the write).
+        let (action, path) = match File::open(from) {
+            Ok(_) => ("write", to),
+            Err(_) => ("read", from),
+        };
+        Error::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    })
 }
 
 /// Sets or clears the read-only flag.

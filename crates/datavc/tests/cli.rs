@@ -656,25 +656,9 @@ fn bad_input_is_a_clear_error_and_changes_nothing() {
 #[cfg(unix)]
 #[test]
 fn a_full_disk_leaves_no_partial_object() {
-    // `ulimit -f` makes writes past 64 KiB fail with EFBIG, as a full disk would fail them.
     let repo = Repo::new("md5");
     repo.write("big.bin", &vec![1u8; 1 << 20]);
-    let script = format!(
-        "trap '' XFSZ; ulimit -f 64; exec '{}' add big.bin",
-        env!("CARGO_BIN_EXE_datavc")
-    );
-    // The limit would also truncate a coverage profile (under cargo llvm-cov), which then
-    // spoils the merge of all of them: this one goes beside the test data.
-    let profile = repo.root.with_file_name("full-disk-%p.profraw");
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .env("LLVM_PROFILE_FILE", profile)
-        .current_dir(&repo.root)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let stderr = run_with_file_size_limit(&repo, "add big.bin");
     assert!(
         stderr.contains("big.bin") || stderr.contains("cache"),
         "{stderr}"
@@ -687,6 +671,53 @@ fn a_full_disk_leaves_no_partial_object() {
         "staging is empty"
     );
     assert_eq!(repo.read("big.bin").len(), 1 << 20);
+}
+
+/// A checkout that runs out of space names the workspace file it could not write, and
+/// leaves neither it nor a partial copy behind.
+#[cfg(unix)]
+#[test]
+fn a_full_disk_during_checkout_names_the_file_and_leaves_no_partial_copy() {
+    let repo = Repo::new("md5");
+    repo.write("big.bin", &vec![7u8; 1 << 20]);
+    repo.ok(&["add", "big.bin"]);
+    fs::remove_file(repo.root.join("big.bin")).unwrap();
+    let stderr = run_with_file_size_limit(&repo, "checkout");
+    assert!(
+        stderr.contains("cannot write") && stderr.contains("big.bin"),
+        "{stderr}"
+    );
+    let left: Vec<_> = fs::read_dir(&repo.root)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("big.bin") && !name.ends_with(".dvc"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    repo.ok(&["checkout"]);
+    assert_eq!(repo.read("big.bin"), vec![7u8; 1 << 20]);
+}
+
+/// Runs `datavc COMMAND` with writes past 64 KiB failing (EFBIG, as a full disk would fail
+/// them); fails the test unless it exits 1, and returns its stderr.
+#[cfg(unix)]
+fn run_with_file_size_limit(repo: &Repo, command: &str) -> String {
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 64; exec '{}' {command}",
+        env!("CARGO_BIN_EXE_datavc")
+    );
+    // The limit would also truncate a coverage profile (under cargo llvm-cov), which then
+    // spoils the merge of all of them: this one goes beside the test data.
+    let profile = repo.root.with_file_name("full-disk-%p.profraw");
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .env("LLVM_PROFILE_FILE", profile)
+        .current_dir(&repo.root)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    stderr
 }
 
 #[test]
