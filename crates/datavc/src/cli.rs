@@ -153,6 +153,12 @@ enum Command {
         /// Pointer files or tracked paths.
         #[arg(required = true)]
         targets: Vec<PathBuf>,
+        /// Delete the outputs from the workspace too (the cache keeps them until gc).
+        #[arg(long)]
+        outs: bool,
+        /// With --outs, delete content the cache does not hold.
+        #[arg(short, long, requires = "outs")]
+        force: bool,
     },
     /// Replace linked or read-only files by writable copies before editing them.
     Unprotect {
@@ -322,7 +328,14 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
         Command::Diff { a, b } => out.diff(&ops::diff::diff(&repo, a.as_deref(), b.as_deref())?),
         Command::Ls { files } => out.ls(&ops::ls::ls(&repo, *files)?),
         Command::Fsck => out.fsck(&ops::fsck::fsck(&repo)?),
-        Command::Remove { targets } => out.removed(&ops::remove::remove(&repo, targets)?),
+        Command::Remove {
+            targets,
+            outs,
+            force,
+        } => {
+            let delete = outs.then(|| overwrite(*force));
+            out.removed(&ops::remove::remove(&repo, targets, delete)?)
+        }
         Command::Unprotect { paths } => {
             out.count("unprotected", ops::unprotect::unprotect(&repo, paths)?)
         }

@@ -210,6 +210,12 @@ pub enum Error {
         /// The paths whose current content would be lost.
         paths: Vec<PathBuf>,
     },
+    /// `remove --outs` would delete data that exists nowhere else.
+    #[error("remove would delete {} path(s) whose content is not in the cache, first {}", paths.len(), paths[0].display())]
+    WouldDelete {
+        /// The paths whose current content would be lost.
+        paths: Vec<PathBuf>,
+    },
     /// Another process holds the repository lock.
     #[error("the repository is locked by {holder}")]
     Locked {
@@ -255,6 +261,7 @@ impl Error {
             | Error::MissingOnRemote { .. }
             | Error::UnknownFolder { .. }
             | Error::WouldOverwrite { .. }
+            | Error::WouldDelete { .. }
             | Error::Locked { .. }
             | Error::State { .. }
             | Error::Git { .. }
@@ -297,6 +304,9 @@ impl Error {
             ),
             Error::WouldOverwrite { .. } => {
                 "`datavc add` the new content first, or pass `--force` to discard it".into()
+            }
+            Error::WouldDelete { .. } => {
+                "`datavc commit` saves the new content first; `--force` deletes it anyway".into()
             }
             Error::Locked { .. } => "wait for the other datavc command to finish".into(),
             Error::UnknownFolder { .. } => {

@@ -224,10 +224,11 @@ impl Printer {
             let mut text = String::new();
             for r in removed {
                 let outputs = r.outputs.join(", ");
-                text.push_str(&format!(
-                    "removed {}; {outputs} stays as plain files\n",
-                    r.pointer
-                ));
+                let data = match r.deleted {
+                    true => format!("{outputs} deleted (the cache keeps it until gc)"),
+                    false => format!("{outputs} stays as plain files"),
+                };
+                text.push_str(&format!("removed {}; {data}\n", r.pointer));
             }
             let pointers = removed.iter().map(|r| r.pointer.as_str());
             let ignores = removed

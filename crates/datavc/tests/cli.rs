@@ -551,7 +551,7 @@ fn remove_untracks_and_leaves_the_data_as_plain_files_gc_cannot_touch() {
 
     let removed = repo.json(&["remove", "data.dvc"]);
     let expected = serde_json::json!([
-        {"pointer": "data.dvc", "outputs": ["data"], "gitignores": [".gitignore"]}
+        {"pointer": "data.dvc", "outputs": ["data"], "gitignores": [".gitignore"], "deleted": false}
     ]);
     assert_eq!(removed, expected);
     assert!(!repo.root.join("data.dvc").exists());
@@ -875,6 +875,41 @@ fn diff_of_folders_fetches_their_manifests_or_says_why_it_cannot() {
     assert_eq!(diff["unexpanded"][0]["path"], "data/", "{diff}");
     let reason = diff["unexpanded"][0]["reason"].as_str().unwrap();
     assert!(reason.contains("remote `store`"), "{diff}");
+}
+
+/// `remove --outs` deletes the data too, but only what the cache holds: the first try
+/// meets an edit that was never added and changes nothing; `--force` deletes it.
+#[test]
+fn remove_outs_deletes_only_data_the_cache_holds_unless_forced() {
+    let repo = Repo::new("md5");
+    sample_data(&repo);
+    repo.ok(&["add", "data", "weights.safetensors"]);
+    repo.write("data/train/a.csv", b"an edit saved nowhere");
+
+    let stderr = repo.fails(&["remove", "--outs", "data.dvc", "weights.safetensors"], 1);
+    assert!(stderr.contains("data/train/a.csv"), "{stderr}");
+    assert!(repo.root.join("data.dvc").is_file());
+    assert!(repo.root.join("weights.safetensors.dvc").is_file());
+    assert_eq!(repo.read("data/train/a.csv"), b"an edit saved nowhere");
+
+    let removed = repo.json(&["remove", "--outs", "weights.safetensors"]);
+    assert_eq!(removed[0]["deleted"], true);
+    assert!(!repo.root.join("weights.safetensors").exists());
+    assert!(!repo.root.join("weights.safetensors.dvc").exists());
+    let object = harness::object_key(&harness::md5_hex(b"weights v1"));
+    assert!(repo.root.join(".dvc/cache").join(object).is_file());
+
+    // What `.dvcignore` keeps out of the cache is not datavc's to delete.
+    fs::write(repo.root.join(".dvcignore"), "*.log\n").unwrap();
+    repo.write("data/test/run.log", b"kept");
+    repo.ok(&["remove", "--outs", "--force", "data"]);
+    assert_eq!(
+        crate::harness::files_below(&repo.root.join("data")).len(),
+        1
+    );
+    assert_eq!(repo.read("data/test/run.log"), b"kept");
+    assert!(!repo.root.join("data.dvc").exists());
+    assert_eq!(repo.json(&["status"]), serde_json::json!([]));
 }
 
 /// `config` and `remote modify` refuse what DVC would then refuse to load, and leave the
