@@ -74,8 +74,7 @@ impl Repo {
     }
 
     fn fsck_clean(&self) {
-        let report = self.json(&["fsck"]);
-        assert_eq!(report["corrupt"], serde_json::json!([]), "{report}");
+        harness::assert_fsck_clean(&self.root);
     }
 }
 
@@ -903,10 +902,7 @@ fn remove_outs_deletes_only_data_the_cache_holds_unless_forced() {
     fs::write(repo.root.join(".dvcignore"), "*.log\n").unwrap();
     repo.write("data/test/run.log", b"kept");
     repo.ok(&["remove", "--outs", "--force", "data"]);
-    assert_eq!(
-        crate::harness::files_below(&repo.root.join("data")).len(),
-        1
-    );
+    assert_eq!(harness::files_below(&repo.root.join("data")).len(), 1);
     assert_eq!(repo.read("data/test/run.log"), b"kept");
     assert!(!repo.root.join("data.dvc").exists());
     assert_eq!(repo.json(&["status"]), serde_json::json!([]));

@@ -51,6 +51,14 @@ fn git(args: &[&str], dir: &Path) {
     run(Path::new("git"), args, dir);
 }
 
+/// A new folder made a git repository and then a DVC repository by `dvc init`.
+fn dvc_repo(dvc: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    git(&["init", "-q"], dir.path());
+    run(dvc, &["init", "-q"], dir.path());
+    dir
+}
+
 /// Names that catch ordering and escaping differences in `.dir` manifests and `.gitignore`.
 fn tricky_data(root: &Path) {
     let files: &[(&str, &[u8])] = &[
@@ -303,10 +311,8 @@ fn nested_dvcignore_files_exclude_what_dvc_excludes() {
 #[test]
 fn a_dvcignore_inside_a_tracked_folder_is_refused_as_dvc_refuses_it() {
     let dvc = dvc_program();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = dvc_repo(&dvc);
     let root = dir.path();
-    git(&["init", "-q"], root);
-    run(&dvc, &["init", "-q"], root);
     for (path, text) in [("data/keep", "k"), ("data/sub/.dvcignore", "*.tmp\n")] {
         fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
         fs::write(root.join(path), text).unwrap();
@@ -340,10 +346,8 @@ fn a_dvcignore_inside_a_tracked_folder_is_refused_as_dvc_refuses_it() {
 #[test]
 fn config_options_are_shared_with_dvc_config() {
     let dvc = dvc_program();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = dvc_repo(&dvc);
     let root = dir.path();
-    git(&["init", "-q"], root);
-    run(&dvc, &["init", "-q"], root);
     datavc(&["remote", "add", "store", "s3://bucket/store"], root);
     datavc(&["config", "core.remote", "store"], root);
     datavc(&["config", "cache.type", "hardlink,symlink"], root);

@@ -15,7 +15,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use harness::{Lcg, md5_hex, object_key, ok};
+use harness::{Lcg, assert_fsck_clean, md5_hex, object_key, ok};
 
 /// A fresh folder on the reflink filesystem.
 fn reflink_tempdir() -> tempfile::TempDir {
@@ -54,11 +54,6 @@ fn assert_shares_blocks(workspace: &Path, object: &Path) {
         "{} is not a clone of its cache object",
         workspace.display()
     );
-}
-
-fn assert_fsck_clean(root: &Path) {
-    let report = harness::json(&ok(root, &["fsck", "--json"]));
-    assert_eq!(report["corrupt"], serde_json::json!([]));
 }
 
 fn is_readonly(path: &Path) -> bool {

@@ -85,6 +85,12 @@ pub fn json(output: &Output) -> serde_json::Value {
     })
 }
 
+/// Fails the test unless `datavc fsck` in `dir` finds every cache object whole.
+pub fn assert_fsck_clean(dir: &Path) {
+    let report = json(&ok(dir, &["fsck", "--json"]));
+    assert_eq!(report["corrupt"], serde_json::json!([]), "{report}");
+}
+
 /// The md5 of `bytes`, in hex.
 pub fn md5_hex(bytes: &[u8]) -> String {
     hex::encode(Md5::digest(bytes))
