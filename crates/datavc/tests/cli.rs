@@ -73,8 +73,9 @@ impl Repo {
         .unwrap();
     }
 
+    #[track_caller]
     fn fsck_clean(&self) {
-        harness::assert_fsck_clean(&self.root);
+        harness::assert_fsck_clean(&self.root, "in the test repository");
     }
 }
 

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
-use harness::{Lcg, datavc, files_below, json, md5_hex, ok, run_ok};
+use harness::{Lcg, assert_fsck_clean, datavc, files_below, md5_hex, ok, run_ok};
 
 /// Files in the tracked folder.
 const FILES: usize = 300;
@@ -152,8 +152,7 @@ fn assert_consistent(root: &Path, what: &str) {
         "status is not clean after rerunning {what}: {:?}",
         String::from_utf8_lossy(&datavc(root).arg("status").output().unwrap().stdout)
     );
-    let fsck = json(&ok(root, &["fsck", "--json"]));
-    assert_eq!(fsck["corrupt"], serde_json::json!([]), "after {what}");
+    assert_fsck_clean(root, &format!("after {what}"));
     let temps = temp_files(root);
     assert!(
         temps.is_empty(),

@@ -110,7 +110,7 @@ fn add_and_checkout_clone_instead_of_copying_and_edits_stay_private() {
     };
     assert_eq!(change_of("weights.bin"), "modified");
     assert_eq!(change_of("images"), "clean");
-    assert_fsck_clean(root);
+    assert_fsck_clean(root, "after editing a clone");
 
     fs::remove_dir_all(root.join("images")).unwrap();
     // Without the state database (as in a fresh clone) nothing vouches for the objects, so
@@ -148,5 +148,5 @@ fn a_cache_on_another_filesystem_gets_copies() {
     assert!(!is_readonly(&root.join("weights.bin")));
     fs::write(root.join("weights.bin"), b"edited").unwrap();
     assert_eq!(fs::read(&object).unwrap(), bytes);
-    assert_fsck_clean(root);
+    assert_fsck_clean(root, "after editing a checked-out copy");
 }

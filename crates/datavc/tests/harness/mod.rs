@@ -85,10 +85,20 @@ pub fn json(output: &Output) -> serde_json::Value {
     })
 }
 
-/// Fails the test unless `datavc fsck` in `dir` finds every cache object whole.
-pub fn assert_fsck_clean(dir: &Path) {
-    let report = json(&ok(dir, &["fsck", "--json"]));
-    assert_eq!(report["corrupt"], serde_json::json!([]), "{report}");
+/// Fails the test unless `datavc fsck` in `dir` finds every cache object whole; `when`
+/// says at what point of the test, for the failure message.
+#[track_caller]
+pub fn assert_fsck_clean(dir: &Path, when: &str) {
+    let output = datavc(dir)
+        .args(["fsck", "--json"])
+        .output()
+        .expect("the datavc binary runs");
+    let report = json(&output);
+    assert!(
+        output.status.success() && report["corrupt"] == serde_json::json!([]),
+        "fsck {when} exited with {}: {report}",
+        output.status
+    );
 }
 
 /// The md5 of `bytes`, in hex.
