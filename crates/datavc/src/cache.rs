@@ -2,15 +2,16 @@
 //! a staging folder, flushed, made read-only and renamed into place, so an object that
 //! exists is complete.
 
-use std::fs;
+use std::fs::{self, File};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::error::{Error, Result};
-use crate::fsutil::{self, NewFile, copy_hashing, create_dir_all, set_readonly, write_new};
-use crate::hash::{HashAlgo, Oid, hash_file};
+use crate::fsutil::{self, NewFile, copy_hashing, create_dir_all, write_new};
+use crate::hash::{HashAlgo, Oid, hash_file, hash_open};
 use crate::manifest::Manifest;
 use crate::state::ObjectKey;
 
@@ -81,8 +82,9 @@ impl Cache {
         }
         let staged = self.staging_path()?;
         let oid = match self.clone_file(source, &staged) {
-            Some(settled) => read_clone(source, &staged, settled, |path| hash_file(path, algo)),
-            None => copy_hashing(source, &staged, algo, NewFile::ReadOnly),
+            Ok(Some(clone)) => clone.read(|file, path| hash_open(file, path, algo)),
+            Ok(None) => copy_hashing(source, &staged, algo, NewFile::ReadOnly),
+            Err(error) => Err(error),
         };
         match oid {
             Ok(oid) => self.commit_staged(&staged, &oid).map(|()| oid),
@@ -165,10 +167,8 @@ impl Cache {
         for source in sources {
             let path = self.staging_path()?;
             staged.push(path.clone());
-            let bytes = match self.clone_file(source, &path) {
-                Some(settled) => read_clone(source, &path, settled, |path| {
-                    fs::read(path).map_err(Error::io("read", path))
-                })?,
+            let bytes = match self.clone_file(source, &path)? {
+                Some(clone) => clone.read(read_whole)?,
                 None => {
                     let bytes = fs::read(source).map_err(Error::io("read", source))?;
                     write_new(&path, &bytes, NewFile::ReadOnly)?;
@@ -180,22 +180,33 @@ impl Cache {
         Ok(contents)
     }
 
-    /// Clones `source` to `staged` if this filesystem can: `None` if it did not, else the
-    /// source's key before the clone if the source had settled then (see [`read_clone`]).
-    fn clone_file(&self, source: &Path, staged: &Path) -> Option<Option<ObjectKey>> {
+    /// Clones `source` to a new read-only file `staged` if this filesystem can; `None`
+    /// (and nothing at `staged`) if it cannot.
+    fn clone_file<'a>(&self, source: &'a Path, staged: &'a Path) -> Result<Option<Cloned<'a>>> {
         if self.reflink.load(Ordering::Relaxed) == REFLINK_UNSUPPORTED {
-            return None;
+            return Ok(None);
         }
-        let settled = fs::metadata(source)
+        let from = File::open(source).map_err(Error::io("read", source))?;
+        let settled = from
+            .metadata()
             .ok()
             .and_then(|metadata| ObjectKey::of(&metadata))
             .filter(|key| key.settled_at(SystemTime::now()));
-        self.reflink(source, staged).then_some(settled)
+        let to = fsutil::create(staged, NewFile::ReadOnly)?;
+        if !self.learn_reflink(reflink_copy::reflink_file(&from, &to).is_ok()) {
+            drop(to);
+            fsutil::remove_file(staged)?;
+            return Ok(None);
+        }
+        Ok(Some(Cloned {
+            source: (from, source),
+            settled,
+            clone: (to, staged),
+        }))
     }
 
-    /// Clones `source` to `staged`; whether it could, learnt once for all files.
-    fn reflink(&self, source: &Path, staged: &Path) -> bool {
-        let cloned = reflink_copy::reflink(source, staged).is_ok();
+    /// Returns whether a clone worked, remembering the first answer for all files.
+    fn learn_reflink(&self, cloned: bool) -> bool {
         let learnt = if cloned {
             REFLINK_WORKS
         } else {
@@ -216,8 +227,7 @@ impl Cache {
             return Ok(());
         }
         let staged = self.staging_path()?;
-        let write = fs::write(&staged, bytes).map_err(Error::io("write", &staged));
-        write
+        write_new(&staged, bytes, NewFile::ReadOnly)
             .and_then(|()| self.commit_staged(&staged, oid))
             .inspect_err(|_| {
                 let _ = fs::remove_file(&staged);
@@ -233,7 +243,9 @@ impl Cache {
                 .and_then(|f| f.sync_all())
                 .map_err(Error::io("flush", staged))?;
         }
-        set_readonly(staged, true)?;
+        // Elsewhere files are created read-only (see `fsutil::create`).
+        #[cfg(not(unix))]
+        fsutil::set_readonly(staged, true)?;
         // Most objects land in an existing folder: try the rename before creating folders.
         let renamed = fs::rename(staged, &target).or_else(|e| match e.kind() {
             std::io::ErrorKind::NotFound => {
@@ -313,7 +325,7 @@ impl Cache {
         let path = self.object_path(oid);
         // Windows refuses to delete read-only files.
         #[cfg(windows)]
-        let _ = set_readonly(&path, false);
+        let _ = fsutil::set_readonly(&path, false);
         fsutil::remove_file(&path)
     }
 
@@ -328,24 +340,39 @@ impl Cache {
     }
 }
 
-/// What `read` gets from `clone`, a fresh clone of `source`. A clone shares its source's
-/// blocks but not its page cache, so reading it back goes to the disk, while the source
-/// (just written, often) is still in memory: `read` reads the source instead when the
-/// source had `settled` before the clone and still has that key after the read, which
-/// proves that no write came between the clone and the read.
-fn read_clone<T>(
-    source: &Path,
-    clone: &Path,
+/// A fresh clone of a source file, both open, with their paths.
+struct Cloned<'a> {
+    source: (File, &'a Path),
+    /// The source's key before the clone, if it had settled then (see [`Cloned::read`]).
     settled: Option<ObjectKey>,
-    read: impl Fn(&Path) -> Result<T>,
-) -> Result<T> {
-    if let Some(key) = settled
-        && let Ok(value) = read(source)
-        && fs::metadata(source).is_ok_and(|metadata| key.still_matches(&metadata))
-    {
-        return Ok(value);
+    clone: (File, &'a Path),
+}
+
+impl Cloned<'_> {
+    /// What `read` gets from the clone. A clone shares its source's blocks but not its page
+    /// cache, so reading it back goes to the disk, while the source (just written, often) is
+    /// still in memory: `read` reads the source instead when the source had settled before
+    /// the clone and its path still shows that key after the read, which proves that no
+    /// write came between the clone and the read. (The path, not the handle, because large
+    /// files are read through their path; the key's inode ties the two together.)
+    fn read<T>(&self, read: impl Fn(&File, &Path) -> Result<T>) -> Result<T> {
+        let (source, source_path) = (&self.source.0, self.source.1);
+        if let Some(key) = self.settled
+            && let Ok(value) = read(source, source_path)
+            && fs::metadata(source_path).is_ok_and(|metadata| key.still_matches(&metadata))
+        {
+            return Ok(value);
+        }
+        read(&self.clone.0, self.clone.1)
     }
-    read(clone)
+}
+
+/// All of an open file's bytes.
+fn read_whole(mut file: &File, path: &Path) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(Error::io("read", path))?;
+    Ok(bytes)
 }
 
 /// The object ids of whole files' bytes, hashed together where the algorithm gains.

@@ -112,9 +112,10 @@ pub fn write_new(to: &Path, bytes: &[u8], access: NewFile) -> Result<()> {
         .map_err(Error::io("write", to))
 }
 
-fn create(path: &Path, access: NewFile) -> Result<File> {
+/// Creates (or truncates) a file for writing, and reading back what was written.
+pub fn create(path: &Path, access: NewFile) -> Result<File> {
     let mut options = File::options();
-    options.write(true).create(true).truncate(true);
+    options.read(true).write(true).create(true).truncate(true);
     #[cfg(unix)]
     if access == NewFile::ReadOnly {
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o444);

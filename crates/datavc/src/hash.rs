@@ -201,8 +201,13 @@ impl fmt::Display for Oid {
 
 /// Hashes a file's content.
 pub fn hash_file(path: &Path, algo: HashAlgo) -> Result<Oid> {
-    let fail = Error::io("hash", path);
-    let file = File::open(path).map_err(fail)?;
+    let file = File::open(path).map_err(Error::io("hash", path))?;
+    hash_open(&file, path, algo)
+}
+
+/// Hashes the open file `file`, which `path` names: large files are hashed through a
+/// memory map of the path.
+pub fn hash_open(file: &File, path: &Path, algo: HashAlgo) -> Result<Oid> {
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     if algo == HashAlgo::Blake3 && size >= PARALLEL_HASH_MIN {
         let mut hasher = blake3::Hasher::new();

@@ -179,9 +179,15 @@ impl StateDb {
         }
         let connection = Connection::open(path).map_err(fail)?;
         connection.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
+        // A write-ahead log without a flush per commit (what DVC's own state cache uses):
+        // on XFS that flush forced out the log of every file an `add` had just created,
+        // about 65 ms for 10,000 files. A power cut can lose the last records, never
+        // corrupt the database, and a lost record only means that a file is hashed again.
         connection
             .execute_batch(
-                "CREATE TABLE IF NOT EXISTS state (
+                "PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = NORMAL;
+                CREATE TABLE IF NOT EXISTS state (
                     path TEXT NOT NULL, algo TEXT NOT NULL, inode INTEGER NOT NULL,
                     mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, hash TEXT NOT NULL,
                     PRIMARY KEY (path, algo)) WITHOUT ROWID;

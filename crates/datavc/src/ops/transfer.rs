@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::cache::Cache;
 use crate::config::Remote;
 use crate::error::{Error, Result};
-use crate::fsutil::{NewFile, copy_hashing};
+use crate::fsutil::{self, NewFile, copy_hashing};
 use crate::hash::{CHUNK, HashAlgo, Oid, batches};
 use crate::lock::LockMode;
 use crate::manifest::Manifest;
@@ -756,7 +756,7 @@ where
     S: futures::Stream<Item = object_store::Result<B>> + Unpin,
     B: AsRef<[u8]>,
 {
-    let mut file = std::fs::File::create(staged).map_err(Error::io("write", staged))?;
+    let mut file = fsutil::create(staged, NewFile::ReadOnly)?;
     let mut hasher = algo.hasher();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| remote.error("download", key, e))?;

@@ -85,10 +85,20 @@ pub fn json(output: &Output) -> serde_json::Value {
     })
 }
 
-/// Fails the test unless `datavc fsck` in `dir` finds every cache object whole; `when`
-/// says at what point of the test, for the failure message.
+/// Fails the test unless `datavc fsck` in `dir` finds every cache object whole and every
+/// object in the repository's default cache is read-only; `when` says at what point of
+/// the test, for the failure message.
 #[track_caller]
 pub fn assert_fsck_clean(dir: &Path, when: &str) {
+    let writable: Vec<String> = files_below(&dir.join(".dvc/cache/files"))
+        .into_iter()
+        .filter(|(_, path)| !std::fs::metadata(path).unwrap().permissions().readonly())
+        .map(|(relpath, _)| relpath)
+        .collect();
+    assert!(
+        writable.is_empty(),
+        "cache objects {when} are writable: {writable:?}"
+    );
     let output = datavc(dir)
         .args(["fsck", "--json"])
         .output()
