@@ -1,6 +1,6 @@
-//! The content-addressed cache (`.dvc/cache/files/<algo>/ab/cdef…`): objects are written to
-//! a staging folder, flushed, made read-only and renamed into place, so an object that
-//! exists is complete.
+//! The content-addressed cache (`.dvc/cache/files/<algo>/ab/cdef…`): objects are written,
+//! read-only from the start, to a staging folder, flushed and renamed into place, so an
+//! object that exists is complete.
 
 use std::fs::{self, File};
 use std::io::Read;
