@@ -81,11 +81,12 @@ impl Cache {
             return Ok(oid.clone());
         }
         let staged = self.staging_path()?;
-        let oid = match self.clone_file(source, &staged) {
-            Ok(Some(clone)) => clone.read(|file, path| hash_open(file, path, algo)),
-            Ok(None) => copy_hashing(source, &staged, algo, NewFile::ReadOnly),
-            Err(error) => Err(error),
-        };
+        let oid = self
+            .clone_file(source, &staged)
+            .and_then(|clone| match clone {
+                Some(clone) => clone.read(|file, path| hash_open(file, path, algo)),
+                None => copy_hashing(source, &staged, algo, NewFile::ReadOnly),
+            });
         match oid {
             Ok(oid) => self.commit_staged(&staged, &oid).map(|()| oid),
             Err(error) => {
@@ -193,20 +194,24 @@ impl Cache {
             .and_then(|metadata| ObjectKey::of(&metadata))
             .filter(|key| key.settled_at(SystemTime::now()));
         let to = fsutil::create(staged, NewFile::ReadOnly)?;
-        if !self.learn_reflink(reflink_copy::reflink_file(&from, &to).is_ok()) {
+        let cloned = reflink_copy::reflink_file(&from, &to).is_ok();
+        self.learn_reflink(cloned);
+        if !cloned {
             drop(to);
             fsutil::remove_file(staged)?;
             return Ok(None);
         }
         Ok(Some(Cloned {
-            source: (from, source),
+            source: from,
+            source_path: source,
             settled,
-            clone: (to, staged),
+            clone: to,
+            clone_path: staged,
         }))
     }
 
-    /// Returns whether a clone worked, remembering the first answer for all files.
-    fn learn_reflink(&self, cloned: bool) -> bool {
+    /// Remembers whether the first clone worked, the answer for all files.
+    fn learn_reflink(&self, cloned: bool) {
         let learnt = if cloned {
             REFLINK_WORKS
         } else {
@@ -218,7 +223,6 @@ impl Cache {
             Ordering::Relaxed,
             Ordering::Relaxed,
         );
-        cloned
     }
 
     /// Stores bytes (a manifest) under their id.
@@ -340,12 +344,14 @@ impl Cache {
     }
 }
 
-/// A fresh clone of a source file, both open, with their paths.
+/// A fresh clone of a source file, both open.
 struct Cloned<'a> {
-    source: (File, &'a Path),
+    source: File,
+    source_path: &'a Path,
     /// The source's key before the clone, if it had settled then (see [`Cloned::read`]).
     settled: Option<ObjectKey>,
-    clone: (File, &'a Path),
+    clone: File,
+    clone_path: &'a Path,
 }
 
 impl Cloned<'_> {
@@ -356,14 +362,13 @@ impl Cloned<'_> {
     /// write came between the clone and the read. (The path, not the handle, because large
     /// files are read through their path; the key's inode ties the two together.)
     fn read<T>(&self, read: impl Fn(&File, &Path) -> Result<T>) -> Result<T> {
-        let (source, source_path) = (&self.source.0, self.source.1);
         if let Some(key) = self.settled
-            && let Ok(value) = read(source, source_path)
-            && fs::metadata(source_path).is_ok_and(|metadata| key.still_matches(&metadata))
+            && let Ok(value) = read(&self.source, self.source_path)
+            && fs::metadata(self.source_path).is_ok_and(|metadata| key.still_matches(&metadata))
         {
             return Ok(value);
         }
-        read(&self.clone.0, self.clone.1)
+        read(&self.clone, self.clone_path)
     }
 }
 

@@ -125,9 +125,8 @@ fn pull_from_a_static_http_server_restores_the_data_and_push_to_it_fails_clearly
     assert_eq!(pulled["fetch"]["remote"], "web");
     assert_eq!(pulled["fetch"]["transferred"], 5, "{pulled}");
     harness::assert_restored(&clone, &files);
-    let fsck = json(&ok(&clone, &["fsck", "--json"]));
+    let fsck = harness::assert_fsck_clean(&clone, "after pulling over HTTP");
     assert_eq!(fsck["checked"], 5, "{fsck}");
-    harness::assert_fsck_clean(&clone, "after pulling over HTTP");
     let cloud = json(&ok(&clone, &["status", "--cloud", "-r", "web", "--json"]));
     assert_eq!(cloud, serde_json::json!([]));
 

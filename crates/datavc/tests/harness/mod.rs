@@ -87,9 +87,9 @@ pub fn json(output: &Output) -> serde_json::Value {
 
 /// Fails the test unless `datavc fsck` in `dir` finds every cache object whole and every
 /// object in the repository's default cache is read-only; `when` says at what point of
-/// the test, for the failure message.
+/// the test, for the failure message. Returns fsck's report.
 #[track_caller]
-pub fn assert_fsck_clean(dir: &Path, when: &str) {
+pub fn assert_fsck_clean(dir: &Path, when: &str) -> serde_json::Value {
     let writable: Vec<String> = files_below(&dir.join(".dvc/cache/files"))
         .into_iter()
         .filter(|(_, path)| !std::fs::metadata(path).unwrap().permissions().readonly())
@@ -109,6 +109,7 @@ pub fn assert_fsck_clean(dir: &Path, when: &str) {
         "fsck {when} exited with {}: {report}",
         output.status
     );
+    report
 }
 
 /// The md5 of `bytes`, in hex.
