@@ -5,10 +5,10 @@
 use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
+use crate::clone::Cloner;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, NewFile, copy_hashing, create_dir_all, write_new};
 use crate::hash::{HashAlgo, Oid, hash_file, hash_open};
@@ -23,18 +23,14 @@ const STAGING: &str = ".datavc-staging";
 pub struct Cache {
     root: PathBuf,
     durable: bool,
-    /// Whether reflinks work here: learnt from the first attempt, because a failed attempt
-    /// costs three system calls per file, each slow on some filesystems.
-    reflink: Arc<AtomicU8>,
+    /// Clones files into the cache where the filesystem can; what it learns holds for one
+    /// command, whose files all come from one place (the workspace, or one remote).
+    cloner: Cloner,
     staging_ready: Arc<AtomicBool>,
     /// Objects committed since the last [`Cache::take_verified`], with their metadata
     /// right after the rename, for the state database.
     verified: Arc<Mutex<Vec<(Oid, ObjectKey)>>>,
 }
-
-const REFLINK_UNKNOWN: u8 = 0;
-const REFLINK_WORKS: u8 = 1;
-const REFLINK_UNSUPPORTED: u8 = 2;
 
 impl Cache {
     /// The cache rooted at `root` (usually `.dvc/cache`); `durable` flushes objects to disk
@@ -43,7 +39,7 @@ impl Cache {
         Cache {
             root,
             durable,
-            reflink: Arc::new(AtomicU8::new(REFLINK_UNKNOWN)),
+            cloner: Cloner::default(),
             staging_ready: Arc::new(AtomicBool::new(false)),
             verified: Arc::default(),
         }
@@ -81,18 +77,21 @@ impl Cache {
             return Ok(oid.clone());
         }
         let staged = self.staging_path()?;
-        let oid = self
-            .clone_file(source, &staged)
-            .and_then(|clone| match clone {
-                Some(clone) => clone.read(|file, path| hash_open(file, path, algo)),
-                None => copy_hashing(source, &staged, algo, NewFile::ReadOnly),
-            });
-        match oid {
+        match self.stage_copy(source, &staged, algo) {
             Ok(oid) => self.commit_staged(&staged, &oid).map(|()| oid),
             Err(error) => {
                 let _ = fs::remove_file(&staged);
                 Err(error)
             }
+        }
+    }
+
+    /// Copies (or reflinks) `source` to the new read-only file `staged`, hashing it; the id
+    /// is that of the bytes staged, whatever the source holds by the time the copy ends.
+    pub fn stage_copy(&self, source: &Path, staged: &Path, algo: HashAlgo) -> Result<Oid> {
+        match self.cloner.clone_file(source, staged)? {
+            Some(clone) => clone.read(|file, path| hash_open(file, path, algo)),
+            None => copy_hashing(source, staged, algo, NewFile::ReadOnly),
         }
     }
 
@@ -168,7 +167,7 @@ impl Cache {
         for source in sources {
             let path = self.staging_path()?;
             staged.push(path.clone());
-            let bytes = match self.clone_file(source, &path)? {
+            let bytes = match self.cloner.clone_file(source, &path)? {
                 Some(clone) => clone.read(read_whole)?,
                 None => {
                     let bytes = fs::read(source).map_err(Error::io("read", source))?;
@@ -179,50 +178,6 @@ impl Cache {
             contents.push(bytes);
         }
         Ok(contents)
-    }
-
-    /// Clones `source` to a new read-only file `staged` if this filesystem can; `None`
-    /// (and nothing at `staged`) if it cannot.
-    fn clone_file<'a>(&self, source: &'a Path, staged: &'a Path) -> Result<Option<Cloned<'a>>> {
-        if self.reflink.load(Ordering::Relaxed) == REFLINK_UNSUPPORTED {
-            return Ok(None);
-        }
-        let from = File::open(source).map_err(Error::io("read", source))?;
-        let settled = from
-            .metadata()
-            .ok()
-            .and_then(|metadata| ObjectKey::of(&metadata))
-            .filter(|key| key.settled_at(SystemTime::now()));
-        let to = fsutil::create(staged, NewFile::ReadOnly)?;
-        let cloned = reflink_copy::reflink_file(&from, &to).is_ok();
-        self.learn_reflink(cloned);
-        if !cloned {
-            drop(to);
-            fsutil::remove_file(staged)?;
-            return Ok(None);
-        }
-        Ok(Some(Cloned {
-            source: from,
-            source_path: source,
-            settled,
-            clone: to,
-            clone_path: staged,
-        }))
-    }
-
-    /// Remembers whether the first clone worked, the answer for all files.
-    fn learn_reflink(&self, cloned: bool) {
-        let learnt = if cloned {
-            REFLINK_WORKS
-        } else {
-            REFLINK_UNSUPPORTED
-        };
-        let _ = self.reflink.compare_exchange(
-            REFLINK_UNKNOWN,
-            learnt,
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        );
     }
 
     /// Stores bytes (a manifest) under their id.
@@ -341,34 +296,6 @@ impl Cache {
             fsutil::remove_file(&staging.join(name))?;
         }
         Ok(names.len())
-    }
-}
-
-/// A fresh clone of a source file, both open.
-struct Cloned<'a> {
-    source: File,
-    source_path: &'a Path,
-    /// The source's key before the clone, if it had settled then (see [`Cloned::read`]).
-    settled: Option<ObjectKey>,
-    clone: File,
-    clone_path: &'a Path,
-}
-
-impl Cloned<'_> {
-    /// What `read` gets from the clone. A clone shares its source's blocks but not its page
-    /// cache, so reading it back goes to the disk, while the source (just written, often) is
-    /// still in memory: `read` reads the source instead when the source had settled before
-    /// the clone and its path still shows that key after the read, which proves that no
-    /// write came between the clone and the read. (The path, not the handle, because large
-    /// files are read through their path; the key's inode ties the two together.)
-    fn read<T>(&self, read: impl Fn(&File, &Path) -> Result<T>) -> Result<T> {
-        if let Some(key) = self.settled
-            && let Ok(value) = read(&self.source, self.source_path)
-            && fs::metadata(self.source_path).is_ok_and(|metadata| key.still_matches(&metadata))
-        {
-            return Ok(value);
-        }
-        read(&self.clone, self.clone_path)
     }
 }
 

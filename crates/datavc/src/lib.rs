@@ -28,6 +28,7 @@
 //! work.
 
 pub mod cache;
+mod clone;
 pub mod config;
 pub mod dvcignore;
 mod error;

@@ -162,7 +162,8 @@ fn assert_consistent(root: &Path, what: &str) {
 
 /// Checks the remote folder: every object hashes to its name. Objects are immutable, so
 /// one already verified (same size and mtime) is not hashed again. Returns how many
-/// staging files of interrupted uploads (`<key>#<n>`, which listings skip) are there.
+/// staging files of interrupted uploads are there: object_store's (`<key>#<n>`, which
+/// listings skip) and, where uploads are clones, datavc's own.
 struct RemoteCheck {
     root: PathBuf,
     verified: HashMap<String, (u64, SystemTime)>,
@@ -173,7 +174,8 @@ impl RemoteCheck {
         let mut staging = 0;
         for (relpath, path) in files_below(&self.root.join("files/md5")) {
             let (name, suffix) = relpath.split_once('#').unwrap_or((&relpath, ""));
-            if !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()) {
+            let numbered = !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit());
+            if numbered || relpath.contains(TEMP_MARK) {
                 staging += 1;
                 continue;
             }

@@ -15,7 +15,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use harness::{Lcg, assert_fsck_clean, md5_hex, object_key, ok};
+use harness::{Lcg, assert_fsck_clean, files_below, md5_hex, object_key, ok};
 
 /// A fresh folder on the reflink filesystem.
 fn reflink_tempdir() -> tempfile::TempDir {
@@ -47,12 +47,13 @@ fn physical_extents(path: &Path) -> Vec<String> {
     extents
 }
 
-fn assert_shares_blocks(workspace: &Path, object: &Path) {
+fn assert_shares_blocks(copy: &Path, original: &Path) {
     assert_eq!(
-        physical_extents(workspace),
-        physical_extents(object),
-        "{} is not a clone of its cache object",
-        workspace.display()
+        physical_extents(copy),
+        physical_extents(original),
+        "{} is not a clone of {}",
+        copy.display(),
+        original.display()
     );
 }
 
@@ -149,4 +150,91 @@ fn a_cache_on_another_filesystem_gets_copies() {
     fs::write(root.join("weights.bin"), b"edited").unwrap();
     assert_eq!(fs::read(&object).unwrap(), bytes);
     assert_fsck_clean(root, "after editing a checked-out copy");
+}
+
+/// A folder remote on the same filesystem holds clones of the cache's objects after
+/// `push`, and the cache clones of the remote's after `pull`, one object at a time (the
+/// large file, every blake3 object) or small md5 objects together; a damaged object is
+/// still refused on either side, and no temporary file is left behind.
+#[test]
+fn push_and_pull_clone_between_the_cache_and_a_folder_remote() {
+    for hash in ["md5", "blake3"] {
+        let dir = reflink_tempdir();
+        let (root, remote) = (dir.path().join("repo"), dir.path().join("remote"));
+        let cache = root.join(".dvc/cache");
+        let files = harness::remote_test_files(43, 3 << 20);
+        harness::write_tree(&root, &files);
+        ok(&root, &["init", "--hash", hash]);
+        ok(&root, &["add", "data", "model.bin"]);
+        ok(&root, &["remote", "add", "-d", "store", "../remote"]);
+        let pushed = harness::json(&ok(&root, &["push", "--json"]));
+        assert_eq!(pushed["transferred"], 7, "{hash}");
+        assert_clones_of(&remote, &cache);
+
+        // A damaged cache object is refused, and leaves nothing on the remote.
+        let model = object_holding(&cache, &files["model.bin"]).unwrap();
+        harness::flip_middle_byte(&cache.join(&model));
+        ok(&root, &["remote", "add", "fresh", "../fresh"]);
+        let stderr = harness::fails(&root, &["push", "-r", "fresh"], 1);
+        assert!(
+            stderr.contains("from the cache is corrupt"),
+            "{hash}: {stderr}"
+        );
+        let cached = files_below(&cache);
+        let uploaded = files_below(&dir.path().join("fresh"));
+        assert!(
+            uploaded
+                .keys()
+                .all(|key| cached.contains_key(key) && *key != model),
+            "{hash}: the damaged object or a temporary file is on the remote: {uploaded:?}"
+        );
+
+        // A fresh start, as in a new clone: no cache, no state, no data.
+        fs::remove_dir_all(&cache).unwrap();
+        fs::remove_file(root.join(".dvc/tmp/datavc-state.db")).unwrap();
+        fs::remove_dir_all(root.join("data")).unwrap();
+        fs::remove_file(root.join("model.bin")).unwrap();
+        let big = remote.join(object_holding(&remote, &files["data/big.bin"]).unwrap());
+        harness::flip_middle_byte(&big);
+        let stderr = harness::fails(&root, &["pull"], 1);
+        assert!(
+            stderr.contains("remote `store` is corrupt"),
+            "{hash}: {stderr}"
+        );
+        assert_eq!(
+            object_holding(&cache, &files["data/big.bin"]),
+            None,
+            "{hash}"
+        );
+        fs::write(&big, &files["data/big.bin"]).unwrap();
+        ok(&root, &["pull"]);
+        harness::assert_restored(&root, &files);
+        assert_clones_of(&cache, &remote);
+        assert_fsck_clean(&root, "after pulling clones");
+    }
+}
+
+/// The path below `store` (a cache or a folder remote) of the object holding `bytes`.
+fn object_holding(store: &Path, bytes: &[u8]) -> Option<String> {
+    let mut objects = files_below(store).into_iter();
+    objects
+        .find(|(_, path)| fs::read(path).unwrap() == bytes)
+        .map(|(relpath, _)| relpath)
+}
+
+/// Fails unless every non-empty object in `copies` (a cache or a folder remote) shares its
+/// blocks with the object of the same name in `originals`, and `copies` holds nothing else:
+/// no temporary files.
+fn assert_clones_of(copies: &Path, originals: &Path) {
+    let copied = files_below(&copies.join("files"));
+    let original = files_below(&originals.join("files"));
+    assert_eq!(
+        copied.keys().collect::<Vec<_>>(),
+        original.keys().collect::<Vec<_>>()
+    );
+    for (relpath, copy) in &copied {
+        if fs::metadata(copy).unwrap().len() > 0 {
+            assert_shares_blocks(copy, &original[relpath]);
+        }
+    }
 }

@@ -3,7 +3,8 @@
 //!
 //! Speed: a folder remote's objects download largest first, so that the one long hash
 //! that cannot be split starts at once; its small md5 objects are read and hashed
-//! together, in SIMD lanes.
+//! together, in SIMD lanes. Where the cache and a folder remote share a filesystem that
+//! can clone (XFS, Btrfs, APFS), objects move both ways as clones, not copies.
 //!
 //! Safety: every object is hashed as it moves and a mismatch aborts that object (a
 //! multipart upload is aborted, a download's staging file deleted; small objects moved
@@ -15,7 +16,7 @@
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as StorePath;
@@ -23,10 +24,11 @@ use object_store::{GetResultPayload, ObjectStoreExt, PutPayload, WriteMultipart}
 use serde::Serialize;
 
 use crate::cache::Cache;
+use crate::clone::Cloner;
 use crate::config::Remote;
 use crate::error::{Error, Result};
-use crate::fsutil::{self, NewFile, copy_hashing};
-use crate::hash::{CHUNK, HashAlgo, Oid, batches};
+use crate::fsutil::{self, NewFile};
+use crate::hash::{CHUNK, HashAlgo, Oid, batches, hash_open};
 use crate::lock::LockMode;
 use crate::manifest::Manifest;
 use crate::ops::checkout::{CheckoutReport, Overwrite, checkout_locked};
@@ -115,6 +117,7 @@ pub fn push(
             .into_iter()
             .partition(|(oid, _)| !present.contains(oid));
         report.skipped = already.len();
+        let cloner = Cloner::default();
         // Files first, then manifests: a folder is listed only once its files are there.
         let (dirs, files): (Vec<_>, Vec<_>) = to_send.into_iter().partition(|(oid, _)| oid.dir);
         for batch in [files, dirs] {
@@ -126,7 +129,8 @@ pub fn push(
                 |oids| {
                     futures::future::try_join_all(oids.into_iter().map(|oid| {
                         let trusted = recorded(&verified, &oid);
-                        upload(repo.cache().clone(), remote.clone(), oid, trusted)
+                        let cloner = cloner.clone();
+                        upload(repo.cache().clone(), remote.clone(), oid, trusted, cloner)
                     }))
                 },
             )
@@ -529,7 +533,13 @@ async fn upload(
     remote: RemoteStore,
     oid: Oid,
     trusted: Option<ObjectKey>,
+    cloner: Cloner,
 ) -> Result<Option<u64>> {
+    if let Some(target) = remote.local_path(&oid)
+        && let Some(size) = clone_to_folder(&cache, &cloner, &oid, &target, trusted)?
+    {
+        return Ok(Some(size));
+    }
     match upload_once(&cache, &remote, &oid, trusted).await? {
         Sent::Bytes(size) => Ok(Some(size)),
         // It changed while it was sent unhashed: send it again, hashing it this time.
@@ -538,6 +548,48 @@ async fn upload(
             Sent::ChangedWhileRead => unreachable!("an upload that hashes never gives up"),
         },
     }
+}
+
+/// Uploads a cached object to a folder remote as a clone of it, where the filesystem can
+/// clone between the two: a temporary file beside the object's place on the remote,
+/// checked as [`upload_once`] checks what it sends, then renamed into place. `None` where
+/// clones do not work, leaving the upload to the store.
+fn clone_to_folder(
+    cache: &Cache,
+    cloner: &Cloner,
+    oid: &Oid,
+    target: &Path,
+    trusted: Option<ObjectKey>,
+) -> Result<Option<u64>> {
+    if cloner.unsupported() {
+        return Ok(None);
+    }
+    let source = cache.object_path(oid);
+    fsutil::create_dir_all(target.parent().expect("object paths have a parent"))?;
+    let temp = fsutil::temp_beside(target);
+    let cloned = cloner.clone_file(&source, &temp).and_then(|clone| {
+        let Some(clone) = clone else {
+            return Ok(None);
+        };
+        // Unchanged since it was written verified, so the clone taken before holds those bytes.
+        if !trusted.is_some_and(|key| clone.source_still_matches(key)) {
+            let actual = clone.read(|file, path| hash_open(file, path, oid.algo))?;
+            if actual.hex != oid.hex {
+                return Err(Error::Corrupt {
+                    origin: "the cache".into(),
+                    expected: oid.to_string(),
+                    actual: actual.hex,
+                });
+            }
+        }
+        let size = clone.size()?;
+        std::fs::rename(&temp, target).map_err(Error::io("upload", target))?;
+        Ok(Some(size))
+    });
+    if cloned.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    cloned
 }
 
 /// What one upload attempt did.
@@ -701,13 +753,11 @@ async fn download(cache: Cache, remote: RemoteStore, oid: Oid) -> Result<Option<
     };
     let staged = cache.staging_path()?;
     let copied = match got.payload {
-        // A folder remote hands over the file itself: copy it in one blocking pass with
-        // large reads, instead of object_store's 8 KiB stream chunks.
+        // A folder remote hands over the file itself: clone it, or copy it in one blocking
+        // pass with large reads, instead of object_store's 8 KiB stream chunks.
         GetResultPayload::File(_, path) => {
-            let (to, algo) = (staged.clone(), oid.algo);
-            let copy = tokio::task::spawn_blocking(move || {
-                copy_hashing(&path, &to, algo, NewFile::ReadOnly)
-            });
+            let (into, to, algo) = (cache.clone(), staged.clone(), oid.algo);
+            let copy = tokio::task::spawn_blocking(move || into.stage_copy(&path, &to, algo));
             copy.await.map_err(|e| Error::Io {
                 action: "download",
                 path: staged.clone(),
