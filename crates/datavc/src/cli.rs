@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use datavc::config::{Level, OptionName};
+use datavc::config::{DvcConfig, Level, OptionName};
 use datavc::git::RevScope;
 use datavc::ops::checkout::Overwrite;
 use datavc::ops::gc::GcOptions;
@@ -74,12 +74,12 @@ enum Command {
         #[arg(short, long)]
         force: bool,
     },
-    /// Configure remotes (in .dvc/config, or .dvc/config.local with --local).
+    /// Configure remotes (in .dvc/config, or the file --local, --global or --system picks).
     Remote {
         #[command(subcommand)]
         command: RemoteCommand,
     },
-    /// Show, set or unset an option of .dvc/config (or .dvc/config.local with --local).
+    /// Show, set or unset an option of DVC's config (.dvc/config unless a flag picks another).
     Config {
         /// `core.remote`, `cache.type`, `cache.dir` or `remote.NAME.OPTION`.
         #[arg(required_unless_present = "list")]
@@ -92,9 +92,8 @@ enum Command {
         /// List every option set, credentials masked.
         #[arg(short, long, conflicts_with_all = ["name", "unset"])]
         list: bool,
-        /// Read or write .dvc/config.local (git-ignored) alone.
-        #[arg(long)]
-        local: bool,
+        #[command(flatten)]
+        level: LevelArgs,
     },
     /// Upload the objects the remote lacks.
     Push(Transfer),
@@ -201,9 +200,8 @@ enum RemoteCommand {
         /// Replace a remote of that name (its options too).
         #[arg(short, long)]
         force: bool,
-        /// Write to .dvc/config.local (git-ignored).
-        #[arg(long)]
-        local: bool,
+        #[command(flatten)]
+        level: LevelArgs,
     },
     /// Set or unset an option (endpointurl, region, access_key_id, …).
     Modify {
@@ -214,9 +212,8 @@ enum RemoteCommand {
         /// Remove the option.
         #[arg(short, long)]
         unset: bool,
-        /// Write to .dvc/config.local (git-ignored).
-        #[arg(long)]
-        local: bool,
+        #[command(flatten)]
+        level: LevelArgs,
     },
     /// Show, set or unset the default remote.
     Default {
@@ -224,14 +221,51 @@ enum RemoteCommand {
         /// Clear the default.
         #[arg(short, long)]
         unset: bool,
-        /// Write to .dvc/config.local (git-ignored).
-        #[arg(long)]
-        local: bool,
+        #[command(flatten)]
+        level: LevelArgs,
     },
     /// List remotes.
     List,
-    /// Remove a remote.
-    Remove { name: String },
+    /// Remove a remote (from .dvc/config and .dvc/config.local unless a flag picks a file).
+    Remove {
+        name: String,
+        #[command(flatten)]
+        level: LevelArgs,
+    },
+}
+
+/// Which of DVC's config files to read or write, by DVC's flags.
+#[derive(clap::Args, Debug, Clone, Copy)]
+#[group(multiple = false)]
+struct LevelArgs {
+    /// The machine's config, for every user (DVC_SYSTEM_CONFIG_DIR, else /etc/xdg/dvc on Linux).
+    #[arg(long)]
+    system: bool,
+    /// Your config, for every repository (DVC_GLOBAL_CONFIG_DIR, else ~/.config/dvc on Linux).
+    #[arg(long)]
+    global: bool,
+    /// .dvc/config, committed to git (where writes go by default).
+    #[arg(long)]
+    project: bool,
+    /// .dvc/config.local, git-ignored: credentials and personal overrides.
+    #[arg(long)]
+    local: bool,
+}
+
+impl LevelArgs {
+    /// The file asked for, if any.
+    fn chosen(self) -> Option<Level> {
+        let flags = [self.system, self.global, self.project, self.local];
+        Level::ALL
+            .into_iter()
+            .zip(flags)
+            .find_map(|(level, on)| on.then_some(level))
+    }
+
+    /// The file to write: the one asked for, else the project's.
+    fn to_write(self) -> Level {
+        self.chosen().unwrap_or(Level::Repo)
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -344,14 +378,14 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             name,
             value,
             unset,
-            local,
+            level,
             ..
         } => config(
             &mut repo,
             name.as_deref(),
             value.as_deref(),
             *unset,
-            *local,
+            *level,
             &out,
         )?,
     };
@@ -365,15 +399,7 @@ fn overwrite(force: bool) -> Overwrite {
     }
 }
 
-fn level(local: bool) -> Level {
-    match local {
-        true => Level::Local,
-        false => Level::Repo,
-    }
-}
-
 fn remote(repo: &mut Repo, command: &RemoteCommand, out: &Printer) -> datavc::Result<ExitCode> {
-    let config_dir = repo.config().dir().to_owned();
     let config = repo.config_mut();
     match command {
         RemoteCommand::Add {
@@ -381,12 +407,13 @@ fn remote(repo: &mut Repo, command: &RemoteCommand, out: &Printer) -> datavc::Re
             url,
             default,
             force,
-            local,
+            level,
         } => {
-            let url = config_path(url, &config_dir)?;
+            let level = level.to_write();
+            let url = config_path(url, config, level)?;
             match force {
-                true => config.replace_remote(level(*local), name, &url, *default)?,
-                false => config.add_remote(level(*local), name, &url, *default)?,
+                true => config.replace_remote(level, name, &url, *default)?,
+                false => config.add_remote(level, name, &url, *default)?,
             }
         }
         RemoteCommand::Modify {
@@ -394,26 +421,27 @@ fn remote(repo: &mut Repo, command: &RemoteCommand, out: &Printer) -> datavc::Re
             option,
             value,
             unset,
-            local,
+            level,
         } => {
+            let level = level.to_write();
             let value = match (value, option.as_str()) {
                 (_, _) if *unset => None,
-                (Some(url), "url") => Some(config_path(url, &config_dir)?),
+                (Some(url), "url") => Some(config_path(url, config, level)?),
                 (value, _) => value.clone(),
             };
-            config.modify_remote(level(*local), name, option, value.as_deref())?;
+            config.modify_remote(level, name, option, value.as_deref())?;
         }
         RemoteCommand::Default {
             name: None,
             unset: false,
             ..
         } => return Ok(out.default_remote(config.default_remote())),
-        RemoteCommand::Default { name, unset, local } => {
+        RemoteCommand::Default { name, unset, level } => {
             let name = if *unset { None } else { name.as_deref() };
-            config.set_default_remote(level(*local), name)?;
+            config.set_default_remote(level.to_write(), name)?;
         }
         RemoteCommand::List => return Ok(out.remotes(&config.remotes(), config.default_remote())),
-        RemoteCommand::Remove { name } => config.remove_remote(name)?,
+        RemoteCommand::Remove { name, level } => config.remove_remote(name, level.chosen())?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -424,12 +452,11 @@ fn config(
     name: Option<&str>,
     value: Option<&str>,
     unset: bool,
-    local: bool,
+    level: LevelArgs,
     out: &Printer,
 ) -> datavc::Result<ExitCode> {
-    let config_dir = repo.config().dir().to_owned();
     let config = repo.config_mut();
-    let only = local.then_some(Level::Local);
+    let only = level.chosen();
     let Some(name) = name else {
         return Ok(out.options(&config.options(only)));
     };
@@ -442,24 +469,27 @@ fn config(
             })?;
         return Ok(out.option(&name.to_string(), value));
     }
+    let level = level.to_write();
     let value = match value {
-        Some(path) if name.is_path() => Some(config_path(path, &config_dir)?),
+        Some(path) if name.is_path() => Some(config_path(path, config, level)?),
         value => value.map(str::to_owned),
     };
-    config.set_option(level(local), &name, value.as_deref())?;
+    config.set_option(level, &name, value.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// A relative folder given on the command line (a remote's URL, `cache.dir`) is stored
-/// relative to `.dvc/`, as DVC does.
-fn config_path(value: &str, config_dir: &std::path::Path) -> datavc::Result<String> {
-    let is_url = url::Url::parse(value).is_ok_and(|u| u.scheme().len() > 1);
+/// relative to the folder of the config file written at `level`, as DVC does.
+fn config_path(value: &str, config: &DvcConfig, level: Level) -> datavc::Result<String> {
     let path = std::path::Path::new(value);
-    if is_url || path.is_absolute() {
+    if datavc::config::is_url(value) || path.is_absolute() {
         return Ok(value.to_owned());
     }
+    let base = config
+        .base_dir(level)
+        .ok_or(datavc::Error::NoConfigFolder { level })?;
     let absolute = datavc::repo::absolute(path)?;
-    let relative = pathdiff::diff_paths(&absolute, config_dir).unwrap_or(absolute);
+    let relative = pathdiff::diff_paths(&absolute, base).unwrap_or(absolute);
     Ok(relative
         .components()
         .map(|c| c.as_os_str().to_string_lossy())

@@ -1,6 +1,7 @@
-//! Configuration: DVC's own INI files (`.dvc/config`, and the git-ignored
-//! `.dvc/config.local` for credentials), read and written in DVC's layout so both tools
-//! share remotes, plus datavc's settings in `.dvc/datavc.toml`.
+//! Configuration: DVC's own INI files (the machine's, the user's, `.dvc/config`, and the
+//! git-ignored `.dvc/config.local` for credentials, each shadowing the one before), read
+//! and written in DVC's layout so both tools share remotes, plus datavc's settings in
+//! `.dvc/datavc.toml`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use ini::{Ini, ParseOption};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::fsutil::write_atomic;
+use crate::fsutil::{create_dir_all, write_atomic};
 use crate::hash::HashAlgo;
 use crate::link::LinkType;
 
@@ -92,13 +93,98 @@ impl Settings {
     }
 }
 
-/// Which of DVC's two config files to change.
+/// One of DVC's four config files, in the order they shadow each other (as DVC reads them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
+    /// The machine's, for every user: `config` in `DVC_SYSTEM_CONFIG_DIR`, else in DVC's
+    /// site config folder (`/etc/xdg/dvc` on Linux).
+    System,
+    /// The user's, for every repository: `config` in `DVC_GLOBAL_CONFIG_DIR`, else in DVC's
+    /// user config folder (`~/.config/dvc` on Linux).
+    Global,
     /// `.dvc/config`, committed to git.
     Repo,
     /// `.dvc/config.local`, git-ignored: credentials and personal overrides.
     Local,
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Level::System => "system",
+            Level::Global => "global",
+            Level::Repo => "project",
+            Level::Local => "local",
+        })
+    }
+}
+
+impl Level {
+    /// Every level, each shadowed by those after it.
+    pub const ALL: [Level; 4] = [Level::System, Level::Global, Level::Repo, Level::Local];
+
+    /// Whether the level's file is outside the repository, shared by its repositories.
+    pub fn is_shared(self) -> bool {
+        matches!(self, Level::System | Level::Global)
+    }
+
+    /// The `dvc config` flag that picks the level.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Level::System => "--system",
+            Level::Global => "--global",
+            Level::Repo => "--project",
+            Level::Local => "--local",
+        }
+    }
+
+    /// The environment variable that names the level's folder, for a shared level.
+    pub fn folder_variable(self) -> Option<&'static str> {
+        match self {
+            Level::System => Some("DVC_SYSTEM_CONFIG_DIR"),
+            Level::Global => Some("DVC_GLOBAL_CONFIG_DIR"),
+            Level::Repo | Level::Local => None,
+        }
+    }
+
+    /// The level's config file, if it can be found: `dvc_dir` is the repository's `.dvc`.
+    /// The shared folders are where DVC (through platformdirs) looks.
+    fn file(self, dvc_dir: &Path) -> Option<PathBuf> {
+        let set = self
+            .folder_variable()
+            .and_then(std::env::var_os)
+            .filter(|dir| !dir.is_empty());
+        let folder = match self {
+            Level::System => set.map(PathBuf::from).or_else(site_config_dir),
+            Level::Global => set.map(PathBuf::from).or_else(user_config_dir),
+            Level::Repo => return Some(dvc_dir.join("config")),
+            Level::Local => return Some(dvc_dir.join("config.local")),
+        };
+        folder.map(|folder| folder.join("config"))
+    }
+}
+
+/// platformdirs' `user_config_dir("dvc", "iterative")`.
+fn user_config_dir() -> Option<PathBuf> {
+    let base = dirs::config_local_dir()?;
+    Some(match cfg!(windows) {
+        true => base.join("iterative").join("dvc"),
+        false => base.join("dvc"),
+    })
+}
+
+/// platformdirs' `site_config_dir("dvc", "iterative")`.
+fn site_config_dir() -> Option<PathBuf> {
+    if cfg!(windows) {
+        let data = std::env::var_os("PROGRAMDATA").filter(|dir| !dir.is_empty())?;
+        return Some(PathBuf::from(data).join("iterative").join("dvc"));
+    }
+    if cfg!(target_os = "macos") {
+        return Some(PathBuf::from("/Library/Application Support/dvc"));
+    }
+    let dirs = std::env::var("XDG_CONFIG_DIRS").unwrap_or_default();
+    let first = dirs.split(':').find(|dir| !dir.trim().is_empty());
+    Some(PathBuf::from(first.unwrap_or("/etc/xdg")).join("dvc"))
 }
 
 /// A configured remote.
@@ -197,51 +283,86 @@ impl std::fmt::Display for OptionName {
     }
 }
 
-/// DVC's config, both files.
+/// DVC's config: its four files, any of which may be absent.
 #[derive(Debug, Clone)]
 pub struct DvcConfig {
     dvc_dir: PathBuf,
-    repo: Ini,
-    local: Ini,
+    /// Each level's file, if it can be found, and what it holds, in [`Level::ALL`]'s order.
+    files: Vec<(Option<PathBuf>, Ini)>,
 }
 
 impl DvcConfig {
-    /// Reads `.dvc/config` and `.dvc/config.local` (either may be absent).
+    /// Reads the system's and the user's config, then `.dvc/config` and
+    /// `.dvc/config.local`.
     pub fn load(dvc_dir: &Path) -> Result<DvcConfig> {
+        let files = Level::ALL
+            .into_iter()
+            .map(|level| {
+                let path = level.file(dvc_dir);
+                let ini = path.as_deref().map_or_else(|| Ok(Ini::new()), read_ini)?;
+                Ok((path, ini))
+            })
+            .collect::<Result<_>>()?;
         Ok(DvcConfig {
             dvc_dir: dvc_dir.to_owned(),
-            repo: read_ini(&dvc_dir.join("config"))?,
-            local: read_ini(&dvc_dir.join("config.local"))?,
+            files,
         })
     }
 
-    fn get(&self, section: &str, key: &str) -> Option<&str> {
-        self.local
-            .get_from(Some(section), key)
-            .or_else(|| self.repo.get_from(Some(section), key))
+    /// A value and the level it comes from, the last level that sets it winning.
+    fn get(&self, section: &str, key: &str) -> Option<(Level, &str)> {
+        Level::ALL.into_iter().rev().find_map(|level| {
+            let value = self.ini(level).get_from(Some(section), key)?;
+            Some((level, value))
+        })
     }
 
-    /// The folder the config files live in (`.dvc`); relative local remotes start there.
+    /// The folder the repository's config files live in (`.dvc`); relative local remotes
+    /// start there.
     pub fn dir(&self) -> &Path {
         &self.dvc_dir
     }
 
+    /// The folder a relative path written at `level` starts from: the folder of its file,
+    /// as DVC reads it. `None` for a shared level whose folder cannot be found.
+    pub fn base_dir(&self, level: Level) -> Option<&Path> {
+        match level.is_shared() {
+            true => self.files[level as usize].0.as_deref()?.parent(),
+            false => Some(&self.dvc_dir),
+        }
+    }
+
+    /// A local path read at `level`, as a path from `.dvc/`: made absolute if it was
+    /// written in a shared file, as DVC resolves it. URLs are left as they are.
+    fn resolved_path(&self, level: Level, value: &str) -> String {
+        match (is_url(value), self.base_dir(level)) {
+            (false, Some(base)) if level.is_shared() => {
+                let joined = base.join(value);
+                let clean = crate::repo::absolute(&joined).unwrap_or(joined);
+                clean.display().to_string()
+            }
+            _ => value.to_owned(),
+        }
+    }
+
     /// `cache.dir`, resolved, if set.
     pub fn cache_dir(&self) -> Option<PathBuf> {
-        self.get("cache", "dir").map(|dir| self.dvc_dir.join(dir))
+        let (level, dir) = self.get("cache", "dir")?;
+        Some(self.dvc_dir.join(self.resolved_path(level, dir)))
     }
 
     /// `cache.type` as link types (DVC's default `reflink,copy` when unset).
     pub fn link_types(&self) -> Result<Vec<LinkType>> {
         match self.get("cache", "type") {
             None => Ok(LinkType::default_list()),
-            Some(value) => self.parse_link_types(value),
+            Some((level, value)) => self.parse_link_types(level, value),
         }
     }
 
-    fn parse_link_types(&self, value: &str) -> Result<Vec<LinkType>> {
+    /// `value` as link types; the error names the file of `level`, which holds or would hold it.
+    fn parse_link_types(&self, level: Level, value: &str) -> Result<Vec<LinkType>> {
         LinkType::parse_list(value).ok_or_else(|| Error::BadConfig {
-            path: self.dvc_dir.join("config"),
+            path: self.files[level as usize].0.clone().unwrap_or_default(),
             detail: format!(
                 "cache.type `{value}` is not a list of reflink, copy, hardlink, symlink"
             ),
@@ -250,15 +371,15 @@ impl DvcConfig {
 
     /// The default remote's name.
     pub fn default_remote(&self) -> Option<&str> {
-        self.get("core", "remote")
+        self.get("core", "remote").map(|(_, name)| name)
     }
 
     /// Every remote, sorted by name.
     pub fn remotes(&self) -> Vec<Remote> {
         let mut names: Vec<&str> = self
-            .repo
-            .sections()
-            .chain(self.local.sections())
+            .files
+            .iter()
+            .flat_map(|(_, ini)| ini.sections())
             .flatten()
             .filter_map(remote_name)
             .collect();
@@ -270,18 +391,20 @@ impl DvcConfig {
             .collect()
     }
 
-    /// The remote called `name`.
+    /// The remote called `name`, its options merged over the levels that set them.
     pub fn remote(&self, name: &str) -> Result<Remote> {
         let section = remote_section(name);
         let mut options = BTreeMap::new();
-        for ini in [&self.repo, &self.local] {
-            if let Some(props) = ini.section(Some(section.as_str())) {
+        for level in Level::ALL {
+            if let Some(props) = self.ini(level).section(Some(section.as_str())) {
                 options.extend(props.iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
             }
         }
-        let url = options
-            .remove("url")
+        options.remove("url");
+        let (level, url) = self
+            .get(&section, "url")
             .ok_or_else(|| Error::NoSuchRemote { name: name.into() })?;
+        let url = self.resolved_path(level, url);
         Ok(Remote {
             name: name.into(),
             url,
@@ -357,12 +480,30 @@ impl DvcConfig {
         self.save(level)
     }
 
-    /// Removes a remote from both files, and as default.
-    pub fn remove_remote(&mut self, name: &str) -> Result<()> {
+    /// Removes a remote, and as default: from the repository's two files, or with `level`
+    /// from that file alone. A remote that only a shared file defines is removed only when
+    /// that level is asked for: other repositories read the file too.
+    pub fn remove_remote(&mut self, name: &str, level: Option<Level>) -> Result<()> {
         self.remote(name)?;
-        for level in [Level::Repo, Level::Local] {
+        let levels = match level {
+            Some(level) => vec![level],
+            None => vec![Level::Repo, Level::Local],
+        };
+        let section = remote_section(name);
+        if !levels
+            .iter()
+            .any(|level| self.ini(*level).section(Some(section.as_str())).is_some())
+        {
+            let (found, _) = self.get(&section, "url").expect("the remote exists");
+            return Err(Error::RemoteElsewhere {
+                name: name.into(),
+                asked: level.map_or("project or local".into(), |level| level.to_string()),
+                found,
+            });
+        }
+        for level in levels {
             let ini = self.ini_mut(level);
-            let had = ini.delete(Some(remote_section(name))).is_some();
+            let had = ini.delete(Some(section.as_str())).is_some();
             let was_default = ini.get_from(Some("core"), "remote") == Some(name);
             if was_default {
                 ini.delete_from(Some("core"), "remote");
@@ -396,7 +537,9 @@ impl DvcConfig {
         let section = Some(name.section.as_str());
         match level {
             Some(level) => self.ini(level).get_from(section, &name.option),
-            None => self.get(&name.section, &name.option),
+            None => self
+                .get(&name.section, &name.option)
+                .map(|(_, value)| value),
         }
     }
 
@@ -405,7 +548,7 @@ impl DvcConfig {
     pub fn options(&self, level: Option<Level>) -> BTreeMap<String, String> {
         let files = match level {
             Some(level) => vec![self.ini(level)],
-            None => vec![&self.repo, &self.local],
+            None => Level::ALL.map(|level| self.ini(level)).to_vec(),
         };
         let mut options = BTreeMap::new();
         for ini in files {
@@ -449,7 +592,7 @@ impl DvcConfig {
         match (name.section.as_str(), name.option.as_str(), value) {
             ("core", "remote", value) => return self.set_default_remote(level, value),
             ("cache", "type", Some(types)) => {
-                self.parse_link_types(types)?;
+                self.parse_link_types(level, types)?;
             }
             ("cache", "type" | "dir", _) => {}
             _ => {
@@ -474,30 +617,27 @@ impl DvcConfig {
     }
 
     fn ini(&self, level: Level) -> &Ini {
-        match level {
-            Level::Repo => &self.repo,
-            Level::Local => &self.local,
-        }
+        &self.files[level as usize].1
     }
 
     fn ini_mut(&mut self, level: Level) -> &mut Ini {
-        match level {
-            Level::Repo => &mut self.repo,
-            Level::Local => &mut self.local,
-        }
+        &mut self.files[level as usize].1
     }
 
     fn save(&self, level: Level) -> Result<()> {
-        let (ini, name) = match level {
-            Level::Repo => (&self.repo, "config"),
-            Level::Local => (&self.local, "config.local"),
-        };
-        if level == Level::Local {
+        let (path, ini) = &self.files[level as usize];
+        let path = path.as_deref().ok_or(Error::NoConfigFolder { level })?;
+        match level {
             // Credentials go here: make sure git never offers to commit them, even in a
             // repository whose `.dvc/.gitignore` was lost or predates the entry.
-            ensure_git_ignored(&self.dvc_dir, LOCAL_IGNORE_ENTRY)?;
+            Level::Local => ensure_git_ignored(&self.dvc_dir, LOCAL_IGNORE_ENTRY)?,
+            // DVC creates a shared folder when it first writes there.
+            Level::System | Level::Global => {
+                create_dir_all(path.parent().expect("config files have a folder"))?;
+            }
+            Level::Repo => {}
         }
-        write_atomic(&self.dvc_dir.join(name), render(ini).as_bytes())
+        write_atomic(path, render(ini).as_bytes())
     }
 }
 
@@ -592,6 +732,12 @@ fn render(ini: &Ini) -> String {
         }
     }
     out
+}
+
+/// Whether a remote URL or `cache.dir` names a URL rather than a local path (`C:\data`
+/// is a path, not scheme `c`).
+pub fn is_url(value: &str) -> bool {
+    url::Url::parse(value).is_ok_and(|url| url.scheme().len() > 1)
 }
 
 fn remote_section(name: &str) -> String {

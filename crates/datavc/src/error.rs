@@ -123,6 +123,22 @@ pub enum Error {
         /// The name.
         name: String,
     },
+    /// A remote removed from config files that do not define it.
+    #[error("remote `{name}` is not in the {asked} config; it is in the {found} config")]
+    RemoteElsewhere {
+        /// The name.
+        name: String,
+        /// The files asked about (`project and local`, `global`, …).
+        asked: String,
+        /// The level that defines it, last first.
+        found: crate::config::Level,
+    },
+    /// A user-wide or machine-wide config file asked for where its folder is unknown.
+    #[error("cannot find the folder of DVC's {level} config")]
+    NoConfigFolder {
+        /// The level.
+        level: crate::config::Level,
+    },
     /// No remote given and no default configured.
     #[error("no remote given and no default remote configured")]
     NoDefaultRemote,
@@ -286,6 +302,13 @@ impl Error {
             Error::RemoteExists { name } => {
                 format!("`datavc remote add --force {name} URL` replaces it")
             }
+            Error::RemoteElsewhere { name, found, .. } => {
+                format!("`datavc remote remove {} {name}` removes it there", found.flag())
+            }
+            Error::NoConfigFolder { level } => format!(
+                "set {} to the folder that should hold it",
+                level.folder_variable().unwrap_or_default()
+            ),
             Error::MissingObjects { .. } => "run `datavc fetch` (or `datavc pull`) first".into(),
             Error::MissingOnRemote { .. } => {
                 "`datavc push` them from a repository whose cache has them, or check the remote's URL"

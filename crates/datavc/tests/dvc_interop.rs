@@ -23,9 +23,15 @@ fn dvc_program() -> PathBuf {
 }
 
 fn run(program: &Path, args: &[&str], dir: &Path) -> String {
+    run_env(program, args, dir, &[])
+}
+
+/// Like [`run`], with more environment variables.
+fn run_env(program: &Path, args: &[&str], dir: &Path, env: &[(&str, &Path)]) -> String {
     let output: Output = Command::new(program)
         .args(args)
         .current_dir(dir)
+        .envs(env.iter().copied())
         .env("DVC_NO_ANALYTICS", "1")
         .env("GIT_AUTHOR_NAME", "t")
         .env("GIT_AUTHOR_EMAIL", "t@t")
@@ -400,4 +406,97 @@ fn config_options_are_shared_with_dvc_config() {
         datavc(&["config", "remote.store.secret_access_key"], root),
         "s3cr3t\n"
     );
+}
+
+/// DVC's user-wide (`--global`) and machine-wide (`--system`) config files are read and
+/// written as DVC reads and writes them: remotes and `cache.dir` set there by either tool
+/// serve both, a relative path in them starts from the file's own folder, the
+/// repository's files shadow them, and only a flag lets `remote remove` touch them.
+#[test]
+fn global_and_system_configs_are_shared_with_dvc() {
+    let dvc = dvc_program();
+    let datavc_exe = PathBuf::from(env!("CARGO_BIN_EXE_datavc"));
+    let base = tempfile::tempdir().unwrap();
+    let root = base.path().join("repo");
+    fs::create_dir(&root).unwrap();
+    // Deeper than the repository, so that a path resolved from the wrong folder misses.
+    let global = base.path().join("home/.config/dvc");
+    let system = base.path().join("etc/xdg/dvc");
+    let env = [
+        ("DVC_GLOBAL_CONFIG_DIR", global.as_path()),
+        ("DVC_SYSTEM_CONFIG_DIR", system.as_path()),
+    ];
+    let dvc = |args: &[&str]| run_env(&dvc, args, &root, &env);
+    let datavc = |args: &[&str]| run_env(&datavc_exe, args, &root, &env);
+    git(&["init", "-q"], &root);
+    dvc(&["init", "-q"]);
+    dvc(&["cache", "dir", "--global", "../shared-cache"]);
+    dvc(&["remote", "add", "--system", "site", "../site-store"]);
+    dvc(&["remote", "add", "--global", "-d", "shared", "../store"]);
+    assert!(
+        fs::read_to_string(global.join("config"))
+            .unwrap()
+            .contains("../../../store")
+    );
+
+    fs::write(root.join("weights.bin"), b"shared weights").unwrap();
+    let added = datavc(&["add", "weights.bin", "--json"]);
+    let oid = serde_json::from_str::<serde_json::Value>(&added).unwrap()[0]["oid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let key = format!("files/md5/{}/{}", &oid[..2], &oid[2..]);
+    assert!(
+        base.path().join("shared-cache").join(&key).is_file(),
+        "cache.dir --global"
+    );
+    let remotes: serde_json::Value =
+        serde_json::from_str(&datavc(&["remote", "list", "--json"])).unwrap();
+    let url_of = |name: &str| {
+        let remotes = remotes.as_array().unwrap().iter();
+        let remote = remotes.into_iter().find(|r| r["name"] == name).unwrap();
+        PathBuf::from(remote["url"].as_str().unwrap())
+    };
+    assert_eq!(url_of("shared"), base.path().join("store"));
+    assert_eq!(url_of("site"), base.path().join("site-store"));
+    datavc(&["push"]);
+    assert!(
+        base.path().join("store").join(&key).is_file(),
+        "pushed to the global default"
+    );
+    assert_eq!(
+        dvc(&["status", "--cloud"]).trim(),
+        "Cache and remote 'shared' are in sync."
+    );
+
+    // The project's file shadows the shared ones, for both tools.
+    datavc(&["remote", "default", "site"]);
+    assert_eq!(dvc(&["remote", "default"]).trim(), "site");
+    datavc(&["push"]);
+    assert!(base.path().join("site-store").join(&key).is_file());
+
+    // datavc writes the user's file as DVC does, relative to its folder.
+    datavc(&["remote", "add", "--global", "backup", "../backup"]);
+    let listed = dvc(&["remote", "list", "--global"]);
+    let backup = base.path().join("backup");
+    let backup_line = format!("backup {}", backup.display());
+    assert!(
+        listed
+            .lines()
+            .any(|line| line.split_whitespace().collect::<Vec<_>>().join(" ") == backup_line),
+        "{listed}"
+    );
+    datavc(&["push", "-r", "backup"]);
+    assert!(backup.join(&key).is_file());
+    let refused = Command::new(&datavc_exe)
+        .args(["remote", "remove", "backup"])
+        .current_dir(&root)
+        .envs(env)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("remote remove --global backup"), "{stderr}");
+    datavc(&["remote", "remove", "--global", "backup"]);
+    assert!(!dvc(&["remote", "list"]).contains("backup"));
 }

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use md5::{Digest, Md5};
 
-/// A `datavc` command run in `dir`, with no cloud settings leaking in from the caller.
+/// A `datavc` command run in `dir`, with no cloud settings or shared DVC config leaking in
+/// from the caller.
 pub fn datavc(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_datavc"));
     command.current_dir(dir).env("NO_COLOR", "1");
@@ -36,6 +37,11 @@ pub fn datavc(dir: &Path) -> Command {
         "AZURE_STORAGE_SAS_TOKEN",
     ] {
         command.env_remove(name);
+    }
+    // Neither this machine's nor its user's DVC config has a say (a folder never made).
+    let no_shared_config = std::env::temp_dir().join("datavc-tests-no-shared-config");
+    for name in ["DVC_GLOBAL_CONFIG_DIR", "DVC_SYSTEM_CONFIG_DIR"] {
+        command.env(name, &no_shared_config);
     }
     command
 }
