@@ -130,7 +130,7 @@ pub enum Error {
         name: String,
         /// The files asked about (`project and local`, `global`, …).
         asked: String,
-        /// The level that defines it, last first.
+        /// The level whose definition wins.
         found: crate::config::Level,
     },
     /// A user-wide or machine-wide config file asked for where its folder is unknown.

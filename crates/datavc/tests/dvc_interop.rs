@@ -1,7 +1,7 @@
 //! Interoperability with the real DVC (PyPI `dvc`, 3.x): a repository and remote written
 //! by datavc in md5 mode are up to date for DVC and `dvc pull` restores them, and a
-//! repository and remote written by DVC are read, checked out and pulled by datavc, and
-//! both read nested `.dvcignore` files alike.
+//! repository and remote written by DVC are read, checked out and pulled by datavc, both
+//! read nested `.dvcignore` files alike, and both share every level of DVC's config.
 //!
 //! DVC is found through `DATAVC_DVC`, else `dvc` on `PATH`; `.ci/run` installs it. Without
 //! it these tests fail: compatibility is a promise, not an option.

@@ -1,7 +1,8 @@
-//! `add` and `checkout` on a filesystem with reflinks (XFS, Btrfs): the cache and the
-//! workspace share their blocks instead of holding the data twice, and an edit of a
-//! workspace file still leaves its cache object whole. ext4, where the other tests run, has
-//! no reflinks, so without this file the clone path would go untested.
+//! `add`, `checkout`, `push` and `pull` on a filesystem with reflinks (XFS, Btrfs): the
+//! workspace, the cache and a folder remote share their blocks instead of holding the data
+//! twice, and an edit of a workspace file still leaves its cache object whole. ext4, where
+//! the other tests run, has no reflinks, so without this file the clone path would go
+//! untested.
 //!
 //! The tests work below `DATAVC_REFLINK_DIR`, which must name a folder on such a
 //! filesystem (`.ci/run` loop-mounts an XFS image for them); without it they fail. They read
