@@ -575,11 +575,7 @@ fn clone_to_folder(
         if !trusted.is_some_and(|key| clone.source_still_matches(key)) {
             let actual = clone.read(|file, path| hash_open(file, path, oid.algo))?;
             if actual.hex != oid.hex {
-                return Err(Error::Corrupt {
-                    origin: "the cache".into(),
-                    expected: oid.to_string(),
-                    actual: actual.hex,
-                });
+                return Err(corrupt_in_cache(oid, actual));
             }
         }
         let size = clone.size()?;
@@ -590,6 +586,15 @@ fn clone_to_folder(
         let _ = std::fs::remove_file(&temp);
     }
     cloned
+}
+
+/// The error for the cached object `oid`, found to hash to `actual` as it was sent.
+fn corrupt_in_cache(oid: &Oid, actual: Oid) -> Error {
+    Error::Corrupt {
+        origin: "the cache".into(),
+        expected: oid.to_string(),
+        actual: actual.hex,
+    }
 }
 
 /// What one upload attempt did.
@@ -615,11 +620,6 @@ async fn upload_once(
     let unchanged = |file: &std::fs::File| {
         trusted.is_some_and(|key| file.metadata().is_ok_and(|now| key.still_matches(&now)))
     };
-    let corrupt = |actual: Oid| Error::Corrupt {
-        origin: "the cache".into(),
-        expected: oid.to_string(),
-        actual: actual.hex,
-    };
     if size <= SINGLE_PUT_MAX {
         let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         file.read_to_end(&mut bytes)
@@ -627,7 +627,7 @@ async fn upload_once(
         if !unchanged(&file) {
             let actual = oid.algo.hash_bytes(&bytes);
             if actual.hex != oid.hex {
-                return Err(corrupt(actual));
+                return Err(corrupt_in_cache(oid, actual));
             }
         }
         let sent = bytes.len() as u64;
@@ -675,7 +675,7 @@ async fn upload_once(
             let actual = hasher.finish();
             if actual.hex != oid.hex {
                 let _ = writer.abort().await;
-                return Err(corrupt(actual));
+                return Err(corrupt_in_cache(oid, actual));
             }
         }
         None if !unchanged(&file) => {
