@@ -57,8 +57,9 @@ pub enum Error {
         /// The missing path.
         path: PathBuf,
     },
-    /// A pointer (`.dvc`) file that is not valid YAML or lacks what an output needs.
-    #[error("{} is not a valid pointer file: {detail}", path.display())]
+    /// A pointer file (`.dvc`), or a pipeline's `dvc.yaml` or `dvc.lock`, that is not valid
+    /// YAML or lacks what an output needs.
+    #[error("{} is not a valid DVC file: {detail}", path.display())]
     BadPointer {
         /// The pointer file.
         path: PathBuf,

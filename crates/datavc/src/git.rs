@@ -1,11 +1,13 @@
 //! The little of git that `diff` and `gc --all-*` need: list revisions and read pointer
-//! files as they were committed. It runs the `git` program, as the user would.
+//! and pipeline files as they were committed. It runs the `git` program, as the user would.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
 use crate::error::{Error, Result};
 use crate::pointer::{POINTER_EXT, Pointer};
+use crate::stages;
 
 /// Which commits besides the workspace `gc` keeps data for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -80,19 +82,36 @@ pub fn revisions(root: &Path, scope: RevScope) -> Result<Vec<String>> {
     Ok(resolved)
 }
 
-/// The pointer files committed at `rev`, parsed as if they were in the workspace.
-pub fn pointers_at(root: &Path, rev: &str) -> Result<Vec<Pointer>> {
+/// The outputs recorded at `rev`, by pointer files and pipeline stages, parsed as if
+/// their files were in the workspace.
+pub fn outputs_at(root: &Path, rev: &str) -> Result<Vec<Pointer>> {
     let listing = git(root, &["ls-tree", "-r", "-z", "--name-only", rev])?;
-    let suffix = format!(".{POINTER_EXT}");
-    let mut pointers = Vec::new();
-    for name in listing.split(|&b| b == 0).filter(|n| !n.is_empty()) {
-        let name = String::from_utf8_lossy(name);
-        if !name.ends_with(&suffix) || name.starts_with(".dvc/") {
-            continue;
-        }
+    let names: BTreeSet<String> = listing
+        .split(|&b| b == 0)
+        .filter(|n| !n.is_empty() && !n.starts_with(b".dvc/"))
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    let show = |name: &str| -> Result<String> {
         let text = git(root, &["show", &format!("{rev}:{name}")])?;
-        let file = crate::fsutil::join_slash(root, &name);
-        pointers.push(Pointer::parse(&file, &String::from_utf8_lossy(&text))?);
+        Ok(String::from_utf8_lossy(&text).into_owned())
+    };
+    let suffix = format!(".{POINTER_EXT}");
+    let mut outputs = Vec::new();
+    for name in &names {
+        let file = crate::fsutil::join_slash(root, name);
+        if name.ends_with(&suffix) {
+            outputs.push(Pointer::parse(&file, &show(name)?)?);
+        } else if let Some(folder) = name.strip_suffix(stages::LOCK_FILE)
+            && (folder.is_empty() || folder.ends_with('/'))
+        {
+            let stages_name = format!("{folder}{}", stages::STAGES_FILE);
+            let definitions = match names.contains(&stages_name) {
+                true => Some(show(&stages_name)?),
+                false => None,
+            };
+            let lock = show(name)?;
+            outputs.extend(stages::parse(root, &file, &lock, definitions.as_deref())?);
+        }
     }
-    Ok(pointers)
+    Ok(outputs)
 }

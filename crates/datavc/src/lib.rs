@@ -45,6 +45,7 @@ pub mod pointer;
 pub mod progress;
 pub mod remote;
 pub mod repo;
+pub mod stages;
 pub mod state;
 pub mod workspace;
 

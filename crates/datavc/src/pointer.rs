@@ -2,6 +2,8 @@
 //!
 //! A pointer is kept as a YAML tree so that keys datavc does not use (`desc`, `meta`,
 //! `frozen`, …) survive a rewrite untouched; only the fields of an output are replaced.
+//! A pipeline stage's outputs ([`crate::stages`]) are read into pointers too, which are
+//! never written.
 
 use std::path::{Path, PathBuf};
 
@@ -25,13 +27,19 @@ pub struct Output {
     pub size: u64,
     /// Files in a folder; `None` for a file.
     pub nfiles: Option<u64>,
+    /// Whether `push` uploads it (DVC's `push: false` keeps it local).
+    pub push: bool,
 }
 
 /// A parsed pointer file.
 #[derive(Debug, Clone)]
 pub struct Pointer {
-    /// Where the pointer file is.
+    /// Where the pointer file is (a `dvc.lock` for a pipeline stage's output).
     pub file: PathBuf,
+    /// The folder its outputs' paths start from.
+    dir: PathBuf,
+    /// The pipeline stage that records the outputs, which datavc never rewrites.
+    stage: Option<String>,
     document: Mapping,
     /// Its outputs.
     pub outs: Vec<Output>,
@@ -46,8 +54,21 @@ impl Pointer {
             Value::Sequence(vec![out_fields(&out, Mapping::new())]),
         );
         Pointer {
+            dir: folder_of(&file),
             file,
+            stage: None,
             document,
+            outs: vec![out],
+        }
+    }
+
+    /// A pipeline stage's output, read from `lock_file`: its path is `dir/out.path`.
+    pub fn of_stage(lock_file: &Path, stage: &str, dir: PathBuf, out: Output) -> Pointer {
+        Pointer {
+            file: lock_file.to_owned(),
+            dir,
+            stage: Some(stage.to_owned()),
+            document: Mapping::new(),
             outs: vec![out],
         }
     }
@@ -56,6 +77,11 @@ impl Pointer {
     pub fn load(file: &Path) -> Result<Pointer> {
         let text = std::fs::read_to_string(file).map_err(Error::io("read", file))?;
         Pointer::parse(file, &text)
+    }
+
+    /// Reads and validates pointer files.
+    pub fn load_all(files: &[PathBuf]) -> Result<Vec<Pointer>> {
+        files.iter().map(|file| Pointer::load(file)).collect()
     }
 
     /// Parses a pointer file's text (`file` names it in errors).
@@ -75,6 +101,8 @@ impl Pointer {
             .collect::<Result<Vec<_>>>()?;
         Ok(Pointer {
             file: file.to_owned(),
+            dir: folder_of(file),
+            stage: None,
             document,
             outs,
         })
@@ -92,9 +120,19 @@ impl Pointer {
         self.outs[index] = out;
     }
 
+    /// Whether a pipeline stage records these outputs (in `dvc.lock`).
+    pub fn is_stage(&self) -> bool {
+        self.stage.is_some()
+    }
+
     /// The folder outputs are relative to.
     pub fn dir(&self) -> &Path {
-        self.file.parent().unwrap_or(Path::new(""))
+        &self.dir
+    }
+
+    /// Its outputs' absolute paths.
+    pub fn out_paths(&self) -> impl Iterator<Item = PathBuf> + '_ {
+        self.outs.iter().map(|out| self.out_path(out))
     }
 
     /// An output's absolute path.
@@ -104,14 +142,24 @@ impl Pointer {
             .fold(self.dir().to_owned(), |path, part| path.join(part))
     }
 
-    /// Writes the pointer atomically.
+    /// Writes the pointer atomically; a pipeline stage's lock file is DVC's to write.
     pub fn save(&self) -> Result<()> {
+        if let Some(stage) = &self.stage {
+            return Err(Error::BadPointer {
+                path: self.file.clone(),
+                detail: format!("stage `{stage}` is DVC's to record (`dvc commit` or `dvc repro`)"),
+            });
+        }
         let text = serde_norway::to_string(&self.document).map_err(|e| Error::BadPointer {
             path: self.file.clone(),
             detail: e.to_string(),
         })?;
         write_atomic(&self.file, text.as_bytes())
     }
+}
+
+fn folder_of(file: &Path) -> PathBuf {
+    file.parent().unwrap_or(Path::new("")).to_owned()
 }
 
 /// The output's fields in DVC's order, followed by the keys of `old` datavc does not own.
@@ -134,6 +182,19 @@ fn out_fields(out: &Output, old: Mapping) -> Value {
 }
 
 fn parse_out(file: &Path, item: &Value) -> Result<Output> {
+    let out = parse_out_fields(file, item)?;
+    let path = &out.path;
+    if path.split(['/', '\\']).any(|part| part == "..") || Path::new(path).is_absolute() {
+        return Err(Error::BadPointer {
+            path: file.to_owned(),
+            detail: format!("output path `{path}` leaves the pointer's folder"),
+        });
+    }
+    Ok(out)
+}
+
+/// Parses an output's fields (of a pointer or a `dvc.lock`), its path unchecked.
+pub(crate) fn parse_out_fields(file: &Path, item: &Value) -> Result<Output> {
     let bad = |detail: String| Error::BadPointer {
         path: file.to_owned(),
         detail,
@@ -155,20 +216,16 @@ fn parse_out(file: &Path, item: &Value) -> Result<Output> {
     let value = text(algo.name()).ok_or_else(|| bad(format!("output `{path}` has no `{algo}`")))?;
     let oid = Oid::parse(algo, value)
         .ok_or_else(|| bad(format!("output `{path}` has a malformed {algo} `{value}`")))?;
-    let number = |key: &str| map.get(key).and_then(Value::as_u64);
-    if path.is_empty()
-        || path.split(['/', '\\']).any(|part| part == "..")
-        || Path::new(path).is_absolute()
-    {
-        return Err(bad(format!(
-            "output path `{path}` leaves the pointer's folder"
-        )));
+    if path.is_empty() {
+        return Err(bad("an output's `path` is empty".into()));
     }
+    let number = |key: &str| map.get(key).and_then(Value::as_u64);
     Ok(Output {
         path: path.to_owned(),
         size: number("size").unwrap_or(0),
         nfiles: number("nfiles"),
         oid,
+        push: map.get("push").and_then(Value::as_bool).unwrap_or(true),
     })
 }
 

@@ -12,12 +12,22 @@ use crate::hash::HashAlgo;
 use crate::link::LinkType;
 use crate::lock::{LockMode, RepoLock};
 use crate::pointer::{POINTER_EXT, Pointer};
+use crate::stages;
 use crate::state::StateDb;
 
 /// What `dvc init` writes into `.dvcignore`, so both tools create the same repository.
 const DVCIGNORE: &str = "# Add patterns of files dvc should ignore, which could improve\n# the performance. Learn more at\n# https://dvc.org/doc/user-guide/dvcignore\n";
 /// What `dvc init` writes into `.dvc/.gitignore`.
 const DVC_GITIGNORE: &str = "/config.local\n/tmp\n/cache\n";
+
+/// The files in a workspace that record outputs.
+#[derive(Default)]
+struct TrackingFiles {
+    /// Pointer files (`.dvc`).
+    pointers: Vec<PathBuf>,
+    /// Pipeline lock files (`dvc.lock`).
+    locks: Vec<PathBuf>,
+}
 
 /// An open repository.
 pub struct Repo {
@@ -184,13 +194,40 @@ impl Repo {
 
     /// Every pointer file in the workspace, sorted; tracked folders are not descended.
     pub fn pointers(&self) -> Result<Vec<Pointer>> {
-        let mut files = Vec::new();
-        self.find_pointer_files(&self.root, &mut files)?;
-        files.sort();
-        files.iter().map(|file| Pointer::load(file)).collect()
+        Pointer::load_all(&self.tracking_files()?.pointers)
     }
 
-    fn find_pointer_files(&self, dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+    /// Every output the workspace records: its pointer files' and then its pipeline
+    /// stages' ([`stages`]), which commands that only read pointers use as DVC's do.
+    pub fn outputs(&self) -> Result<Vec<Pointer>> {
+        let files = self.tracking_files()?;
+        let mut outputs = Pointer::load_all(&files.pointers)?;
+        outputs.extend(self.load_stage_outputs(&files.locks)?);
+        Ok(outputs)
+    }
+
+    /// The outputs of the workspace's pipeline stages alone.
+    pub fn stage_outputs(&self) -> Result<Vec<Pointer>> {
+        self.load_stage_outputs(&self.tracking_files()?.locks)
+    }
+
+    fn load_stage_outputs(&self, lock_files: &[PathBuf]) -> Result<Vec<Pointer>> {
+        let mut outputs = Vec::new();
+        for lock_file in lock_files {
+            outputs.extend(stages::load(&self.root, lock_file)?);
+        }
+        Ok(outputs)
+    }
+
+    fn tracking_files(&self) -> Result<TrackingFiles> {
+        let mut found = TrackingFiles::default();
+        self.find_tracking_files(&self.root, &mut found)?;
+        found.pointers.sort();
+        found.locks.sort();
+        Ok(found)
+    }
+
+    fn find_tracking_files(&self, dir: &Path, found: &mut TrackingFiles) -> Result<()> {
         let mut subdirs = Vec::new();
         let mut outputs = Vec::new();
         let rules =
@@ -210,12 +247,14 @@ impl Repo {
                 subdirs.push((name, path));
             } else if let Some(stem) = name.strip_suffix(&format!(".{POINTER_EXT}")) {
                 outputs.push(stem.to_owned());
-                found.push(path);
+                found.pointers.push(path);
+            } else if name == stages::LOCK_FILE {
+                found.locks.push(path);
             }
         }
         for (name, path) in subdirs {
             if !outputs.contains(&name) {
-                self.find_pointer_files(&path, found)?;
+                self.find_tracking_files(&path, found)?;
             }
         }
         Ok(())

@@ -609,7 +609,7 @@ fn bad_input_is_a_clear_error_and_changes_nothing() {
     fs::write(repo.root.join("broken.dvc"), "outs: [\n").unwrap();
     let stderr = repo.fails(&["status"], 2);
     assert!(
-        stderr.contains("broken.dvc is not a valid pointer file"),
+        stderr.contains("broken.dvc is not a valid DVC file"),
         "{stderr}"
     );
     fs::write(

@@ -1,7 +1,8 @@
 //! Interoperability with the real DVC (PyPI `dvc`, 3.x): a repository and remote written
 //! by datavc in md5 mode are up to date for DVC and `dvc pull` restores them, and a
 //! repository and remote written by DVC are read, checked out and pulled by datavc, both
-//! read nested `.dvcignore` files alike, and both share every level of DVC's config.
+//! read nested `.dvcignore` files alike, both share every level of DVC's config, and
+//! both push, keep and pull the outputs of DVC's pipeline stages alike.
 //!
 //! DVC is found through `DATAVC_DVC`, else `dvc` on `PATH`; `.ci/run` installs it. Without
 //! it these tests fail: compatibility is a promise, not an option.
@@ -499,4 +500,173 @@ fn global_and_system_configs_are_shared_with_dvc() {
     assert!(stderr.contains("remote remove --global backup"), "{stderr}");
     datavc(&["remote", "remove", "--global", "backup"]);
     assert!(!dvc(&["remote", "list"]).contains("backup"));
+}
+
+/// A DVC pipeline: a folder output, an output above its stage's `wdir`, a metric kept out
+/// of the cache, and `foreach` outputs kept off remotes.
+const PIPELINE: &str = "stages:
+  prep:
+    cmd: mkdir -p prepared && cp raw.txt prepared/a && echo b > prepared/b
+    deps:
+    - raw.txt
+    outs:
+    - prepared
+  train:
+    cmd: echo model > ../model.bin && echo 1 > metrics.json
+    wdir: src
+    deps:
+    - ../prepared
+    outs:
+    - ../model.bin
+    metrics:
+    - metrics.json:
+        cache: false
+  each:
+    foreach: [x, y]
+    do:
+      cmd: echo ${item} > out-${item}.txt
+      outs:
+      - out-${item}.txt:
+          push: false
+";
+
+/// The files below `root`, as `/`-separated paths relative to it, sorted.
+fn relative_files(root: &Path) -> Vec<String> {
+    let mut files: Vec<String> = walkdir(root.to_owned())
+        .iter()
+        .map(|p| p.strip_prefix(root).unwrap().display().to_string())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("origin");
+    let (ours, theirs) = (dir.path().join("ours"), dir.path().join("theirs"));
+    fs::create_dir_all(root.join("src")).unwrap();
+    git(&["init", "-q"], &root);
+    run(&dvc, &["init", "-q"], &root);
+    fs::write(root.join("raw.txt"), "raw\n").unwrap();
+    fs::write(root.join("dvc.yaml"), PIPELINE).unwrap();
+    run(&dvc, &["repro", "-q"], &root);
+    assert_eq!(datavc(&["status"], &root), "data is up to date\n");
+    let listed: serde_json::Value =
+        serde_json::from_str(&datavc(&["ls", "--json"], &root)).unwrap();
+    let listed: Vec<&str> = (listed.as_array().unwrap().iter())
+        .map(|entry| entry["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["prepared", "model.bin", "out-x.txt", "out-y.txt"]);
+    fs::write(root.join("model.bin"), "edited\n").unwrap();
+    assert_eq!(datavc(&["status"], &root), "     modified: model.bin\n");
+    datavc(&["checkout", "--force", "model.bin"], &root);
+    assert_eq!(
+        fs::read_to_string(root.join("model.bin")).unwrap(),
+        "model\n"
+    );
+    let add = Command::new(env!("CARGO_BIN_EXE_datavc"))
+        .args(["add", "prepared/a"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&add.stderr);
+    assert!(
+        add.status.code() == Some(2) && stderr.contains("dvc.lock"),
+        "{stderr}"
+    );
+    run(
+        &dvc,
+        &["remote", "add", "theirs", theirs.to_str().unwrap()],
+        &root,
+    );
+    datavc(
+        &["remote", "add", "-d", "ours", ours.to_str().unwrap()],
+        &root,
+    );
+
+    // The same objects reach the remote from either tool: outputs of every stage, not
+    // the metric DVC never cached, nor the outputs marked `push: false`.
+    datavc(&["push"], &root);
+    run(&dvc, &["push", "-q", "-r", "theirs"], &root);
+    assert_eq!(relative_files(&ours), relative_files(&theirs));
+    assert_eq!(
+        relative_files(&ours).len(),
+        4,
+        "{:?}",
+        relative_files(&ours)
+    );
+
+    // gc keeps every stage's outputs and lists just what DVC's gc deletes: the object no
+    // pointer references, and the metric that DVC's run cache alone stored.
+    fs::write(root.join("junk"), "junk").unwrap();
+    let added: serde_json::Value =
+        serde_json::from_str(&datavc(&["add", "junk", "--json"], &root)).unwrap();
+    fs::remove_file(root.join("junk.dvc")).unwrap();
+    fs::remove_file(root.join("junk")).unwrap();
+    let listed = gc_like_dvc(&dvc, &root, &[], &["-w"]);
+    assert!(
+        listed.contains(&added[0]["oid"].as_str().unwrap().to_owned()),
+        "{listed:?}"
+    );
+    assert_eq!(
+        run(&dvc, &["status"], &root).trim(),
+        "Data and pipelines are up to date."
+    );
+
+    // A clone pulls what was pushed, then fails naming what was kept local, as DVC does;
+    // a stage's output can be named as a target.
+    let clone = commit_and_clone(&root);
+    let pull = Command::new(env!("CARGO_BIN_EXE_datavc"))
+        .arg("pull")
+        .current_dir(&clone)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&pull.stderr);
+    assert_eq!(pull.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("2 object(s) missing") && stderr.contains("out-"),
+        "{stderr}"
+    );
+    same_tree(&root, &clone, &["prepared", "model.bin"]);
+    fs::remove_file(clone.join("model.bin")).unwrap();
+    datavc(&["pull", "model.bin"], &clone);
+    same_tree(&root, &clone, &["model.bin"]);
+
+    // Over all commits, gc also keeps what the committed dvc.lock records.
+    fs::write(root.join("raw.txt"), "raw, again\n").unwrap();
+    run(&dvc, &["repro", "-q"], &root);
+    let listed = gc_like_dvc(&dvc, &root, &["-A"], &["-A"]);
+    assert!(
+        listed.iter().all(|oid| !oid.ends_with(".dir")),
+        "{listed:?}"
+    );
+}
+
+/// Lists what `datavc gc DATAVC_FLAGS` would delete, checks that `dvc gc DVC_FLAGS`
+/// deletes just that from the cache and that datavc then finds nothing unused; returns
+/// the list.
+fn gc_like_dvc(dvc: &Path, root: &Path, datavc_flags: &[&str], dvc_flags: &[&str]) -> Vec<String> {
+    let unused = |root: &Path| -> Vec<String> {
+        let args = [&["gc", "--json"], datavc_flags].concat();
+        let report: serde_json::Value = serde_json::from_str(&datavc(&args, root)).unwrap();
+        let unused = report["unused"].as_array().unwrap().iter();
+        unused.map(|oid| oid.as_str().unwrap().to_owned()).collect()
+    };
+    let listed = unused(root);
+    let cache = root.join(".dvc/cache/files/md5");
+    let before = relative_files(&cache);
+    run(dvc, &[&["gc", "-f"], dvc_flags].concat(), root);
+    let after = relative_files(&cache);
+    let removed: Vec<String> = (before.iter())
+        .filter(|object| !after.contains(object))
+        .map(|object| object.replace('/', ""))
+        .collect();
+    assert_eq!(
+        listed, removed,
+        "datavc gc {datavc_flags:?} against dvc gc {dvc_flags:?}"
+    );
+    assert_eq!(unused(root), Vec::<String>::new());
+    listed
 }

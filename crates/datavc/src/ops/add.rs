@@ -41,9 +41,10 @@ pub struct Tracked {
 
 /// Starts tracking files or folders (or records their new content).
 pub fn add(repo: &Repo, paths: &[PathBuf], progress: &dyn Progress) -> Result<Vec<Tracked>> {
+    let stage_outputs = repo.stage_outputs()?;
     let targets = paths
         .iter()
-        .map(|path| check_trackable(repo, path))
+        .map(|path| check_trackable(repo, &stage_outputs, path))
         .collect::<Result<Vec<_>>>()?;
     let _lock = repo.lock(LockMode::Write)?;
     sweep_temp_files(&targets)?;
@@ -58,10 +59,7 @@ pub fn add(repo: &Repo, paths: &[PathBuf], progress: &dyn Progress) -> Result<Ve
 pub fn commit(repo: &Repo, targets: &[PathBuf], progress: &dyn Progress) -> Result<Vec<Tracked>> {
     let pointers = super::select_pointers(repo, targets)?;
     let _lock = repo.lock(LockMode::Write)?;
-    let outputs: Vec<PathBuf> = pointers
-        .iter()
-        .flat_map(|pointer| pointer.outs.iter().map(|out| pointer.out_path(out)))
-        .collect();
+    let outputs: Vec<PathBuf> = pointers.iter().flat_map(Pointer::out_paths).collect();
     sweep_temp_files(&outputs)?;
     let mut state = repo.state()?;
     outputs
@@ -70,7 +68,7 @@ pub fn commit(repo: &Repo, targets: &[PathBuf], progress: &dyn Progress) -> Resu
         .collect()
 }
 
-fn check_trackable(repo: &Repo, path: &Path) -> Result<PathBuf> {
+fn check_trackable(repo: &Repo, stage_outputs: &[Pointer], path: &Path) -> Result<PathBuf> {
     let path = absolute(path)?;
     let relpath = repo.relpath(&path)?;
     let untrackable = |reason| {
@@ -97,6 +95,12 @@ fn check_trackable(repo: &Repo, path: &Path) -> Result<PathBuf> {
         .take_while(|dir| *dir != repo.root());
     if parents.any(|dir| Repo::pointer_path(dir).is_file()) {
         return untrackable("a folder above it is already tracked as a whole");
+    }
+    let overlaps = |output: &Path| path.starts_with(output) || output.starts_with(&path);
+    if (stage_outputs.iter()).any(|stage| stage.out_paths().any(|out| overlaps(&out))) {
+        return untrackable(
+            "it is, holds or lies in a pipeline stage's output (dvc.lock), which `dvc commit` records",
+        );
     }
     if std::fs::symlink_metadata(&path).is_err() {
         return Err(Error::NoSuchPath { path });
@@ -153,6 +157,7 @@ fn track(
         oid: output_oid.clone(),
         size,
         nfiles,
+        push: true,
     };
     let pointer_file = Repo::pointer_path(path);
     let changed = write_pointer(&pointer_file, out)?;
@@ -234,7 +239,7 @@ fn state_entry(repo: &Repo, path: &Path) -> Result<(String, FileKey)> {
 }
 
 /// Writes (or updates, keeping its other keys) the pointer; whether it changed.
-fn write_pointer(file: &Path, out: Output) -> Result<bool> {
+fn write_pointer(file: &Path, mut out: Output) -> Result<bool> {
     let mut pointer = match file.is_file() {
         true => Pointer::load(file)?,
         false => Pointer::new(file.to_owned(), out.clone()),
@@ -244,6 +249,10 @@ fn write_pointer(file: &Path, out: Output) -> Result<bool> {
         .iter()
         .position(|o| o.path == out.path)
         .unwrap_or(0);
+    if let Some(old) = pointer.outs.get(index) {
+        // `push: false` is the user's choice, kept across new content.
+        out.push = old.push;
+    }
     let changed = pointer.outs.get(index) != Some(&out) || !file.is_file();
     if changed {
         pointer.set_out(index, out);

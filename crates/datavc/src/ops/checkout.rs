@@ -53,7 +53,7 @@ pub fn checkout(
     overwrite: Overwrite,
     progress: &dyn Progress,
 ) -> Result<CheckoutReport> {
-    let pointers = super::select_pointers(repo, targets)?;
+    let pointers = super::select_outputs(repo, targets)?;
     let _lock = repo.lock(LockMode::Write)?;
     checkout_locked(repo, &pointers, overwrite, progress)
 }

@@ -54,10 +54,8 @@ pub struct Unexpanded {
 /// of committed folders that the cache lacks are fetched from the default remote first.
 pub fn diff(repo: &Repo, a: Option<&str>, b: Option<&str>) -> Result<DiffReport> {
     let _lock = repo.lock(LockMode::Read)?;
-    let before_pointers = git::pointers_at(repo.root(), a.unwrap_or("HEAD"))?;
-    let after_pointers = b
-        .map(|rev| git::pointers_at(repo.root(), rev))
-        .transpose()?;
+    let before_pointers = git::outputs_at(repo.root(), a.unwrap_or("HEAD"))?;
+    let after_pointers = b.map(|rev| git::outputs_at(repo.root(), rev)).transpose()?;
     let all = before_pointers
         .iter()
         .chain(after_pointers.iter().flatten());
@@ -181,7 +179,7 @@ fn committed(
 fn workspace(repo: &Repo) -> Result<Files> {
     let mut state = repo.state()?;
     let mut files = Files::new();
-    for pointer in repo.pointers()? {
+    for pointer in repo.outputs()? {
         for out in &pointer.outs {
             let path = super::display_path(repo, &pointer, out);
             match scan(repo, &mut state, &pointer.out_path(out))? {

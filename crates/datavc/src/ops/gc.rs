@@ -1,6 +1,7 @@
 //! `gc`: delete objects no pointer needs, from the cache and (with `--cloud`) from a
 //! remote. It is a dry run unless forced, and it keeps everything the workspace's
-//! pointers reference, plus (on request) what branches, tags or all commits reference.
+//! pointers and pipeline stages reference, plus (on request) what branches, tags or all
+//! commits reference.
 //!
 //! On a remote, an object datavc cannot name (a key outside `files/<algo>/`, or of the
 //! other algorithm) is never deleted, and a folder's manifest goes before its files, so
@@ -65,9 +66,9 @@ pub struct CloudGarbage {
 /// Finds (and with `options.delete`, removes) unused objects.
 pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<GcReport> {
     let _lock = repo.lock(LockMode::Write)?;
-    let mut pointers = repo.pointers()?;
+    let mut pointers = repo.outputs()?;
     for rev in git::revisions(repo.root(), options.scope)? {
-        pointers.extend(git::pointers_at(repo.root(), &rev)?);
+        pointers.extend(git::outputs_at(repo.root(), &rev)?);
     }
     let cloud = options
         .cloud

@@ -1,4 +1,4 @@
-//! `ls`: the tracked outputs, with size, file count, hash and whether the cache has them;
+//! `ls`: the tracked outputs (of pointer files and pipeline stages), with size, file count, hash and whether the cache has them;
 //! optionally every file inside tracked folders.
 
 use serde::Serialize;
@@ -26,7 +26,7 @@ pub struct Listed {
 pub fn ls(repo: &Repo, files: bool) -> Result<Vec<Listed>> {
     let _lock = repo.lock(LockMode::Read)?;
     let mut listed = Vec::new();
-    for pointer in repo.pointers()? {
+    for pointer in repo.outputs()? {
         for out in &pointer.outs {
             let path = super::display_path(repo, &pointer, out);
             let cached = repo.cache().contains(&out.oid);

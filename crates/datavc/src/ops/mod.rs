@@ -11,6 +11,7 @@ pub mod status;
 pub mod transfer;
 pub mod unprotect;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -35,25 +36,51 @@ pub fn select_pointers(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>>
     }
     targets
         .iter()
-        .map(|target| {
-            let target = absolute(target)?;
-            repo.relpath(&target)?;
-            let is_pointer =
-                target.extension().is_some_and(|ext| ext == POINTER_EXT) && target.is_file();
-            let file = if is_pointer {
-                target.clone()
-            } else {
-                Repo::pointer_path(&target)
-            };
-            if !file.is_file() {
-                return Err(Error::Untrackable {
-                    path: target,
-                    reason: "it is not tracked (no .dvc file beside it)",
-                });
-            }
-            Pointer::load(&file)
+        .map(|target| pointer_of(repo, target))
+        .collect()
+}
+
+/// The outputs named by `targets` (pointer files, or paths that a pointer or a pipeline
+/// stage tracks), or all of them: for commands that never rewrite a pointer.
+pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> {
+    let outputs = repo.outputs()?;
+    if targets.is_empty() {
+        return Ok(outputs);
+    }
+    let stage_outputs: HashMap<PathBuf, Pointer> = outputs
+        .into_iter()
+        .filter(Pointer::is_stage)
+        .flat_map(|pointer| {
+            let paths: Vec<PathBuf> = pointer.out_paths().collect();
+            paths.into_iter().map(move |path| (path, pointer.clone()))
+        })
+        .collect();
+    targets
+        .iter()
+        .map(|target| match stage_outputs.get(&absolute(target)?) {
+            Some(pointer) => Ok(pointer.clone()),
+            None => pointer_of(repo, target),
         })
         .collect()
+}
+
+/// The pointer file `target` names, or the one beside the tracked path `target`.
+fn pointer_of(repo: &Repo, target: &Path) -> Result<Pointer> {
+    let target = absolute(target)?;
+    repo.relpath(&target)?;
+    let is_pointer = target.extension().is_some_and(|ext| ext == POINTER_EXT) && target.is_file();
+    let file = if is_pointer {
+        target.clone()
+    } else {
+        Repo::pointer_path(&target)
+    };
+    if !file.is_file() {
+        return Err(Error::Untrackable {
+            path: target,
+            reason: "it is not tracked (no .dvc file beside it)",
+        });
+    }
+    Pointer::load(&file)
 }
 
 /// Calls `act` on every file at or below `path` (a file, or a folder's files); returns

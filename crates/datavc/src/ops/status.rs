@@ -1,4 +1,4 @@
-//! `status`: how the workspace differs from what the pointers record. On an unchanged tree
+//! `status`: how the workspace differs from what the pointers and pipeline stages record. On an unchanged tree
 //! it only stats files (the state database knows their hashes).
 
 use std::collections::BTreeMap;
@@ -44,7 +44,7 @@ pub struct OutputStatus {
 
 /// The status of the outputs of `targets` (all when empty).
 pub fn status(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<OutputStatus>> {
-    let pointers = super::select_pointers(repo, targets)?;
+    let pointers = super::select_outputs(repo, targets)?;
     let _lock = repo.lock(LockMode::Read)?;
     let mut state = repo.state()?;
     let mut report = Vec::new();

@@ -83,7 +83,11 @@ pub fn push(
     options: &TransferOptions,
     progress: &dyn Progress,
 ) -> Result<TransferReport> {
-    let pointers = super::select_pointers(repo, targets)?;
+    let mut pointers = super::select_outputs(repo, targets)?;
+    for pointer in &mut pointers {
+        // DVC's `push: false` keeps an output out of every remote.
+        pointer.outs.retain(|out| out.push);
+    }
     let _lock = repo.lock(LockMode::Read)?;
     let remote = open_remote(repo, options)?;
     let wanted = wanted_objects(repo, &pointers)?;
@@ -149,12 +153,13 @@ pub fn fetch(
     options: &TransferOptions,
     progress: &dyn Progress,
 ) -> Result<TransferReport> {
-    let pointers = super::select_pointers(repo, targets)?;
+    let pointers = super::select_outputs(repo, targets)?;
     let _lock = repo.lock(LockMode::Write)?;
     fetch_locked(repo, &pointers, options, progress)
 }
 
-/// `fetch`, then `checkout`.
+/// `fetch`, then `checkout`. Where the remote lacks objects, the outputs that did arrive
+/// whole are checked out, and the missing objects are the error.
 pub fn pull(
     repo: &Repo,
     targets: &[PathBuf],
@@ -162,18 +167,44 @@ pub fn pull(
     overwrite: Overwrite,
     progress: &dyn Progress,
 ) -> Result<(TransferReport, CheckoutReport)> {
-    let pointers = super::select_pointers(repo, targets)?;
+    let mut pointers = super::select_outputs(repo, targets)?;
     let _lock = repo.lock(LockMode::Write)?;
     let fetched = fetch_locked(repo, &pointers, options, progress)?;
-    if let Some(first) = fetched.missing.first() {
-        return Err(Error::MissingOnRemote {
-            remote: fetched.remote.clone(),
-            count: fetched.missing.len(),
-            first: first.clone(),
-        });
+    let Some(first) = fetched.missing.first() else {
+        let checked_out = checkout_locked(repo, &pointers, overwrite, progress)?;
+        return Ok((fetched, checked_out));
+    };
+    // As DVC does, the outputs that arrived whole are checked out before the error.
+    for pointer in &mut pointers {
+        let mut whole = Vec::new();
+        for out in std::mem::take(&mut pointer.outs) {
+            if cached_whole(repo, &out.oid)? {
+                whole.push(out);
+            }
+        }
+        pointer.outs = whole;
     }
-    let checked_out = checkout_locked(repo, &pointers, overwrite, progress)?;
-    Ok((fetched, checked_out))
+    checkout_locked(repo, &pointers, overwrite, progress)?;
+    Err(Error::MissingOnRemote {
+        remote: fetched.remote.clone(),
+        count: fetched.missing.len(),
+        first: first.clone(),
+    })
+}
+
+/// Whether the cache holds object `oid` and, for a folder, every file it lists.
+fn cached_whole(repo: &Repo, oid: &Oid) -> Result<bool> {
+    if !repo.cache().contains(oid) {
+        return Ok(false);
+    }
+    if !oid.dir {
+        return Ok(true);
+    }
+    let manifest = repo.cache().manifest(oid)?;
+    Ok(manifest
+        .entries()
+        .iter()
+        .all(|entry| repo.cache().contains(&entry.oid)))
 }
 
 /// Compares the cache with the remote for the objects of `targets`.
@@ -182,7 +213,7 @@ pub fn cloud_status(
     targets: &[PathBuf],
     options: &TransferOptions,
 ) -> Result<Vec<CloudEntry>> {
-    let pointers = super::select_pointers(repo, targets)?;
+    let pointers = super::select_outputs(repo, targets)?;
     let _lock = repo.lock(LockMode::Read)?;
     let remote = open_remote(repo, options)?;
     let mut wanted = wanted_objects(repo, &pointers)?;
