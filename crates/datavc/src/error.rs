@@ -51,6 +51,14 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
+    /// A target that no pointer file (and, where asked, no pipeline stage) tracks.
+    #[error("{} is not tracked: no .dvc file beside it{}", path.display(), if *stages { ", and no pipeline stage's output" } else { "" })]
+    NotTracked {
+        /// The target.
+        path: PathBuf,
+        /// Whether pipeline stages' outputs were looked at too.
+        stages: bool,
+    },
     /// A path that is neither a file nor a folder, or does not exist.
     #[error("{} does not exist", path.display())]
     NoSuchPath {
@@ -64,6 +72,16 @@ pub enum Error {
         /// The pointer file.
         path: PathBuf,
         /// What is wrong.
+        detail: String,
+    },
+    /// A `dvc.yaml` stage whose `${…}` templates datavc cannot resolve.
+    #[error("{}: cannot resolve stage `{stage}`: {detail}", path.display())]
+    StageTemplate {
+        /// The `dvc.yaml`.
+        path: PathBuf,
+        /// The stage (or `vars`).
+        stage: String,
+        /// What failed.
         detail: String,
     },
     /// A directory manifest (`.dir` object) that is not the JSON list DVC writes.
@@ -339,6 +357,13 @@ impl Error {
             }
             Error::Corrupt { .. } => {
                 "run `datavc fsck` to list corrupt objects; delete them and `datavc fetch` again"
+                    .into()
+            }
+            Error::NotTracked { .. } => {
+                "`datavc ls` lists the tracked outputs; name an output, or its .dvc file".into()
+            }
+            Error::StageTemplate { .. } => {
+                "datavc resolves `${…}` from params.yaml, `vars` files (YAML, JSON, TOML) and mappings, and foreach or matrix items; `dvc repro --dry` shows how DVC resolves it"
                     .into()
             }
             Error::BadPointer { .. } => {

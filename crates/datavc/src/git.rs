@@ -101,16 +101,27 @@ pub fn outputs_at(root: &Path, rev: &str) -> Result<Vec<Pointer>> {
         let file = crate::fsutil::join_slash(root, name);
         if name.ends_with(&suffix) {
             outputs.push(Pointer::parse(&file, &show(name)?)?);
-        } else if let Some(folder) = name.strip_suffix(stages::LOCK_FILE)
+        } else if let Some(folder) = name.strip_suffix(stages::STAGES_FILE)
             && (folder.is_empty() || folder.ends_with('/'))
         {
-            let stages_name = format!("{folder}{}", stages::STAGES_FILE);
-            let definitions = match names.contains(&stages_name) {
-                true => Some(show(&stages_name)?),
+            let lock_name = format!("{folder}{}", stages::LOCK_FILE);
+            let lock = match names.contains(&lock_name) {
+                true => Some(show(&lock_name)?),
                 false => None,
             };
-            let lock = show(name)?;
-            outputs.extend(stages::parse(root, &file, &lock, definitions.as_deref())?);
+            // Templates read the files committed with the pipeline.
+            let read = |path: &Path| -> std::result::Result<Option<String>, String> {
+                let path = crate::repo::absolute(path).map_err(|e| e.to_string())?;
+                let Some(name) = crate::fsutil::relative_slash(&path, root) else {
+                    return Ok(None);
+                };
+                match names.contains(&name) {
+                    true => show(&name).map(Some).map_err(|e| e.to_string()),
+                    false => Ok(None),
+                }
+            };
+            let pipeline = stages::parse(root, &file, &show(name)?, lock.as_deref(), &read)?;
+            outputs.extend(pipeline.outputs);
         }
     }
     Ok(outputs)

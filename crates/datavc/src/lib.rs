@@ -47,6 +47,7 @@ pub mod remote;
 pub mod repo;
 pub mod stages;
 pub mod state;
+mod templates;
 pub mod workspace;
 
 pub use error::{Error, Result};

@@ -120,11 +120,6 @@ impl Pointer {
         self.outs[index] = out;
     }
 
-    /// Whether a pipeline stage records these outputs (in `dvc.lock`).
-    pub fn is_stage(&self) -> bool {
-        self.stage.is_some()
-    }
-
     /// The folder outputs are relative to.
     pub fn dir(&self) -> &Path {
         &self.dir

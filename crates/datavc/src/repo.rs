@@ -12,7 +12,7 @@ use crate::hash::HashAlgo;
 use crate::link::LinkType;
 use crate::lock::{LockMode, RepoLock};
 use crate::pointer::{POINTER_EXT, Pointer};
-use crate::stages;
+use crate::stages::{self, Pipeline};
 use crate::state::StateDb;
 
 /// What `dvc init` writes into `.dvcignore`, so both tools create the same repository.
@@ -25,8 +25,8 @@ const DVC_GITIGNORE: &str = "/config.local\n/tmp\n/cache\n";
 struct TrackingFiles {
     /// Pointer files (`.dvc`).
     pointers: Vec<PathBuf>,
-    /// Pipeline lock files (`dvc.lock`).
-    locks: Vec<PathBuf>,
+    /// Pipeline files (`dvc.yaml`).
+    pipelines: Vec<PathBuf>,
 }
 
 /// An open repository.
@@ -202,28 +202,28 @@ impl Repo {
     pub fn outputs(&self) -> Result<Vec<Pointer>> {
         let files = self.tracking_files()?;
         let mut outputs = Pointer::load_all(&files.pointers)?;
-        outputs.extend(self.load_stage_outputs(&files.locks)?);
-        Ok(outputs)
-    }
-
-    /// The outputs of the workspace's pipeline stages alone.
-    pub fn stage_outputs(&self) -> Result<Vec<Pointer>> {
-        self.load_stage_outputs(&self.tracking_files()?.locks)
-    }
-
-    fn load_stage_outputs(&self, lock_files: &[PathBuf]) -> Result<Vec<Pointer>> {
-        let mut outputs = Vec::new();
-        for lock_file in lock_files {
-            outputs.extend(stages::load(&self.root, lock_file)?);
+        for pipeline in self.load_pipelines(&files.pipelines)? {
+            outputs.extend(pipeline.outputs);
         }
         Ok(outputs)
+    }
+
+    /// The workspace's pipelines: each `dvc.yaml` with its `dvc.lock`.
+    pub fn pipelines(&self) -> Result<Vec<Pipeline>> {
+        self.load_pipelines(&self.tracking_files()?.pipelines)
+    }
+
+    fn load_pipelines(&self, stages_files: &[PathBuf]) -> Result<Vec<Pipeline>> {
+        (stages_files.iter())
+            .map(|file| stages::load(&self.root, file))
+            .collect()
     }
 
     fn tracking_files(&self) -> Result<TrackingFiles> {
         let mut found = TrackingFiles::default();
         self.find_tracking_files(&self.root, &mut found)?;
         found.pointers.sort();
-        found.locks.sort();
+        found.pipelines.sort();
         Ok(found)
     }
 
@@ -248,8 +248,8 @@ impl Repo {
             } else if let Some(stem) = name.strip_suffix(&format!(".{POINTER_EXT}")) {
                 outputs.push(stem.to_owned());
                 found.pointers.push(path);
-            } else if name == stages::LOCK_FILE {
-                found.locks.push(path);
+            } else if name == stages::STAGES_FILE {
+                found.pipelines.push(path);
             }
         }
         for (name, path) in subdirs {

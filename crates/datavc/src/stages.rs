@@ -4,11 +4,13 @@
 //! `pull`, `checkout` and `gc` treat both alike; so do datavc's. datavc runs no stage and
 //! never writes `dvc.yaml` or `dvc.lock`: `dvc repro` and `dvc commit` own them.
 //!
-//! `dvc.lock` gives each output's hash, and its path relative to the stage's working
-//! folder; `dvc.yaml` beside it gives that folder (`wdir`) and the output's flags. An
-//! output declared `cache: false` never reaches the cache and is left out; one declared
+//! `dvc.yaml` declares the stages, with their `wdir`, outputs and flags, through DVC's
+//! templates ([`crate::templates`]); `dvc.lock` beside it records each output's hash. As
+//! in DVC, only what both name counts: a stage or output `dvc.yaml` no longer declares
+//! is ignored, an output declared `cache: false` never reaches the cache, and one declared
 //! `push: false` is not pushed.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_norway::{Mapping, Value};
@@ -17,92 +19,210 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::pointer::{Pointer, parse_out_fields};
 use crate::repo::absolute;
+use crate::templates::{self, Context, ReadFile, read_workspace};
 
-/// The file in which DVC records its stages' outputs.
-pub const LOCK_FILE: &str = "dvc.lock";
-/// The file defining those stages, beside it.
+/// The file defining a pipeline's stages.
 pub const STAGES_FILE: &str = "dvc.yaml";
+/// The file beside it in which DVC records its stages' outputs.
+pub const LOCK_FILE: &str = "dvc.lock";
 
-/// The cached outputs that `lock_file` (below `root`) records, one pointer each.
-pub fn load(root: &Path, lock_file: &Path) -> Result<Vec<Pointer>> {
+/// What one `dvc.yaml` and its `dvc.lock` hold.
+#[derive(Debug, Default)]
+pub struct Pipeline {
+    /// The cached outputs the lock records, one pointer each.
+    pub outputs: Vec<Pointer>,
+    /// Every output the stages declare, cached or not, recorded or not.
+    pub declared: Vec<PathBuf>,
+}
+
+/// An output a stage declares.
+#[derive(Debug)]
+struct Declared {
+    /// Its absolute path.
+    path: PathBuf,
+    /// Its path as `dvc.lock` writes it: relative to the stage's `wdir`.
+    written: String,
+    cache: bool,
+    push: bool,
+}
+
+/// Reads `stages_file` (a `dvc.yaml` below `root`) and the `dvc.lock` beside it.
+pub fn load(root: &Path, stages_file: &Path) -> Result<Pipeline> {
     let read = |file: &Path| std::fs::read_to_string(file).map_err(Error::io("read", file));
-    let stages_file = lock_file.with_file_name(STAGES_FILE);
-    let stages = match stages_file.is_file() {
-        true => Some(read(&stages_file)?),
+    let lock_file = stages_file.with_file_name(LOCK_FILE);
+    let lock = match lock_file.is_file() {
+        true => Some(read(&lock_file)?),
         false => None,
     };
-    parse(root, lock_file, &read(lock_file)?, stages.as_deref())
+    let stages = read(stages_file)?;
+    parse(root, stages_file, &stages, lock.as_deref(), &read_workspace)
 }
 
-/// [`load`], from the texts of `dvc.lock` and of `dvc.yaml` where there is one.
+/// [`load`], from the texts of `dvc.yaml` and of `dvc.lock` where there is one; `read`
+/// reads the files that templates name.
 pub fn parse(
     root: &Path,
-    lock_file: &Path,
-    lock: &str,
-    stages: Option<&str>,
-) -> Result<Vec<Pointer>> {
-    let stages_file = lock_file.with_file_name(STAGES_FILE);
-    let definitions = match stages {
-        Some(text) => yaml(&stages_file, text)?,
-        None => Mapping::new(),
+    stages_file: &Path,
+    stages: &str,
+    lock: Option<&str>,
+    read: ReadFile<'_>,
+) -> Result<Pipeline> {
+    let declared = declared_stages(root, stages_file, &yaml(stages_file, stages)?, read)?;
+    let mut pipeline = Pipeline {
+        outputs: Vec::new(),
+        declared: declared
+            .values()
+            .flatten()
+            .map(|d| d.path.clone())
+            .collect(),
     };
-    let lock = yaml(lock_file, lock)?;
+    pipeline.declared.sort();
+    let Some(lock) = lock else {
+        return Ok(pipeline);
+    };
+    let lock_file = stages_file.with_file_name(LOCK_FILE);
+    let lock = yaml(&lock_file, lock)?;
     if lock.get("schema").and_then(Value::as_str) != Some("2.0") {
         let detail = "it lacks `schema: '2.0'`; `dvc repro` with DVC 3 rewrites it".into();
-        return Err(bad(lock_file, detail));
+        return Err(bad(&lock_file, detail));
     }
     let Some(Value::Mapping(recorded)) = lock.get("stages") else {
-        return Err(bad(lock_file, "it has no `stages:` mapping".into()));
+        return Err(bad(&lock_file, "it has no `stages:` mapping".into()));
     };
-    let mut pointers = Vec::new();
     for (name, stage) in recorded {
-        let name = name
-            .as_str()
-            .ok_or_else(|| bad(lock_file, "a stage's name is not text".into()))?;
-        let definition = definition(&definitions, name);
-        pointers.extend(stage_outputs(root, lock_file, name, stage, definition)?);
+        // DVC ignores what the lock keeps of stages `dvc.yaml` no longer defines.
+        let Some((name, outs)) = name.as_str().and_then(|n| declared.get_key_value(n)) else {
+            continue;
+        };
+        pipeline
+            .outputs
+            .extend(recorded_outputs(&lock_file, name, stage, outs)?);
     }
-    Ok(pointers)
+    Ok(pipeline)
 }
 
-/// The cached outputs that `lock_file` records for stage `name`.
-fn stage_outputs(
-    root: &Path,
+/// The cached outputs the lock records for stage `name`, which declares `outs`.
+fn recorded_outputs(
     lock_file: &Path,
     name: &str,
     stage: &Value,
-    definition: Option<&Mapping>,
+    outs: &[Declared],
 ) -> Result<Vec<Pointer>> {
-    let dir = working_dir(&lock_file.with_file_name(STAGES_FILE), name, definition)?;
-    let outs = match stage.get("outs") {
+    let items = match stage.get("outs") {
         None => return Ok(Vec::new()),
-        Some(Value::Sequence(outs)) => outs,
+        Some(Value::Sequence(items)) => items,
         Some(_) => {
             return Err(bad(
                 lock_file,
-                format!("stage `{name}`'s `outs` is no list"),
+                format!("stage `{name}`'s `outs` is not a list"),
             ));
         }
     };
     let mut pointers = Vec::new();
-    for item in outs {
-        let mut out = parse_out_fields(lock_file, item)?;
-        let (cache, push) = flags(definition, &out.path);
-        if !cache {
+    for item in items {
+        // Left out: an output `dvc.yaml` no longer declares, or keeps out of the cache.
+        let path = item.get("path").and_then(Value::as_str);
+        let declared = outs
+            .iter()
+            .find(|d| d.cache && Some(d.written.as_str()) == path);
+        let Some(declared) = declared else {
             continue;
-        }
-        let path = absolute(&fsutil::join_slash(&dir, &out.path))?;
-        let (Some(folder), Some(file_name)) = (path.parent(), path.file_name()) else {
-            return Err(outside(lock_file, name, &out.path));
         };
-        if !path.starts_with(root) || path == root {
-            return Err(outside(lock_file, name, &out.path));
-        }
+        let (Some(folder), Some(file_name)) = (declared.path.parent(), declared.path.file_name())
+        else {
+            continue;
+        };
+        let mut out = parse_out_fields(lock_file, item)?;
         out.path = file_name.to_string_lossy().into_owned();
-        out.push = push;
+        out.push = declared.push;
         pointers.push(Pointer::of_stage(lock_file, name, folder.to_owned(), out));
     }
     Ok(pointers)
+}
+
+/// Every stage `dvc.yaml` defines, by its name in `dvc.lock`, with its outputs.
+fn declared_stages(
+    root: &Path,
+    stages_file: &Path,
+    definitions: &Mapping,
+    read: ReadFile<'_>,
+) -> Result<HashMap<String, Vec<Declared>>> {
+    let folder = stages_file.parent().unwrap_or(Path::new(""));
+    let unresolved = |stage: &str, detail: String| Error::StageTemplate {
+        path: stages_file.to_owned(),
+        stage: stage.to_owned(),
+        detail,
+    };
+    let mut context =
+        Context::with_default_params(folder, read).map_err(|e| unresolved("vars", e))?;
+    context
+        .load_vars(folder, definitions.get("vars"), read)
+        .map_err(|e| unresolved("vars", e))?;
+    let stages = match definitions.get("stages") {
+        None => return Ok(HashMap::new()),
+        Some(Value::Mapping(stages)) => stages,
+        Some(_) => return Err(bad(stages_file, "its `stages` is not a mapping".into())),
+    };
+    let mut declared = HashMap::new();
+    for (name, stage) in stages {
+        let (Some(name), Some(stage)) = (name.as_str(), stage.as_mapping()) else {
+            return Err(bad(stages_file, "a stage is not a named mapping".into()));
+        };
+        let generated =
+            templates::expand(name, stage, &context).map_err(|e| unresolved(name, e))?;
+        for stage in generated {
+            let outs = declared_outputs(root, folder, &stage, read)
+                .map_err(|e| unresolved(&stage.name, e))?;
+            declared.insert(stage.name, outs);
+        }
+    }
+    Ok(declared)
+}
+
+/// A generated stage's outputs: its `outs`, `metrics` and `plots`.
+fn declared_outputs(
+    root: &Path,
+    folder: &Path,
+    stage: &templates::Generated<'_>,
+    read: ReadFile<'_>,
+) -> std::result::Result<Vec<Declared>, String> {
+    let mut context = stage.context.clone();
+    let wdir = match stage.body.get("wdir") {
+        Some(Value::String(wdir)) => context.resolve_str(wdir)?,
+        _ => ".".into(),
+    };
+    let wdir = fsutil::join_slash(folder, &wdir);
+    context.load_vars(&wdir, stage.body.get("vars"), read)?;
+    let entries = ["outs", "metrics", "plots"]
+        .into_iter()
+        .filter_map(|key| stage.body.get(key)?.as_sequence())
+        .flatten();
+    let mut outs = Vec::new();
+    for entry in entries {
+        // An output is declared as `- PATH`, or as `- PATH: {cache: false, …}`.
+        let (template, options) = match entry {
+            Value::String(template) => (template, None),
+            Value::Mapping(one) if one.len() == 1 => match one.iter().next() {
+                Some((Value::String(template), options)) => (template, options.as_mapping()),
+                _ => return Err("an output is neither `PATH` nor `PATH: {…}`".into()),
+            },
+            _ => return Err("an output is neither `PATH` nor `PATH: {…}`".into()),
+        };
+        let written = context.resolve_str(template)?;
+        let path = absolute(&fsutil::join_slash(&wdir, &written)).map_err(|e| e.to_string())?;
+        if !path.starts_with(root) || path == root {
+            return Err(format!("output `{written}` is outside the repository"));
+        }
+        let flag =
+            |key: &str| options.and_then(|o| o.get(key)).and_then(Value::as_bool) != Some(false);
+        outs.push(Declared {
+            path,
+            written,
+            cache: flag("cache"),
+            push: flag("push"),
+        });
+    }
+    Ok(outs)
 }
 
 fn yaml(file: &Path, text: &str) -> Result<Mapping> {
@@ -114,99 +234,6 @@ fn bad(file: &Path, detail: String) -> Error {
         path: file.to_owned(),
         detail,
     }
-}
-
-fn outside(lock_file: &Path, stage: &str, path: &str) -> Error {
-    bad(
-        lock_file,
-        format!("stage `{stage}`'s output `{path}` is outside the repository"),
-    )
-}
-
-/// The definition in `dvc.yaml` of the stage `dvc.lock` names `name`, if there is one.
-fn definition<'a>(definitions: &'a Mapping, name: &str) -> Option<&'a Mapping> {
-    // A `foreach` or `matrix` stage is recorded once per item, as `NAME@ITEM`.
-    let name = name.split('@').next().unwrap_or(name);
-    let stage = definitions.get("stages")?.get(name)?.as_mapping()?;
-    match stage.get("do") {
-        Some(Value::Mapping(body)) => Some(body),
-        _ => Some(stage),
-    }
-}
-
-/// The folder a stage's output paths start from: `dvc.yaml`'s, or its `wdir` below it.
-fn working_dir(stages_file: &Path, stage: &str, definition: Option<&Mapping>) -> Result<PathBuf> {
-    let wdir = definition
-        .and_then(|d| d.get("wdir"))
-        .and_then(Value::as_str)
-        .unwrap_or(".");
-    if wdir.contains("${") {
-        let detail = format!(
-            "stage `{stage}` has a templated `wdir: {wdir}`, which datavc does not resolve"
-        );
-        return Err(bad(stages_file, detail));
-    }
-    let folder = stages_file.parent().unwrap_or(Path::new(""));
-    Ok(fsutil::join_slash(folder, wdir))
-}
-
-/// An output's `cache` and `push` flags, as the stage's definition declares them.
-fn flags(definition: Option<&Mapping>, path: &str) -> (bool, bool) {
-    let declared = ["outs", "metrics", "plots"]
-        .into_iter()
-        .filter_map(|key| definition?.get(key)?.as_sequence())
-        .flatten();
-    for entry in declared {
-        // An output is declared as `- PATH`, or as `- PATH: {cache: false, …}`.
-        let (template, options) = match entry {
-            Value::String(template) => (template.as_str(), None),
-            Value::Mapping(one) if one.len() == 1 => match one.iter().next() {
-                Some((Value::String(template), options)) => {
-                    (template.as_str(), options.as_mapping())
-                }
-                _ => continue,
-            },
-            _ => continue,
-        };
-        if matches_template(template, path) {
-            let flag = |key: &str| {
-                let value = options.and_then(|o| o.get(key));
-                value.and_then(Value::as_bool).unwrap_or(true)
-            };
-            return (flag("cache"), flag("push"));
-        }
-    }
-    (true, true)
-}
-
-/// Whether `path` is what `template`, a path with `${…}` placeholders, could resolve to.
-fn matches_template(template: &str, path: &str) -> bool {
-    let mut literals = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("${") {
-        let Some(length) = rest[start..].find('}') else {
-            break;
-        };
-        literals.push(&rest[..start]);
-        rest = &rest[start + length + 1..];
-    }
-    let Some((first, middle)) = literals.split_first() else {
-        return template == path;
-    };
-    let Some(body) = path
-        .strip_prefix(first)
-        .and_then(|body| body.strip_suffix(rest))
-    else {
-        return false;
-    };
-    let mut body = body;
-    for literal in middle {
-        match body.find(literal) {
-            Some(at) => body = &body[at + literal.len()..],
-            None => return false,
-        }
-    }
-    true
 }
 
 #[cfg(test)]
@@ -239,12 +266,21 @@ stages:
       hash: md5
       md5: 4588ff3797b78d819d858fa3bdd82b09
       size: 8
+    - path: old.bin
+      md5: 4588ff3797b78d819d858fa3bdd82b09
   each@x:
     cmd: echo x
     outs:
     - path: out-x.txt
       hash: md5
       md5: 401b30e3b8b5d629635a5c613cdb7919
+      size: 2
+  removed:
+    cmd: gone
+    outs:
+    - path: gone.txt
+      hash: md5
+      md5: 009520053b00386d1173f3988c55d192
       size: 2
 ";
 
@@ -270,112 +306,129 @@ stages:
           push: false
 ";
 
-    fn outputs(root: &Path, stages: Option<&str>) -> Vec<(PathBuf, String, bool)> {
-        let lock_file = root.join("dvc.lock");
-        let pointers = parse(root, &lock_file, LOCK, stages).unwrap();
-        pointers
-            .iter()
+    fn root() -> PathBuf {
+        absolute(Path::new("repo")).unwrap()
+    }
+
+    fn read(stages: &str, lock: Option<&str>) -> Result<Pipeline> {
+        parse(&root(), &root().join("dvc.yaml"), stages, lock, &|_| {
+            Ok(None)
+        })
+    }
+
+    fn recorded(pipeline: &Pipeline) -> Vec<(PathBuf, String, bool)> {
+        (pipeline.outputs.iter())
             .map(|p| {
-                let out = &p.outs[0];
-                (p.out_path(out), out.oid.to_string(), out.push)
+                (
+                    p.out_path(&p.outs[0]),
+                    p.outs[0].oid.to_string(),
+                    p.outs[0].push,
+                )
             })
             .collect()
     }
 
     #[test]
-    fn reads_what_dvc_repro_records() {
-        let root = absolute(Path::new("repo")).unwrap();
+    fn reads_what_dvc_repro_records_and_dvc_yaml_still_declares() {
+        let pipeline = read(STAGES, Some(LOCK)).unwrap();
         let expected = [
-            (
-                root.join("prepared"),
-                "a6593de87ee25844035a88ea0c57b998.dir",
-                true,
-            ),
-            (
-                root.join("model.bin"),
-                "69b64623f86def16ce17d454b8be41ae",
-                true,
-            ),
-            (
-                root.join("out-x.txt"),
-                "401b30e3b8b5d629635a5c613cdb7919",
-                false,
-            ),
+            ("prepared", "a6593de87ee25844035a88ea0c57b998.dir", true),
+            ("model.bin", "69b64623f86def16ce17d454b8be41ae", true),
+            ("out-x.txt", "401b30e3b8b5d629635a5c613cdb7919", false),
         ]
-        .map(|(path, oid, push)| (path, oid.to_owned(), push));
-        assert_eq!(outputs(&root, Some(STAGES)), expected);
+        .map(|(path, oid, push)| (root().join(path), oid.to_owned(), push));
+        assert_eq!(recorded(&pipeline), expected);
+        let declared = [
+            "model.bin",
+            "out-x.txt",
+            "out-y.txt",
+            "prepared",
+            "src/metrics.json",
+        ];
+        assert_eq!(
+            pipeline.declared,
+            declared.map(|p| fsutil::join_slash(&root(), p))
+        );
+        assert!(read(STAGES, None).unwrap().outputs.is_empty());
     }
 
     #[test]
-    fn without_dvc_yaml_every_output_counts_from_the_lock_folder() {
-        let root = absolute(Path::new("repo")).unwrap();
-        let lock_file = root.join("sub/dvc.lock");
-        let pointers = parse(&root, &lock_file, LOCK, None).unwrap();
-        let paths: Vec<PathBuf> = pointers.iter().map(|p| p.out_path(&p.outs[0])).collect();
-        let expected = [
-            "sub/prepared",
-            "model.bin",
-            "sub/metrics.json",
-            "sub/out-x.txt",
-        ];
-        assert_eq!(paths, expected.map(|p| fsutil::join_slash(&root, p)));
-        let error = parse(&root, &root.join("dvc.lock"), LOCK, None).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains("`../model.bin` is outside the repository"),
-            "{error}"
+    fn flags_follow_the_resolved_path_not_a_pattern() {
+        let stages = "vars:
+  - scratch: scratch.json
+    name: features
+stages:
+  build:
+    cmd: x
+    outs:
+    - data/${scratch}:
+        cache: false
+    - data/final.csv
+    - data/${name}.csv
+    plots:
+    - data/loss.csv:
+        cache: false
+";
+        let out = |path: &str| {
+            format!(
+                "    - path: {path}\n      hash: md5\n      md5: 401b30e3b8b5d629635a5c613cdb7919\n"
+            )
+        };
+        let lock = format!(
+            "schema: '2.0'\nstages:\n  build:\n    outs:\n{}{}{}{}",
+            out("data/scratch.json"),
+            out("data/final.csv"),
+            out("data/features.csv"),
+            out("data/loss.csv")
+        );
+        let pipeline = read(stages, Some(&lock)).unwrap();
+        let paths: Vec<PathBuf> = recorded(&pipeline).into_iter().map(|(p, _, _)| p).collect();
+        assert_eq!(
+            paths,
+            [
+                root().join("data/final.csv"),
+                root().join("data/features.csv")
+            ]
         );
     }
 
     #[test]
     fn bad_files_are_named() {
-        let root = absolute(Path::new("repo")).unwrap();
-        let lock_file = root.join("dvc.lock");
-        for (lock, stages, blamed) in [
-            ("stages: {}\n", None, "dvc.lock"),
-            ("schema: '2.0'\nstages: [", None, "dvc.lock"),
-            ("schema: '2.0'\n", None, "dvc.lock"),
+        for (stages, lock, blamed) in [
+            (STAGES, Some("stages: {}\n"), "dvc.lock"),
+            (STAGES, Some("schema: '2.0'\nstages: ["), "dvc.lock"),
+            (STAGES, Some("schema: '2.0'\n"), "dvc.lock"),
             (
-                "schema: '2.0'\nstages:\n  a:\n    outs: 3\n",
-                None,
-                "dvc.lock",
+                STAGES,
+                Some("schema: '2.0'\nstages:\n  prep:\n    outs: 3\n"),
+                "prep",
             ),
-            (LOCK, Some("stages: ["), "dvc.yaml"),
+            ("stages: [", None, "dvc.yaml"),
             (
-                LOCK,
-                Some("stages:\n  prep:\n    wdir: ${dir}\n"),
-                "dvc.yaml",
+                "stages:\n  a:\n    wdir: ${dir}\n",
+                None,
+                "`${dir}` is not defined",
+            ),
+            (
+                "stages:\n  a:\n    outs: [../x]\n",
+                None,
+                "`../x` is outside the repository",
+            ),
+            (
+                "stages:\n  a:\n    foreach: 3\n    do: {}\n",
+                None,
+                "neither a list",
             ),
         ] {
-            let error = parse(&root, &lock_file, lock, stages).unwrap_err();
+            let error = read(stages, lock).unwrap_err();
             assert!(error.to_string().contains(blamed), "{error}");
         }
     }
 
     #[test]
-    fn templates_match_what_they_resolve_to() {
-        for (template, path, matches) in [
-            ("out-${item}.txt", "out-x.txt", true),
-            ("out-${item}.txt", "out-x.csv", false),
-            ("${a}/${b}.bin", "m/w.bin", true),
-            ("${a}/${b}.bin", "mw.bin", false),
-            ("model.bin", "model.bin", true),
-            ("model.bin", "model.bi", false),
-        ] {
-            assert_eq!(
-                matches_template(template, path),
-                matches,
-                "{template} {path}"
-            );
-        }
-    }
-
-    #[test]
     fn stage_outputs_are_never_written() {
-        let root = absolute(Path::new("repo")).unwrap();
-        let pointers = parse(&root, &root.join("dvc.lock"), LOCK, Some(STAGES)).unwrap();
-        let error = pointers[0].save().unwrap_err();
+        let pipeline = read(STAGES, Some(LOCK)).unwrap();
+        let error = pipeline.outputs[0].save().unwrap_err();
         assert!(
             error
                 .to_string()

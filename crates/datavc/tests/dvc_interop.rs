@@ -502,33 +502,60 @@ fn global_and_system_configs_are_shared_with_dvc() {
     assert!(!dvc(&["remote", "list"]).contains("backup"));
 }
 
-/// A DVC pipeline: a folder output, an output above its stage's `wdir`, a metric kept out
-/// of the cache, and `foreach` outputs kept off remotes.
-const PIPELINE: &str = "stages:
+/// A DVC pipeline: a folder output, an output above its stage's `wdir`, a metric and a
+/// templated output kept out of the cache, `foreach` outputs over `params.yaml` kept off
+/// remotes, and a `foreach` stage whose `wdir` is its item.
+const PIPELINE: &str = "vars:
+- scratch: scratch.json
+stages:
   prep:
     cmd: mkdir -p prepared && cp raw.txt prepared/a && echo b > prepared/b
-    deps:
-    - raw.txt
-    outs:
-    - prepared
+    deps: [raw.txt]
+    outs: [prepared]
   train:
     cmd: echo model > ../model.bin && echo 1 > metrics.json
     wdir: src
-    deps:
-    - ../prepared
-    outs:
-    - ../model.bin
+    deps: [../prepared]
+    outs: [../model.bin]
     metrics:
     - metrics.json:
         cache: false
+  build:
+    cmd: echo s > ${scratch} && echo final > final.csv
+    outs:
+    - ${scratch}:
+        cache: false
+    - final.csv
   each:
-    foreach: [x, y]
+    foreach: ${letters}
     do:
       cmd: echo ${item} > out-${item}.txt
       outs:
       - out-${item}.txt:
           push: false
+  per_dir:
+    foreach: [w1]
+    do:
+      wdir: ${item}
+      cmd: echo w > out.txt
+      outs: [out.txt]
 ";
+
+/// Runs datavc where it should fail with `code`; returns its stderr.
+fn datavc_fails(args: &[&str], dir: &Path, code: i32) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_datavc"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "datavc {args:?}: {stderr}"
+    );
+    stderr
+}
 
 /// The files below `root`, as `/`-separated paths relative to it, sorted.
 fn relative_files(root: &Path) -> Vec<String> {
@@ -547,18 +574,29 @@ fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
     let root = dir.path().join("origin");
     let (ours, theirs) = (dir.path().join("ours"), dir.path().join("theirs"));
     fs::create_dir_all(root.join("src")).unwrap();
+    fs::create_dir_all(root.join("w1")).unwrap();
     git(&["init", "-q"], &root);
     run(&dvc, &["init", "-q"], &root);
     fs::write(root.join("raw.txt"), "raw\n").unwrap();
+    fs::write(root.join("params.yaml"), "letters: [x, y]\n").unwrap();
     fs::write(root.join("dvc.yaml"), PIPELINE).unwrap();
     run(&dvc, &["repro", "-q"], &root);
     assert_eq!(datavc(&["status"], &root), "data is up to date\n");
     let listed: serde_json::Value =
         serde_json::from_str(&datavc(&["ls", "--json"], &root)).unwrap();
-    let listed: Vec<&str> = (listed.as_array().unwrap().iter())
+    let mut listed: Vec<&str> = (listed.as_array().unwrap().iter())
         .map(|entry| entry["path"].as_str().unwrap())
         .collect();
-    assert_eq!(listed, ["prepared", "model.bin", "out-x.txt", "out-y.txt"]);
+    listed.sort();
+    let outputs = [
+        "final.csv",
+        "model.bin",
+        "out-x.txt",
+        "out-y.txt",
+        "prepared",
+        "w1/out.txt",
+    ];
+    assert_eq!(listed, outputs);
     fs::write(root.join("model.bin"), "edited\n").unwrap();
     assert_eq!(datavc(&["status"], &root), "     modified: model.bin\n");
     datavc(&["checkout", "--force", "model.bin"], &root);
@@ -566,16 +604,12 @@ fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
         fs::read_to_string(root.join("model.bin")).unwrap(),
         "model\n"
     );
-    let add = Command::new(env!("CARGO_BIN_EXE_datavc"))
-        .args(["add", "prepared/a"])
-        .current_dir(&root)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&add.stderr);
-    assert!(
-        add.status.code() == Some(2) && stderr.contains("dvc.lock"),
-        "{stderr}"
-    );
+    for output in ["prepared/a", "scratch.json", "src"] {
+        let stderr = datavc_fails(&["add", output], &root, 2);
+        assert!(stderr.contains("pipeline stage (dvc.yaml)"), "{stderr}");
+    }
+    let stderr = datavc_fails(&["checkout", "dvc.yaml"], &root, 2);
+    assert!(stderr.contains("is not tracked"), "{stderr}");
     run(
         &dvc,
         &["remote", "add", "theirs", theirs.to_str().unwrap()],
@@ -587,15 +621,19 @@ fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
     );
 
     // The same objects reach the remote from either tool: outputs of every stage, not
-    // the metric DVC never cached, nor the outputs marked `push: false`.
+    // the metric and scratch file DVC never cached, nor the outputs marked `push: false`.
     datavc(&["push"], &root);
     run(&dvc, &["push", "-q", "-r", "theirs"], &root);
     assert_eq!(relative_files(&ours), relative_files(&theirs));
     assert_eq!(
         relative_files(&ours).len(),
-        4,
+        6,
         "{:?}",
         relative_files(&ours)
+    );
+    assert_eq!(
+        datavc(&["status", "--cloud"], &root),
+        "cache and remote are in sync\n"
     );
 
     // gc keeps every stage's outputs and lists just what DVC's gc deletes: the object no
@@ -616,27 +654,36 @@ fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
     );
 
     // A clone pulls what was pushed, then fails naming what was kept local, as DVC does;
-    // a stage's output can be named as a target.
+    // checkout too restores what the cache has before it names what it lacks.
     let clone = commit_and_clone(&root);
-    let pull = Command::new(env!("CARGO_BIN_EXE_datavc"))
-        .arg("pull")
-        .current_dir(&clone)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&pull.stderr);
-    assert_eq!(pull.status.code(), Some(1), "{stderr}");
+    let stderr = datavc_fails(&["pull"], &clone, 1);
     assert!(
         stderr.contains("2 object(s) missing") && stderr.contains("out-"),
         "{stderr}"
     );
-    same_tree(&root, &clone, &["prepared", "model.bin"]);
+    let pushed = ["prepared", "model.bin", "final.csv", "w1/out.txt"];
+    same_tree(&root, &clone, &pushed);
+    fs::remove_dir_all(clone.join("prepared")).unwrap();
+    fs::remove_file(clone.join("model.bin")).unwrap();
+    let stderr = datavc_fails(&["checkout"], &clone, 1);
+    assert!(stderr.contains("2 object(s) missing"), "{stderr}");
+    same_tree(&root, &clone, &pushed);
     fs::remove_file(clone.join("model.bin")).unwrap();
     datavc(&["pull", "model.bin"], &clone);
     same_tree(&root, &clone, &["model.bin"]);
 
-    // Over all commits, gc also keeps what the committed dvc.lock records.
+    // What dvc.lock keeps of an item dvc.yaml no longer makes is ignored, as DVC ignores it.
+    fs::write(root.join("params.yaml"), "letters: [x]\n").unwrap();
     fs::write(root.join("raw.txt"), "raw, again\n").unwrap();
     run(&dvc, &["repro", "-q"], &root);
+    fs::remove_file(root.join("out-y.txt")).unwrap();
+    assert_eq!(datavc(&["status"], &root), "data is up to date\n");
+    assert_eq!(
+        run(&dvc, &["status"], &root).trim(),
+        "Data and pipelines are up to date."
+    );
+
+    // Over all commits, gc also keeps what the committed dvc.lock records.
     let listed = gc_like_dvc(&dvc, &root, &["-A"], &["-A"]);
     assert!(
         listed.iter().all(|oid| !oid.ends_with(".dir")),

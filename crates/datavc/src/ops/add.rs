@@ -41,7 +41,9 @@ pub struct Tracked {
 
 /// Starts tracking files or folders (or records their new content).
 pub fn add(repo: &Repo, paths: &[PathBuf], progress: &dyn Progress) -> Result<Vec<Tracked>> {
-    let stage_outputs = repo.stage_outputs()?;
+    let stage_outputs: Vec<PathBuf> = (repo.pipelines()?.into_iter())
+        .flat_map(|pipeline| pipeline.declared)
+        .collect();
     let targets = paths
         .iter()
         .map(|path| check_trackable(repo, &stage_outputs, path))
@@ -68,7 +70,7 @@ pub fn commit(repo: &Repo, targets: &[PathBuf], progress: &dyn Progress) -> Resu
         .collect()
 }
 
-fn check_trackable(repo: &Repo, stage_outputs: &[Pointer], path: &Path) -> Result<PathBuf> {
+fn check_trackable(repo: &Repo, stage_outputs: &[PathBuf], path: &Path) -> Result<PathBuf> {
     let path = absolute(path)?;
     let relpath = repo.relpath(&path)?;
     let untrackable = |reason| {
@@ -97,9 +99,9 @@ fn check_trackable(repo: &Repo, stage_outputs: &[Pointer], path: &Path) -> Resul
         return untrackable("a folder above it is already tracked as a whole");
     }
     let overlaps = |output: &Path| path.starts_with(output) || output.starts_with(&path);
-    if (stage_outputs.iter()).any(|stage| stage.out_paths().any(|out| overlaps(&out))) {
+    if stage_outputs.iter().any(|output| overlaps(output)) {
         return untrackable(
-            "it is, holds or lies in a pipeline stage's output (dvc.lock), which `dvc commit` records",
+            "it is, holds or lies in an output of a pipeline stage (dvc.yaml), which DVC records",
         );
     }
     if std::fs::symlink_metadata(&path).is_err() {

@@ -1,6 +1,7 @@
 //! `checkout`: make the workspace match the pointers, from the cache. It plans first and
 //! changes nothing if any file it would overwrite holds content saved nowhere else
-//! (unless forced), or if an object is missing from the cache.
+//! (unless forced). As in DVC, an output whose objects the cache lacks is left as it is,
+//! and named in the error once the others are checked out.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -83,20 +84,45 @@ pub(crate) fn checkout_locked(
         missing: Vec::new(),
     };
     for (path, oid) in outputs {
+        let (mark, missing) = (plan.mark(), plan.missing.len());
         plan_output(repo, &mut state, path, oid, &mut plan)?;
-    }
-    if let Some(first) = plan.missing.first() {
-        return Err(Error::MissingObjects {
-            count: plan.missing.len(),
-            first: first.clone(),
-        });
+        if plan.missing.len() > missing {
+            plan.rewind(mark);
+        }
     }
     if !plan.conflicts.is_empty() && overwrite == Overwrite::Refuse {
         return Err(Error::WouldOverwrite {
             paths: plan.conflicts,
         });
     }
-    apply(repo, &mut state, plan, progress)
+    let missing = std::mem::take(&mut plan.missing);
+    let report = apply(repo, &mut state, plan, progress)?;
+    match missing.first() {
+        Some(first) => Err(Error::MissingObjects {
+            count: missing.len(),
+            first: first.clone(),
+        }),
+        None => Ok(report),
+    }
+}
+
+impl Plan {
+    /// How far the plan has got (all but `missing`), to undo one output's part of it.
+    fn mark(&self) -> [usize; 4] {
+        [
+            self.place.len(),
+            self.remove.len(),
+            self.conflicts.len(),
+            self.unchanged,
+        ]
+    }
+
+    fn rewind(&mut self, [place, remove, conflicts, unchanged]: [usize; 4]) {
+        self.place.truncate(place);
+        self.remove.truncate(remove);
+        self.conflicts.truncate(conflicts);
+        self.unchanged = unchanged;
+    }
 }
 
 fn plan_output(

@@ -36,20 +36,18 @@ pub fn select_pointers(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>>
     }
     targets
         .iter()
-        .map(|target| pointer_of(repo, target))
+        .map(|target| pointer_of(repo, target, false))
         .collect()
 }
 
 /// The outputs named by `targets` (pointer files, or paths that a pointer or a pipeline
 /// stage tracks), or all of them: for commands that never rewrite a pointer.
 pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> {
-    let outputs = repo.outputs()?;
     if targets.is_empty() {
-        return Ok(outputs);
+        return repo.outputs();
     }
-    let stage_outputs: HashMap<PathBuf, Pointer> = outputs
-        .into_iter()
-        .filter(Pointer::is_stage)
+    let stage_outputs: HashMap<PathBuf, Pointer> = (repo.pipelines()?.into_iter())
+        .flat_map(|pipeline| pipeline.outputs)
         .flat_map(|pointer| {
             let paths: Vec<PathBuf> = pointer.out_paths().collect();
             paths.into_iter().map(move |path| (path, pointer.clone()))
@@ -59,13 +57,14 @@ pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> 
         .iter()
         .map(|target| match stage_outputs.get(&absolute(target)?) {
             Some(pointer) => Ok(pointer.clone()),
-            None => pointer_of(repo, target),
+            None => pointer_of(repo, target, true),
         })
         .collect()
 }
 
-/// The pointer file `target` names, or the one beside the tracked path `target`.
-fn pointer_of(repo: &Repo, target: &Path) -> Result<Pointer> {
+/// The pointer file `target` names, or the one beside the tracked path `target`;
+/// `stages` says whether the caller looked for a pipeline stage's output first.
+fn pointer_of(repo: &Repo, target: &Path, stages: bool) -> Result<Pointer> {
     let target = absolute(target)?;
     repo.relpath(&target)?;
     let is_pointer = target.extension().is_some_and(|ext| ext == POINTER_EXT) && target.is_file();
@@ -75,9 +74,9 @@ fn pointer_of(repo: &Repo, target: &Path) -> Result<Pointer> {
         Repo::pointer_path(&target)
     };
     if !file.is_file() {
-        return Err(Error::Untrackable {
+        return Err(Error::NotTracked {
             path: target,
-            reason: "it is not tracked (no .dvc file beside it)",
+            stages,
         });
     }
     Pointer::load(&file)

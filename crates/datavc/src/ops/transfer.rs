@@ -83,11 +83,7 @@ pub fn push(
     options: &TransferOptions,
     progress: &dyn Progress,
 ) -> Result<TransferReport> {
-    let mut pointers = super::select_outputs(repo, targets)?;
-    for pointer in &mut pointers {
-        // DVC's `push: false` keeps an output out of every remote.
-        pointer.outs.retain(|out| out.push);
-    }
+    let pointers = pushable(super::select_outputs(repo, targets)?);
     let _lock = repo.lock(LockMode::Read)?;
     let remote = open_remote(repo, options)?;
     let wanted = wanted_objects(repo, &pointers)?;
@@ -146,6 +142,14 @@ pub fn push(
     })
 }
 
+/// The outputs a remote should hold: DVC's `push: false` keeps an output off every remote.
+fn pushable(mut pointers: Vec<Pointer>) -> Vec<Pointer> {
+    for pointer in &mut pointers {
+        pointer.outs.retain(|out| out.push);
+    }
+    pointers
+}
+
 /// Downloads the objects of `targets` (all outputs when empty) that the cache lacks.
 pub fn fetch(
     repo: &Repo,
@@ -167,44 +171,22 @@ pub fn pull(
     overwrite: Overwrite,
     progress: &dyn Progress,
 ) -> Result<(TransferReport, CheckoutReport)> {
-    let mut pointers = super::select_outputs(repo, targets)?;
+    let pointers = super::select_outputs(repo, targets)?;
     let _lock = repo.lock(LockMode::Write)?;
     let fetched = fetch_locked(repo, &pointers, options, progress)?;
+    let checked_out = checkout_locked(repo, &pointers, overwrite, progress);
     let Some(first) = fetched.missing.first() else {
-        let checked_out = checkout_locked(repo, &pointers, overwrite, progress)?;
-        return Ok((fetched, checked_out));
+        return Ok((fetched, checked_out?));
     };
-    // As DVC does, the outputs that arrived whole are checked out before the error.
-    for pointer in &mut pointers {
-        let mut whole = Vec::new();
-        for out in std::mem::take(&mut pointer.outs) {
-            if cached_whole(repo, &out.oid)? {
-                whole.push(out);
-            }
-        }
-        pointer.outs = whole;
+    match checked_out {
+        // Checkout placed what did arrive; what the remote lacks is the error.
+        Ok(_) | Err(Error::MissingObjects { .. }) => Err(Error::MissingOnRemote {
+            remote: fetched.remote.clone(),
+            count: fetched.missing.len(),
+            first: first.clone(),
+        }),
+        Err(other) => Err(other),
     }
-    checkout_locked(repo, &pointers, overwrite, progress)?;
-    Err(Error::MissingOnRemote {
-        remote: fetched.remote.clone(),
-        count: fetched.missing.len(),
-        first: first.clone(),
-    })
-}
-
-/// Whether the cache holds object `oid` and, for a folder, every file it lists.
-fn cached_whole(repo: &Repo, oid: &Oid) -> Result<bool> {
-    if !repo.cache().contains(oid) {
-        return Ok(false);
-    }
-    if !oid.dir {
-        return Ok(true);
-    }
-    let manifest = repo.cache().manifest(oid)?;
-    Ok(manifest
-        .entries()
-        .iter()
-        .all(|entry| repo.cache().contains(&entry.oid)))
 }
 
 /// Compares the cache with the remote for the objects of `targets`.
@@ -213,7 +195,7 @@ pub fn cloud_status(
     targets: &[PathBuf],
     options: &TransferOptions,
 ) -> Result<Vec<CloudEntry>> {
-    let pointers = super::select_outputs(repo, targets)?;
+    let pointers = pushable(super::select_outputs(repo, targets)?);
     let _lock = repo.lock(LockMode::Read)?;
     let remote = open_remote(repo, options)?;
     let mut wanted = wanted_objects(repo, &pointers)?;
