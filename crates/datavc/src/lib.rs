@@ -4,7 +4,9 @@
 //!
 //! Data is hashed (md5 for DVC compatibility, or blake3), stored once in a
 //! content-addressed cache under `.dvc/cache`, and replaced in git by a small YAML pointer
-//! (`data.dvc`). Remotes are object stores (a folder, S3, GCS, Azure, HTTP).
+//! (`data.dvc`). Remotes are object stores (a folder, S3, GCS, Azure, HTTP). The outputs
+//! of DVC pipelines, declared in `dvc.yaml` and recorded in `dvc.lock`, are read as
+//! pointers too ([`stages`]).
 //!
 //! ```
 //! use datavc::{HashAlgo, Repo, progress::Silent};

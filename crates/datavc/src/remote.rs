@@ -285,7 +285,7 @@ fn with_connection_string(
 }
 
 /// The options datavc reads for a remote at `url`, besides `url` itself: DVC's names for
-/// them, which [`open_url`] and [`azure`] read.
+/// them, which `open_url` and `azure` read.
 pub fn options_read(url: &str) -> &'static [&'static str] {
     match url.split_once("://").map(|(scheme, _)| scheme) {
         Some("s3") => &[

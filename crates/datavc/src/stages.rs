@@ -5,7 +5,7 @@
 //! never writes `dvc.yaml` or `dvc.lock`: `dvc repro` and `dvc commit` own them.
 //!
 //! `dvc.yaml` declares the stages, with their `wdir`, outputs and flags, through DVC's
-//! templates ([`crate::templates`]); `dvc.lock` beside it records each output's hash. As
+//! templates (resolved by `templates.rs`); `dvc.lock` beside it records each output's hash. As
 //! in DVC, only what both name counts: a stage or output `dvc.yaml` no longer declares
 //! is ignored, an output declared `cache: false` never reaches the cache, and one declared
 //! `push: false` is not pushed.
@@ -132,6 +132,13 @@ fn recorded_outputs(
         else {
             continue;
         };
+        if item.get("hash").is_none() {
+            let detail = format!(
+                "stage `{name}`'s output `{}` lacks `hash:`, as DVC 2 recorded it; `dvc commit --force` with DVC 3 records it again",
+                declared.written
+            );
+            return Err(bad(lock_file, detail));
+        }
         let mut out = parse_out_fields(lock_file, item)?;
         out.path = file_name.to_string_lossy().into_owned();
         out.push = declared.push;
@@ -226,7 +233,7 @@ fn declared_outputs(
 }
 
 fn yaml(file: &Path, text: &str) -> Result<Mapping> {
-    serde_norway::from_str(text).map_err(|e| bad(file, e.to_string()))
+    templates::parse_yaml(text).map_err(|e| bad(file, e))
 }
 
 fn bad(file: &Path, detail: String) -> Error {
@@ -402,6 +409,13 @@ stages:
                 STAGES,
                 Some("schema: '2.0'\nstages:\n  prep:\n    outs: 3\n"),
                 "prep",
+            ),
+            (
+                STAGES,
+                Some(
+                    "schema: '2.0'\nstages:\n  prep:\n    outs:\n    - path: prepared\n      md5: a6593de87ee25844035a88ea0c57b998.dir\n",
+                ),
+                "as DVC 2 recorded it",
             ),
             ("stages: [", None, "dvc.yaml"),
             (

@@ -61,7 +61,7 @@ impl Context {
         for item in items {
             match item {
                 Value::String(file) => self.load_file(folder, file, read)?,
-                Value::Mapping(values) => self.0.extend(values.clone()),
+                Value::Mapping(values) => merge(&mut self.0, values.clone()),
                 _ => return Err("a `vars` entry is neither a file nor a mapping".into()),
             }
         }
@@ -74,15 +74,17 @@ impl Context {
         let text = read(&path)?.ok_or_else(|| format!("{} does not exist", path.display()))?;
         let values = parse_vars(name, &text).map_err(|e| format!("{}: {e}", path.display()))?;
         if keys.is_empty() {
-            self.0.extend(values);
+            merge(&mut self.0, values);
             return Ok(());
         }
+        let mut selected = Mapping::new();
         for key in keys.split(',').filter(|k| !k.is_empty()) {
             let value = values
                 .get(key)
                 .ok_or_else(|| format!("{} has no `{key}`", path.display()))?;
-            self.0.insert(key.into(), value.clone());
+            selected.insert(key.into(), value.clone());
         }
+        merge(&mut self.0, selected);
         Ok(())
     }
 
@@ -153,17 +155,76 @@ fn parse_vars(name: &str, text: &str) -> Result<Mapping, String> {
         let values = serde_norway::to_value(values).map_err(|e| e.to_string())?;
         return serde_norway::from_value(values).map_err(|e| e.to_string());
     }
-    serde_norway::from_str(text).map_err(|e| e.to_string())
+    parse_yaml(text)
+}
+
+/// A YAML mapping with its merge keys (`<<: *anchor`) applied, as DVC reads YAML.
+pub fn parse_yaml(text: &str) -> Result<Mapping, String> {
+    let mut value: Value = serde_norway::from_str(text).map_err(|e| e.to_string())?;
+    value.apply_merge().map_err(|e| e.to_string())?;
+    serde_norway::from_value(value).map_err(|e| e.to_string())
+}
+
+/// Merges `from` into `into`, mappings key by key at every depth, as DVC merges vars.
+fn merge(into: &mut Mapping, from: Mapping) {
+    for (key, value) in from {
+        match (into.get_mut(&key), value) {
+            (Some(Value::Mapping(inner)), Value::Mapping(more)) => merge(inner, more),
+            (_, value) => {
+                into.insert(key, value);
+            }
+        }
+    }
 }
 
 /// A scalar's text as DVC writes it into a string (Python's `str`, `true`/`false`).
 fn scalar_text(value: &Value) -> Result<String, String> {
     match value {
         Value::String(text) => Ok(text.clone()),
-        Value::Number(number) => Ok(number.to_string()),
+        Value::Number(number) => Ok(match (number.as_i64(), number.as_u64(), number.as_f64()) {
+            (Some(int), _, _) => int.to_string(),
+            (_, Some(int), _) => int.to_string(),
+            (_, _, Some(float)) => python_float(float),
+            _ => number.to_string(),
+        }),
         Value::Bool(flag) => Ok(flag.to_string()),
         Value::Null => Ok("None".into()),
         _ => Err("a list or mapping cannot be part of a text".into()),
+    }
+}
+
+/// A float as Python's `str` writes it: the shortest digits that read back the same, in
+/// scientific form below 1e-4 and from 1e16 (`1e-05`, `0.0001`, `1.0`, `1e+16`, `inf`).
+fn python_float(float: f64) -> String {
+    if float.is_nan() {
+        return "nan".into();
+    }
+    if float.is_infinite() {
+        return if float > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    // Rust's `{:e}` gives the same shortest digits: `-2.5e-7`, `1e16`, `0e0`.
+    let scientific = format!("{float:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if !(-4..16).contains(&exponent) {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exponent.abs());
+    }
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(positive) => ("-", positive),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let before_point = exponent + 1;
+    match usize::try_from(before_point) {
+        Err(_) | Ok(0) => format!(
+            "{sign}0.{}{digits}",
+            "0".repeat(before_point.unsigned_abs() as usize)
+        ),
+        Ok(whole) if whole >= digits.len() => {
+            format!("{sign}{digits}{}.0", "0".repeat(whole - digits.len()))
+        }
+        Ok(whole) => format!("{sign}{}.{}", &digits[..whole], &digits[whole..]),
     }
 }
 
@@ -188,7 +249,9 @@ pub fn expand<'a>(
             .get("do")
             .and_then(Value::as_mapping)
             .ok_or("a `foreach` stage has no `do:` mapping")?;
-        return Ok(foreach_items(&resolved(data, context)?)?
+        // Items that come from a variable get keys from Python's `str` (`True`).
+        let from_variable = matches!(data, Value::String(_));
+        return Ok(foreach_items(&resolved(data, context)?, from_variable)?
             .into_iter()
             .map(|(key, item, by_key)| {
                 let mut inner = context.with("item", item);
@@ -230,11 +293,16 @@ fn resolved(value: &Value, context: &Context) -> Result<Value, String> {
 
 /// A `foreach`'s items: key, item, and whether `${key}` is defined (mappings only). A list
 /// of scalars is keyed by its values, one holding lists or mappings by index.
-fn foreach_items(data: &Value) -> Result<Vec<(String, Value, bool)>, String> {
+fn foreach_items(data: &Value, from_variable: bool) -> Result<Vec<(String, Value, bool)>, String> {
+    let key_text = |value: &Value| match value {
+        Value::Bool(true) if from_variable => Ok("True".into()),
+        Value::Bool(false) if from_variable => Ok("False".into()),
+        _ => scalar_text(value),
+    };
     match data {
         Value::Mapping(map) => map
             .iter()
-            .map(|(key, item)| Ok((scalar_text(key)?, item.clone(), true)))
+            .map(|(key, item)| Ok((key_text(key)?, item.clone(), true)))
             .collect(),
         Value::Sequence(items) if items.iter().any(is_collection) => Ok(items
             .iter()
@@ -243,7 +311,7 @@ fn foreach_items(data: &Value) -> Result<Vec<(String, Value, bool)>, String> {
             .collect()),
         Value::Sequence(items) => items
             .iter()
-            .map(|item| Ok((scalar_text(item)?, item.clone(), false)))
+            .map(|item| Ok((key_text(item)?, item.clone(), false)))
             .collect(),
         _ => Err("`foreach` is neither a list nor a mapping".into()),
     }
@@ -306,6 +374,37 @@ mod tests {
     }
 
     #[test]
+    fn numbers_read_as_python_writes_them() {
+        let vars = context(
+            "a: 0.00001\nb: 2.5e-7\nc: 1.0e+16\nd: 0.1\ne: 3.0\nf: .inf\ng: 1000\nh: -0.5\ni: 123.456\nj: 1e15\n",
+        );
+        let text = vars.resolve_str("${a} ${b} ${c} ${d} ${e} ${f} ${g} ${h} ${i} ${j}");
+        assert_eq!(
+            text.unwrap(),
+            "1e-05 2.5e-07 1e+16 0.1 3.0 inf 1000 -0.5 123.456 1000000000000000.0"
+        );
+    }
+
+    #[test]
+    fn vars_merge_mappings_and_merge_keys() {
+        let mut vars = context("model: {lr: 0.1, name: m}\n");
+        let more: Value = serde_norway::from_str("[{model: {extra: x}}]").unwrap();
+        vars.load_vars(Path::new("."), Some(&more), &|_| Ok(None))
+            .unwrap();
+        assert_eq!(
+            vars.resolve_str("${model.name}-${model.extra}").unwrap(),
+            "m-x"
+        );
+        let anchored = parse_yaml("base: &b {dir: outs, ext: bin}\nexp: {<<: *b, name: e1}\n");
+        let vars = Context(anchored.unwrap());
+        assert_eq!(
+            vars.resolve_str("${exp.dir}/${exp.name}.${exp.ext}")
+                .unwrap(),
+            "outs/e1.bin"
+        );
+    }
+
+    #[test]
     fn expands_foreach_and_matrix_with_dvc_names() {
         let vars = context("sizes: [small, big]\n");
         let names = |stage: &str| -> Vec<(String, String)> {
@@ -339,6 +438,10 @@ mod tests {
         );
         assert_eq!(names("foreach: [{a: 1}, {a: 2}]\ndo: {cmd: x}\n").len(), 2);
         assert_eq!(names("foreach: [{a: 1}]\ndo: {cmd: x}\n")[0].0, "s@0");
+        assert_eq!(names("foreach: [true]\ndo: {cmd: x}\n")[0].0, "s@true");
+        let flags = Context(serde_norway::from_str("flags: [true]\n").unwrap());
+        let stage: Mapping = serde_norway::from_str("foreach: ${flags}\ndo: {cmd: x}\n").unwrap();
+        assert_eq!(expand("s", &stage, &flags).unwrap()[0].name, "s@True");
         let matrix = names("matrix: {m: [a, b], p: [[1], 2]}\ncmd: x\n");
         let matrix: Vec<&str> = matrix.iter().map(|(name, _)| name.as_str()).collect();
         assert_eq!(matrix, ["s@a-p0", "s@a-2", "s@b-p0", "s@b-2"]);

@@ -504,9 +504,11 @@ fn global_and_system_configs_are_shared_with_dvc() {
 
 /// A DVC pipeline: a folder output, an output above its stage's `wdir`, a metric and a
 /// templated output kept out of the cache, `foreach` outputs over `params.yaml` kept off
-/// remotes, and a `foreach` stage whose `wdir` is its item.
+/// remotes, an output named by a float and by vars merged from two files, and a `foreach`
+/// stage whose `wdir` is its item.
 const PIPELINE: &str = "vars:
 - scratch: scratch.json
+- more.yaml
 stages:
   prep:
     cmd: mkdir -p prepared && cp raw.txt prepared/a && echo b > prepared/b
@@ -533,6 +535,10 @@ stages:
       outs:
       - out-${item}.txt:
           push: false
+  tune:
+    cmd: echo t > tuned-${model.lr}-${model.tag}.txt
+    outs:
+    - tuned-${model.lr}-${model.tag}.txt
   per_dir:
     foreach: [w1]
     do:
@@ -540,6 +546,9 @@ stages:
       cmd: echo w > out.txt
       outs: [out.txt]
 ";
+
+/// The pipeline's `params.yaml`, once its `foreach` has lost item `y`.
+const PARAMS: &str = "letters: [x]\nmodel: {lr: 0.00001}\n";
 
 /// Runs datavc where it should fail with `code`; returns its stderr.
 fn datavc_fails(args: &[&str], dir: &Path, code: i32) -> String {
@@ -578,7 +587,8 @@ fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
     git(&["init", "-q"], &root);
     run(&dvc, &["init", "-q"], &root);
     fs::write(root.join("raw.txt"), "raw\n").unwrap();
-    fs::write(root.join("params.yaml"), "letters: [x, y]\n").unwrap();
+    fs::write(root.join("params.yaml"), PARAMS.replace("[x]", "[x, y]")).unwrap();
+    fs::write(root.join("more.yaml"), "model: {tag: t}\n").unwrap();
     fs::write(root.join("dvc.yaml"), PIPELINE).unwrap();
     run(&dvc, &["repro", "-q"], &root);
     assert_eq!(datavc(&["status"], &root), "data is up to date\n");
@@ -594,6 +604,7 @@ fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
         "out-x.txt",
         "out-y.txt",
         "prepared",
+        "tuned-1e-05-t.txt",
         "w1/out.txt",
     ];
     assert_eq!(listed, outputs);
@@ -627,7 +638,7 @@ fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
     assert_eq!(relative_files(&ours), relative_files(&theirs));
     assert_eq!(
         relative_files(&ours).len(),
-        6,
+        7,
         "{:?}",
         relative_files(&ours)
     );
@@ -673,7 +684,7 @@ fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
     same_tree(&root, &clone, &["model.bin"]);
 
     // What dvc.lock keeps of an item dvc.yaml no longer makes is ignored, as DVC ignores it.
-    fs::write(root.join("params.yaml"), "letters: [x]\n").unwrap();
+    fs::write(root.join("params.yaml"), PARAMS).unwrap();
     fs::write(root.join("raw.txt"), "raw, again\n").unwrap();
     run(&dvc, &["repro", "-q"], &root);
     fs::remove_file(root.join("out-y.txt")).unwrap();
