@@ -29,6 +29,8 @@ pub struct Output {
     pub nfiles: Option<u64>,
     /// Whether `push` uploads it (DVC's `push: false` keeps it local).
     pub push: bool,
+    /// The remote it goes to instead of the default (DVC's `remote:`).
+    pub remote: Option<String>,
 }
 
 /// A parsed pointer file.
@@ -221,6 +223,7 @@ pub(crate) fn parse_out_fields(file: &Path, item: &Value) -> Result<Output> {
         nfiles: number("nfiles"),
         oid,
         push: map.get("push").and_then(Value::as_bool).unwrap_or(true),
+        remote: text("remote").map(str::to_owned),
     })
 }
 

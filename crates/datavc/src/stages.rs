@@ -44,6 +44,7 @@ struct Declared {
     written: String,
     cache: bool,
     push: bool,
+    remote: Option<String>,
 }
 
 /// Reads `stages_file` (a `dvc.yaml` below `root`) and the `dvc.lock` beside it.
@@ -142,6 +143,7 @@ fn recorded_outputs(
         let mut out = parse_out_fields(lock_file, item)?;
         out.path = file_name.to_string_lossy().into_owned();
         out.push = declared.push;
+        out.remote = declared.remote.clone();
         pointers.push(Pointer::of_stage(lock_file, name, folder.to_owned(), out));
     }
     Ok(pointers)
@@ -227,6 +229,10 @@ fn declared_outputs(
             written,
             cache: flag("cache"),
             push: flag("push"),
+            remote: match options.and_then(|o| o.get("remote")) {
+                Some(Value::String(remote)) => Some(context.resolve_str(remote)?),
+                _ => None,
+            },
         });
     }
     Ok(outs)

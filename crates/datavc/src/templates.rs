@@ -40,8 +40,10 @@ impl Context {
     /// `params.yaml` in `folder` where there is one, as DVC always loads it.
     pub fn with_default_params(folder: &Path, read: ReadFile<'_>) -> Result<Context, String> {
         let mut context = Context::default();
-        if let Some(text) = read(&folder.join("params.yaml"))? {
-            context.0 = parse_vars("params.yaml", &text)?;
+        let path = folder.join("params.yaml");
+        if let Some(text) = read(&path)? {
+            context.0 =
+                parse_vars("params.yaml", &text).map_err(|e| format!("{}: {e}", path.display()))?;
         }
         Ok(context)
     }

@@ -1,8 +1,9 @@
 //! Interoperability with the real DVC (PyPI `dvc`, 3.x): a repository and remote written
 //! by datavc in md5 mode are up to date for DVC and `dvc pull` restores them, and a
 //! repository and remote written by DVC are read, checked out and pulled by datavc, both
-//! read nested `.dvcignore` files alike, both share every level of DVC's config, and
-//! both push, keep and pull the outputs of DVC's pipeline stages alike.
+//! read nested `.dvcignore` files alike, both share every level of DVC's config, both
+//! push, keep and pull the outputs of DVC's pipeline stages alike, and both send an
+//! output with its own `remote:` there.
 //!
 //! DVC is found through `DATAVC_DVC`, else `dvc` on `PATH`; `.ci/run` installs it. Without
 //! it these tests fail: compatibility is a promise, not an option.
@@ -727,4 +728,52 @@ fn gc_like_dvc(dvc: &Path, root: &Path, datavc_flags: &[&str], dvc_flags: &[&str
     );
     assert_eq!(unused(root), Vec::<String>::new());
     listed
+}
+
+#[test]
+fn outputs_go_to_their_own_remote_as_in_dvc() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("origin");
+    let (main, side) = (dir.path().join("main"), dir.path().join("side"));
+    fs::create_dir(&root).unwrap();
+    git(&["init", "-q"], &root);
+    run(&dvc, &["init", "-q"], &root);
+    fs::write(root.join("a.txt"), "a").unwrap();
+    fs::write(root.join("b.txt"), "b").unwrap();
+    run(&dvc, &["add", "-q", "a.txt", "b.txt"], &root);
+    let pointer = fs::read_to_string(root.join("b.txt.dvc")).unwrap();
+    fs::write(root.join("b.txt.dvc"), pointer + "  remote: side\n").unwrap();
+    let stage =
+        "stages:\n  c:\n    cmd: echo c > c.txt\n    outs:\n    - c.txt:\n        remote: side\n";
+    fs::write(root.join("dvc.yaml"), stage).unwrap();
+    run(&dvc, &["repro", "-q"], &root);
+    run(
+        &dvc,
+        &["remote", "add", "-d", "main", main.to_str().unwrap()],
+        &root,
+    );
+    run(
+        &dvc,
+        &["remote", "add", "side", side.to_str().unwrap()],
+        &root,
+    );
+
+    // Each tool puts the same objects on each remote.
+    datavc(&["push"], &root);
+    let ours = (relative_files(&main), relative_files(&side));
+    assert_eq!((ours.0.len(), ours.1.len()), (1, 2), "{ours:?}");
+    assert_eq!(
+        datavc(&["status", "--cloud"], &root),
+        "cache and remote are in sync\n"
+    );
+    fs::remove_dir_all(&main).unwrap();
+    fs::remove_dir_all(&side).unwrap();
+    run(&dvc, &["push", "-q"], &root);
+    assert_eq!((relative_files(&main), relative_files(&side)), ours);
+
+    // A clone pulls each output from its remote.
+    let clone = commit_and_clone(&root);
+    datavc(&["pull"], &clone);
+    same_tree(&root, &clone, &["a.txt", "b.txt", "c.txt"]);
 }

@@ -160,6 +160,7 @@ fn track(
         size,
         nfiles,
         push: true,
+        remote: None,
     };
     let pointer_file = Repo::pointer_path(path);
     let changed = write_pointer(&pointer_file, out)?;
@@ -252,8 +253,9 @@ fn write_pointer(file: &Path, mut out: Output) -> Result<bool> {
         .position(|o| o.path == out.path)
         .unwrap_or(0);
     if let Some(old) = pointer.outs.get(index) {
-        // `push: false` is the user's choice, kept across new content.
+        // `push: false` and `remote:` are the user's choices, kept across new content.
         out.push = old.push;
+        out.remote = old.remote.clone();
     }
     let changed = pointer.outs.get(index) != Some(&out) || !file.is_file();
     if changed {

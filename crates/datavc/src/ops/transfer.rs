@@ -14,7 +14,7 @@
 //! manifest is uploaded only after all its files, so a remote never lists a folder whose
 //! files are not all there.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -32,7 +32,7 @@ use crate::hash::{CHUNK, HashAlgo, Oid, batches, hash_open};
 use crate::lock::LockMode;
 use crate::manifest::Manifest;
 use crate::ops::checkout::{CheckoutReport, Overwrite, checkout_locked};
-use crate::pointer::Pointer;
+use crate::pointer::{Output, Pointer};
 use crate::progress::{Progress, Silent};
 use crate::remote::RemoteStore;
 use crate::repo::Repo;
@@ -85,8 +85,21 @@ pub fn push(
 ) -> Result<TransferReport> {
     let pointers = pushable(super::select_outputs(repo, targets)?);
     let _lock = repo.lock(LockMode::Read)?;
+    let reports = per_remote(pointers, options, |pointers, options| {
+        push_to(repo, pointers, options, progress)
+    })?;
+    Ok(TransferReport::combine(reports))
+}
+
+/// [`push`] of `pointers` to the one remote `options` name.
+fn push_to(
+    repo: &Repo,
+    pointers: &[Pointer],
+    options: &TransferOptions,
+    progress: &dyn Progress,
+) -> Result<TransferReport> {
     let remote = open_remote(repo, options)?;
-    let wanted = wanted_objects(repo, &pointers)?;
+    let wanted = wanted_objects(repo, pointers)?;
     // Without the records every object is hashed, as safe and only slower.
     let verified = repo
         .state()
@@ -140,6 +153,46 @@ pub fn push(
         }
         Ok(report)
     })
+}
+
+/// Runs `each` once per remote the outputs go to. An output with DVC's `remote:` goes to
+/// that remote, and is left out when `-r` names another, as DVC leaves it; the others go
+/// to the remote `-r` names, else the default.
+fn per_remote<T>(
+    pointers: Vec<Pointer>,
+    options: &TransferOptions,
+    mut each: impl FnMut(&[Pointer], &TransferOptions) -> Result<T>,
+) -> Result<Vec<T>> {
+    let asked = options.remote.as_deref();
+    let mut groups: BTreeMap<Option<String>, Vec<Pointer>> = BTreeMap::new();
+    for pointer in pointers {
+        let mut split: BTreeMap<Option<String>, Vec<Output>> = BTreeMap::new();
+        for out in &pointer.outs {
+            let remote = match (out.remote.as_deref(), asked) {
+                (Some(own), Some(asked)) if own != asked => continue,
+                (Some(own), _) => Some(own.to_owned()),
+                (None, asked) => asked.map(str::to_owned),
+            };
+            split.entry(remote).or_default().push(out.clone());
+        }
+        for (remote, outs) in split {
+            let mut part = pointer.clone();
+            part.outs = outs;
+            groups.entry(remote).or_default().push(part);
+        }
+    }
+    if groups.is_empty() {
+        groups.insert(asked.map(str::to_owned), Vec::new());
+    }
+    (groups.into_iter())
+        .map(|(remote, pointers)| {
+            let options = TransferOptions {
+                remote,
+                ..options.clone()
+            };
+            each(&pointers, &options)
+        })
+        .collect()
 }
 
 /// The outputs a remote should hold: DVC's `push: false` keeps an output off every remote.
@@ -197,8 +250,20 @@ pub fn cloud_status(
 ) -> Result<Vec<CloudEntry>> {
     let pointers = pushable(super::select_outputs(repo, targets)?);
     let _lock = repo.lock(LockMode::Read)?;
+    let entries = per_remote(pointers, options, |pointers, options| {
+        cloud_status_at(repo, pointers, options)
+    })?;
+    Ok(entries.into_iter().flatten().collect())
+}
+
+/// [`cloud_status`] of `pointers` against the one remote `options` name.
+fn cloud_status_at(
+    repo: &Repo,
+    pointers: &[Pointer],
+    options: &TransferOptions,
+) -> Result<Vec<CloudEntry>> {
     let remote = open_remote(repo, options)?;
-    let mut wanted = wanted_objects(repo, &pointers)?;
+    let mut wanted = wanted_objects(repo, pointers)?;
     runtime()?.block_on(async {
         remote.ensure_bucket().await?;
         expand_from_remote(&mut wanted, &remote).await?;
@@ -223,6 +288,19 @@ pub fn cloud_status(
 }
 
 fn fetch_locked(
+    repo: &Repo,
+    pointers: &[Pointer],
+    options: &TransferOptions,
+    progress: &dyn Progress,
+) -> Result<TransferReport> {
+    let reports = per_remote(pointers.to_vec(), options, |pointers, options| {
+        fetch_from(repo, pointers, options, progress)
+    })?;
+    Ok(TransferReport::combine(reports))
+}
+
+/// [`fetch`] of `pointers` from the one remote `options` name.
+fn fetch_from(
     repo: &Repo,
     pointers: &[Pointer],
     options: &TransferOptions,
@@ -478,6 +556,21 @@ impl TransferReport {
         self.transferred += moved.objects;
         self.bytes += moved.bytes;
         self.missing.extend(moved.missing);
+    }
+
+    /// One report for transfers to several remotes, named together (`main, side`).
+    fn combine(reports: Vec<TransferReport>) -> TransferReport {
+        let mut names = Vec::new();
+        let mut combined = TransferReport::default();
+        for report in reports {
+            names.push(report.remote);
+            combined.transferred += report.transferred;
+            combined.bytes += report.bytes;
+            combined.skipped += report.skipped;
+            combined.missing.extend(report.missing);
+        }
+        combined.remote = names.join(", ");
+        combined
     }
 }
 
@@ -877,6 +970,50 @@ mod tests {
             1
         );
         assert!(vouched_for(&clone), "fetch records what it downloads");
+    }
+
+    #[test]
+    fn each_output_goes_to_its_own_remote_unless_another_is_asked_for() {
+        let out = |path: &str, remote: Option<&str>| Output {
+            path: path.into(),
+            oid: HashAlgo::Md5.hash_bytes(path.as_bytes()),
+            size: 1,
+            nfiles: None,
+            push: true,
+            remote: remote.map(str::to_owned),
+        };
+        let mut pointer = Pointer::new("p.dvc".into(), out("a", None));
+        pointer
+            .outs
+            .extend([out("b", Some("side")), out("c", Some("main"))]);
+        let groups = |asked: Option<&str>| {
+            let options = TransferOptions {
+                remote: asked.map(str::to_owned),
+                jobs: None,
+            };
+            per_remote(vec![pointer.clone()], &options, |pointers, options| {
+                let paths = pointers
+                    .iter()
+                    .flat_map(|p| p.outs.iter().map(|o| o.path.clone()));
+                Ok((options.remote.clone(), paths.collect::<Vec<_>>()))
+            })
+            .unwrap()
+        };
+        let named = |remote: Option<&str>, paths: &[&str]| {
+            (
+                remote.map(str::to_owned),
+                paths.iter().map(|p| p.to_string()).collect(),
+            )
+        };
+        let default = named(None, &["a"]);
+        let (main, side) = (named(Some("main"), &["c"]), named(Some("side"), &["b"]));
+        assert_eq!(groups(None), [default, main, side.clone()]);
+        assert_eq!(groups(Some("side")), [named(Some("side"), &["a", "b"])]);
+        assert_eq!(groups(Some("other")), [named(Some("other"), &["a"])]);
+        let nothing = per_remote(Vec::new(), &TransferOptions::default(), |p, o| {
+            Ok((o.remote.clone(), p.len()))
+        });
+        assert_eq!(nothing.unwrap(), [(None, 0)]);
     }
 
     #[test]
