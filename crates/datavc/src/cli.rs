@@ -52,7 +52,7 @@ enum Command {
     },
     /// Show how the workspace (or, with --cloud, the remote) differs from the pointers.
     Status {
-        /// Pointer files or tracked paths (default: all).
+        /// Pointer files, tracked paths or stages (`dvc.yaml:NAME`) (default: all).
         targets: Vec<PathBuf>,
         /// Compare the cache with the remote instead.
         #[arg(short, long)]
@@ -68,7 +68,7 @@ enum Command {
     },
     /// Make the workspace match the pointers, from the cache.
     Checkout {
-        /// Pointer files or tracked paths (default: all).
+        /// Pointer files, tracked paths or stages (`dvc.yaml:NAME`) (default: all).
         targets: Vec<PathBuf>,
         /// Overwrite modified data that is saved nowhere else.
         #[arg(short, long)]
@@ -169,7 +169,7 @@ enum Command {
 
 #[derive(clap::Args)]
 struct Transfer {
-    /// Pointer files or tracked paths (default: all).
+    /// Pointer files, tracked paths or stages (`dvc.yaml:NAME`) (default: all).
     targets: Vec<PathBuf>,
     /// The remote (default: core.remote).
     #[arg(short, long)]

@@ -345,7 +345,7 @@ impl Error {
                 "create the bucket, or point the remote elsewhere with `datavc remote modify {remote} url URL`"
             ),
             Error::WouldOverwrite { .. } => {
-                "`datavc add` the new content first, or pass `--force` to discard it".into()
+                "`datavc add` the new content first (`dvc commit`, for a pipeline's output), or pass `--force` to discard it".into()
             }
             Error::WouldDelete { .. } => {
                 "`datavc commit` saves the new content first; `--force` deletes it anyway".into()

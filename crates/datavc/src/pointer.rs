@@ -122,6 +122,11 @@ impl Pointer {
         self.outs[index] = out;
     }
 
+    /// The pipeline stage that records the outputs (as `dvc.lock` names it), if one does.
+    pub fn stage(&self) -> Option<&str> {
+        self.stage.as_deref()
+    }
+
     /// The folder outputs are relative to.
     pub fn dir(&self) -> &Path {
         &self.dir

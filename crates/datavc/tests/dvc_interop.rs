@@ -620,8 +620,6 @@ fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
         let stderr = datavc_fails(&["add", output], &root, 2);
         assert!(stderr.contains("pipeline stage (dvc.yaml)"), "{stderr}");
     }
-    let stderr = datavc_fails(&["checkout", "dvc.yaml"], &root, 2);
-    assert!(stderr.contains("is not tracked"), "{stderr}");
     run(
         &dvc,
         &["remote", "add", "theirs", theirs.to_str().unwrap()],
@@ -683,6 +681,22 @@ fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
     fs::remove_file(clone.join("model.bin")).unwrap();
     datavc(&["pull", "model.bin"], &clone);
     same_tree(&root, &clone, &["model.bin"]);
+
+    // Stages are targets too, as DVC names them: `NAME`, `dvc.yaml:NAME` (every item of a
+    // foreach), `dvc.yaml`.
+    fs::remove_file(clone.join("model.bin")).unwrap();
+    fs::remove_dir_all(clone.join("prepared")).unwrap();
+    datavc(&["checkout", "train", "dvc.yaml:prep"], &clone);
+    same_tree(&root, &clone, &["model.bin", "prepared"]);
+    let stderr = datavc_fails(&["checkout", "dvc.yaml:each"], &clone, 1);
+    assert!(stderr.contains("2 object(s) missing"), "{stderr}");
+    let stderr = datavc_fails(&["checkout", "dvc.yaml:nosuch"], &clone, 2);
+    assert!(stderr.contains("is not tracked"), "{stderr}");
+    let status = datavc(&["status", "dvc.yaml"], &clone);
+    assert!(
+        status.contains("out-x.txt") && status.contains("out-y.txt"),
+        "{status}"
+    );
 
     // What dvc.lock keeps of an item dvc.yaml no longer makes is ignored, as DVC ignores it.
     fs::write(root.join("params.yaml"), PARAMS).unwrap();

@@ -11,13 +11,13 @@ pub mod status;
 pub mod transfer;
 pub mod unprotect;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::pointer::{Output, POINTER_EXT, Pointer};
 use crate::repo::{Repo, absolute};
+use crate::stages::{LOCK_FILE, STAGES_FILE};
 use crate::state::StateDb;
 
 /// Records in the state database the objects this command wrote into the cache, which were
@@ -40,26 +40,62 @@ pub fn select_pointers(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>>
         .collect()
 }
 
-/// The outputs named by `targets` (pointer files, or paths that a pointer or a pipeline
-/// stage tracks), or all of them: for commands that never rewrite a pointer.
+/// The outputs named by `targets`, or all of them: for commands that never rewrite a
+/// pointer. A target is a pointer file, a path that a pointer or a pipeline stage
+/// tracks, or stages as DVC names them: `dvc.yaml`, `dvc.yaml:NAME`, or `NAME` for a stage
+/// of the `dvc.yaml` in that folder (`NAME` covers every item of a `foreach` or `matrix`).
 pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> {
     if targets.is_empty() {
         return repo.outputs();
     }
-    let stage_outputs: HashMap<PathBuf, Pointer> = (repo.pipelines()?.into_iter())
+    let stage_outputs: Vec<Pointer> = (repo.pipelines()?.into_iter())
         .flat_map(|pipeline| pipeline.outputs)
-        .flat_map(|pointer| {
-            let paths: Vec<PathBuf> = pointer.out_paths().collect();
-            paths.into_iter().map(move |path| (path, pointer.clone()))
-        })
         .collect();
-    targets
-        .iter()
-        .map(|target| match stage_outputs.get(&absolute(target)?) {
-            Some(pointer) => Ok(pointer.clone()),
-            None => pointer_of(repo, target, true),
-        })
-        .collect()
+    let mut selected = Vec::new();
+    for target in targets {
+        selected.extend(select_target(repo, &stage_outputs, target)?);
+    }
+    Ok(selected)
+}
+
+/// What one target of [`select_outputs`] names.
+fn select_target(repo: &Repo, stage_outputs: &[Pointer], target: &Path) -> Result<Vec<Pointer>> {
+    let path = absolute(target)?;
+    let of_stages = |keep: &dyn Fn(&Pointer) -> bool| -> Vec<Pointer> {
+        stage_outputs.iter().filter(|p| keep(p)).cloned().collect()
+    };
+    let by_path = of_stages(&|p| p.out_paths().any(|out| out == path));
+    if !by_path.is_empty() {
+        return Ok(by_path);
+    }
+    let text = path.to_string_lossy();
+    let (stages_file, stage) = match text.rsplit_once(':') {
+        Some((file, stage)) if file.ends_with(STAGES_FILE) => (PathBuf::from(file), Some(stage)),
+        _ if path.ends_with(STAGES_FILE) => (path.clone(), None),
+        _ => match pointer_of(repo, target, true) {
+            Err(Error::NotTracked { .. }) => {
+                let name = path.file_name().and_then(|n| n.to_str());
+                (path.with_file_name(STAGES_FILE), name)
+            }
+            other => return other.map(|pointer| vec![pointer]),
+        },
+    };
+    let lock_file = stages_file.with_file_name(LOCK_FILE);
+    let named = |p: &Pointer| match (stage, p.stage()) {
+        (None, _) => true,
+        (Some(wanted), Some(name)) => {
+            name == wanted
+                || name
+                    .strip_prefix(wanted)
+                    .is_some_and(|item| item.starts_with('@'))
+        }
+        (Some(_), None) => false,
+    };
+    let selected = of_stages(&|p| p.file == lock_file && named(p));
+    if selected.is_empty() {
+        return Err(Error::NotTracked { path, stages: true });
+    }
+    Ok(selected)
 }
 
 /// The pointer file `target` names, or the one beside the tracked path `target`;
