@@ -74,8 +74,9 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
-    /// A `dvc.yaml` stage whose `${…}` templates datavc cannot resolve.
-    #[error("{}: cannot resolve stage `{stage}`: {detail}", path.display())]
+    /// A `dvc.yaml` stage (or its top-level `vars`) whose `${…}` templates datavc cannot
+    /// resolve.
+    #[error("{}: cannot resolve `{stage}`: {detail}", path.display())]
     StageTemplate {
         /// The `dvc.yaml`.
         path: PathBuf,
