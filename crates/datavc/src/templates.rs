@@ -251,7 +251,6 @@ pub fn expand<'a>(
             .get("do")
             .and_then(Value::as_mapping)
             .ok_or("a `foreach` stage has no `do:` mapping")?;
-        // Items that come from a variable get keys from Python's `str` (`True`).
         let from_variable = matches!(data, Value::String(_));
         return Ok(foreach_items(&resolved(data, context)?, from_variable)?
             .into_iter()
@@ -296,15 +295,10 @@ fn resolved(value: &Value, context: &Context) -> Result<Value, String> {
 /// A `foreach`'s items: key, item, and whether `${key}` is defined (mappings only). A list
 /// of scalars is keyed by its values, one holding lists or mappings by index.
 fn foreach_items(data: &Value, from_variable: bool) -> Result<Vec<(String, Value, bool)>, String> {
-    let key_text = |value: &Value| match value {
-        Value::Bool(true) if from_variable => Ok("True".into()),
-        Value::Bool(false) if from_variable => Ok("False".into()),
-        _ => scalar_text(value),
-    };
     match data {
         Value::Mapping(map) => map
             .iter()
-            .map(|(key, item)| Ok((key_text(key)?, item.clone(), true)))
+            .map(|(key, item)| Ok((key_text(key, from_variable)?, item.clone(), true)))
             .collect(),
         Value::Sequence(items) if items.iter().any(is_collection) => Ok(items
             .iter()
@@ -313,9 +307,18 @@ fn foreach_items(data: &Value, from_variable: bool) -> Result<Vec<(String, Value
             .collect()),
         Value::Sequence(items) => items
             .iter()
-            .map(|item| Ok((key_text(item)?, item.clone(), false)))
+            .map(|item| Ok((key_text(item, from_variable)?, item.clone(), false)))
             .collect(),
         _ => Err("`foreach` is neither a list nor a mapping".into()),
+    }
+}
+
+/// An item's text in a generated stage's name: a boolean that came from a variable is
+/// written by Python's `str` (`True`), one written in `dvc.yaml` by DVC (`true`).
+fn key_text(value: &Value, from_variable: bool) -> Result<String, String> {
+    match value {
+        Value::Bool(flag) if from_variable => Ok(if *flag { "True" } else { "False" }.into()),
+        _ => scalar_text(value),
     }
 }
 
@@ -325,6 +328,7 @@ fn matrix_items(matrix: &Mapping, context: &Context) -> Result<Vec<(String, Valu
     let mut combinations = vec![(Vec::new(), Mapping::new())];
     for (axis, values) in matrix {
         let axis_name = scalar_text(axis)?;
+        let from_variable = matches!(values, Value::String(_));
         let Value::Sequence(values) = resolved(values, context)? else {
             return Err(format!("matrix axis `{axis_name}` is not a list"));
         };
@@ -333,7 +337,7 @@ fn matrix_items(matrix: &Mapping, context: &Context) -> Result<Vec<(String, Valu
             for (index, value) in values.iter().enumerate() {
                 let fragment = match is_collection(value) {
                     true => format!("{axis_name}{index}"),
-                    false => scalar_text(value)?,
+                    false => key_text(value, from_variable)?,
                 };
                 let mut fragments = fragments.clone();
                 fragments.push(fragment);
@@ -444,6 +448,9 @@ mod tests {
         let flags = Context(serde_norway::from_str("flags: [true]\n").unwrap());
         let stage: Mapping = serde_norway::from_str("foreach: ${flags}\ndo: {cmd: x}\n").unwrap();
         assert_eq!(expand("s", &stage, &flags).unwrap()[0].name, "s@True");
+        let stage: Mapping =
+            serde_norway::from_str("matrix:\n  f: ${flags}\n  g: [true]\ncmd: x\n").unwrap();
+        assert_eq!(expand("s", &stage, &flags).unwrap()[0].name, "s@True-true");
         let matrix = names("matrix: {m: [a, b], p: [[1], 2]}\ncmd: x\n");
         let matrix: Vec<&str> = matrix.iter().map(|(name, _)| name.as_str()).collect();
         assert_eq!(matrix, ["s@a-p0", "s@a-2", "s@b-p0", "s@b-2"]);
