@@ -67,6 +67,16 @@ fn dvc_repo(dvc: &Path) -> tempfile::TempDir {
     dir
 }
 
+/// `dir/origin`, made a git repository and then a DVC repository by `dvc init`, for tests
+/// that keep remotes and clones beside it.
+fn dvc_origin(dvc: &Path, dir: &Path) -> PathBuf {
+    let root = dir.join("origin");
+    fs::create_dir(&root).unwrap();
+    git(&["init", "-q"], &root);
+    run(dvc, &["init", "-q"], &root);
+    root
+}
+
 /// Names that catch ordering and escaping differences in `.dir` manifests and `.gitignore`.
 fn tricky_data(root: &Path) {
     let files: &[(&str, &[u8])] = &[
@@ -170,10 +180,7 @@ fn dvc_sees_a_datavc_repository_as_up_to_date_and_pulls_it() {
 fn datavc_reads_checks_out_and_pulls_a_dvc_repository() {
     let dvc = dvc_program();
     let dir = tempfile::tempdir().unwrap();
-    let (root, remote) = (dir.path().join("origin"), dir.path().join("remote"));
-    fs::create_dir(&root).unwrap();
-    git(&["init", "-q"], &root);
-    run(&dvc, &["init", "-q"], &root);
+    let (root, remote) = (dvc_origin(&dvc, dir.path()), dir.path().join("remote"));
     tricky_data(&root);
     run(
         &dvc,
@@ -581,12 +588,10 @@ fn relative_files(root: &Path) -> Vec<String> {
 fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
     let dvc = dvc_program();
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("origin");
+    let root = dvc_origin(&dvc, dir.path());
     let (ours, theirs) = (dir.path().join("ours"), dir.path().join("theirs"));
-    fs::create_dir_all(root.join("src")).unwrap();
-    fs::create_dir_all(root.join("w1")).unwrap();
-    git(&["init", "-q"], &root);
-    run(&dvc, &["init", "-q"], &root);
+    fs::create_dir(root.join("src")).unwrap();
+    fs::create_dir(root.join("w1")).unwrap();
     fs::write(root.join("raw.txt"), "raw\n").unwrap();
     fs::write(root.join("params.yaml"), PARAMS.replace("[x]", "[x, y]")).unwrap();
     fs::write(root.join("more.yaml"), "model: {tag: t}\n").unwrap();
@@ -748,11 +753,8 @@ fn gc_like_dvc(dvc: &Path, root: &Path, datavc_flags: &[&str], dvc_flags: &[&str
 fn outputs_go_to_their_own_remote_as_in_dvc() {
     let dvc = dvc_program();
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("origin");
+    let root = dvc_origin(&dvc, dir.path());
     let (main, side) = (dir.path().join("main"), dir.path().join("side"));
-    fs::create_dir(&root).unwrap();
-    git(&["init", "-q"], &root);
-    run(&dvc, &["init", "-q"], &root);
     fs::write(root.join("a.txt"), "a").unwrap();
     fs::write(root.join("b.txt"), "b").unwrap();
     run(&dvc, &["add", "-q", "a.txt", "b.txt"], &root);
