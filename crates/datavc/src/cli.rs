@@ -13,7 +13,7 @@ use datavc::progress::{Progress, Silent};
 use datavc::{HashAlgo, Repo, ops};
 use spokes_cli::ColorChoice;
 
-use crate::print::Printer;
+use crate::print::{DiffStyle, Printer};
 use crate::progress_bar::Bar;
 
 /// Version data and model weights outside git, DVC-compatible.
@@ -132,12 +132,24 @@ enum Command {
         #[arg(short, long, requires = "cloud")]
         jobs: Option<usize>,
     },
-    /// Show which tracked files differ between two commits, or a commit and the workspace.
+    /// Show which tracked data differ between two commits, or a commit and the workspace.
     Diff {
         /// The first commit (default: HEAD).
         a: Option<String>,
         /// The second commit (default: the workspace).
         b: Option<String>,
+        /// Compare only these tracked paths (or paths inside tracked folders).
+        #[arg(long, num_args = 1.., value_name = "PATH")]
+        targets: Vec<PathBuf>,
+        /// Show each entry's hash.
+        #[arg(long)]
+        show_hash: bool,
+        /// Print a Markdown table.
+        #[arg(long = "md")]
+        markdown: bool,
+        /// Leave out what the cache lacks (only reported against the workspace).
+        #[arg(long)]
+        hide_missing: bool,
     },
     /// List tracked outputs.
     Ls {
@@ -359,7 +371,24 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             };
             out.gc(&ops::gc::gc(&repo, &options, progress)?)
         }
-        Command::Diff { a, b } => out.diff(&ops::diff::diff(&repo, a.as_deref(), b.as_deref())?),
+        Command::Diff {
+            a,
+            b,
+            targets,
+            show_hash,
+            markdown,
+            hide_missing,
+        } => {
+            let mut report = ops::diff::diff(&repo, a.as_deref(), b.as_deref(), targets)?;
+            if *hide_missing {
+                report.not_in_cache = None;
+            }
+            let style = DiffStyle {
+                show_hash: *show_hash,
+                markdown: *markdown,
+            };
+            out.diff(&report, style)
+        }
         Command::Ls { files } => out.ls(&ops::ls::ls(&repo, *files)?),
         Command::Fsck => out.fsck(&ops::fsck::fsck(&repo)?),
         Command::Remove {

@@ -275,6 +275,12 @@ pub enum Error {
         /// stderr or the spawn error.
         detail: String,
     },
+    /// A revision git cannot resolve to a commit.
+    #[error("unknown git revision `{rev}`")]
+    UnknownRevision {
+        /// The revision as given.
+        rev: String,
+    },
     /// A pointer file names a hash algorithm this build does not know.
     #[error("unknown hash `{name}` in {}", path.display())]
     UnknownHash {
@@ -301,6 +307,7 @@ impl Error {
             | Error::Locked { .. }
             | Error::State { .. }
             | Error::Git { .. }
+            | Error::UnknownRevision { .. }
             | Error::OptionNotSet { .. } => 1,
             _ => 2,
         }
@@ -359,6 +366,9 @@ impl Error {
             Error::Corrupt { .. } => {
                 "run `datavc fsck` to list corrupt objects; delete them and `datavc fetch` again"
                     .into()
+            }
+            Error::UnknownRevision { .. } => {
+                "name a branch, tag or commit; `git log --oneline` lists the commits".into()
             }
             Error::NotTracked { .. } => {
                 "`datavc ls` lists the tracked outputs; name an output, or its .dvc file".into()

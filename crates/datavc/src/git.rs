@@ -47,6 +47,42 @@ fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>> {
     Ok(output.stdout)
 }
 
+/// Whether the repository has any commit (DVC compares nothing before the first).
+pub fn has_commits(root: &Path) -> Result<bool> {
+    verify(root, "HEAD").map(|commit| commit.is_some())
+}
+
+/// The commit `rev` names.
+pub fn commit(root: &Path, rev: &str) -> Result<String> {
+    verify(root, rev)?.ok_or_else(|| Error::UnknownRevision {
+        rev: rev.to_owned(),
+    })
+}
+
+/// The commit `rev` names, or `None` where git knows no such commit; other failures (not
+/// a git repository) are errors.
+fn verify(root: &Path, rev: &str) -> Result<Option<String>> {
+    let args = ["rev-parse", "--verify", "--quiet", "--end-of-options"];
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .arg(format!("{rev}^{{commit}}"))
+        .output()
+        .map_err(|e| Error::Git {
+            args: args.join(" "),
+            detail: e.to_string(),
+        })?;
+    match (output.status.code(), output.stderr.is_empty()) {
+        (Some(0), _) => Ok(lines(output.stdout).into_iter().next()),
+        (Some(1), true) => Ok(None),
+        _ => Err(Error::Git {
+            args: format!("{} {rev}", args.join(" ")),
+            detail: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        }),
+    }
+}
+
 fn lines(bytes: Vec<u8>) -> Vec<String> {
     String::from_utf8_lossy(&bytes)
         .lines()

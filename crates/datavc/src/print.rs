@@ -9,7 +9,7 @@ use datavc::Repo;
 use datavc::config::{Remote, masked};
 use datavc::ops::add::Tracked;
 use datavc::ops::checkout::CheckoutReport;
-use datavc::ops::diff::DiffReport;
+use datavc::ops::diff::{Changed, DiffReport, Pair, Unexpanded};
 use datavc::ops::fsck::FsckReport;
 use datavc::ops::gc::GcReport;
 use datavc::ops::ls::Listed;
@@ -18,6 +18,15 @@ use datavc::ops::status::{Change, OutputStatus};
 use datavc::ops::transfer::{CloudEntry, TransferReport};
 use indicatif::HumanBytes;
 use serde::Serialize;
+
+/// How `diff` shows its report.
+#[derive(Debug, Clone, Copy)]
+pub struct DiffStyle {
+    /// Show each entry's hash (abbreviated in text).
+    pub show_hash: bool,
+    /// A Markdown table instead of lists.
+    pub markdown: bool,
+}
 
 /// Where and how reports go.
 pub struct Printer {
@@ -160,29 +169,27 @@ impl Printer {
         })
     }
 
-    pub fn diff(&self, report: &DiffReport) -> ExitCode {
-        self.emit(report, || {
-            let mut text = String::new();
-            for (kind, list) in [
-                ("added", &report.added),
-                ("deleted", &report.deleted),
-                ("modified", &report.modified),
-            ] {
-                for changed in list {
-                    text.push_str(&format!("{kind:>9}: {}\n", changed.path));
-                }
-            }
-            if text.is_empty() {
-                text.push_str("no differences\n");
-            }
+    /// Prints a diff as `dvc diff` does: `{}` in JSON when nothing differs, hashes only
+    /// with `--show-hash`; notes on folders compared whole go to stderr.
+    pub fn diff(&self, report: &DiffReport, style: DiffStyle) -> ExitCode {
+        let text = || match style.markdown {
+            true => diff_table(&diff_rows(report, style.show_hash), style.show_hash),
+            false => diff_text(&diff_rows(report, style.show_hash)),
+        };
+        match (report.is_empty(), style.show_hash) {
+            (true, _) => self.emit(&serde_json::json!({}), text),
+            (false, true) => self.emit(report, text),
+            (false, false) => self.emit(&PathsOnly::of(report), text),
+        };
+        if !self.json && !self.quiet {
             for whole in &report.unexpanded {
-                text.push_str(&format!(
-                    "note: {} is reported as a whole: {}\n",
+                eprintln!(
+                    "note: {} is reported as a whole: {}",
                     whole.path, whole.reason
-                ));
+                );
             }
-            text
-        })
+        }
+        ExitCode::SUCCESS
     }
 
     pub fn ls(&self, listed: &[Listed]) -> ExitCode {
@@ -339,4 +346,163 @@ fn git_add_hint<'a>(paths: impl Iterator<Item = &'a str>) -> String {
     let mut seen = std::collections::HashSet::new();
     let paths: Vec<&str> = paths.filter(|path| seen.insert(*path)).collect();
     format!("\nto record it in git: git add {}\n", paths.join(" "))
+}
+
+/// A diff as `dvc diff --json` shows it without `--show-hash`: each entry its path alone.
+#[derive(Serialize)]
+struct PathsOnly<'a> {
+    added: Vec<PathOnly<&'a str>>,
+    deleted: Vec<PathOnly<&'a str>>,
+    modified: Vec<PathOnly<&'a str>>,
+    renamed: Vec<PathOnly<&'a Pair>>,
+    #[serde(rename = "not in cache", skip_serializing_if = "Option::is_none")]
+    not_in_cache: Option<Vec<PathOnly<&'a str>>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    unexpanded: &'a [Unexpanded],
+}
+
+#[derive(Serialize)]
+struct PathOnly<T> {
+    path: T,
+}
+
+impl<'a> PathsOnly<'a> {
+    fn of(report: &'a DiffReport) -> PathsOnly<'a> {
+        let paths = |list: &'a [Changed]| -> Vec<PathOnly<&'a str>> {
+            list.iter()
+                .map(|c| PathOnly {
+                    path: c.path.as_str(),
+                })
+                .collect()
+        };
+        PathsOnly {
+            added: paths(&report.added),
+            deleted: paths(&report.deleted),
+            modified: (report.modified.iter())
+                .map(|m| PathOnly {
+                    path: m.path.as_str(),
+                })
+                .collect(),
+            renamed: (report.renamed.iter())
+                .map(|r| PathOnly { path: &r.path })
+                .collect(),
+            not_in_cache: report.not_in_cache.as_deref().map(paths),
+            unexpanded: &report.unexpanded,
+        }
+    }
+}
+
+/// One line of a diff: its kind, hash digest (empty unless asked for) and path.
+struct DiffRow {
+    kind: &'static str,
+    digest: String,
+    path: String,
+}
+
+/// The report's entries in `dvc diff`'s order of kinds.
+fn diff_rows(report: &DiffReport, show_hash: bool) -> Vec<DiffRow> {
+    let digest = |hash: &str| match show_hash {
+        true => hash.chars().take(8).collect(),
+        false => String::new(),
+    };
+    let row = |kind, digest, path| DiffRow { kind, digest, path };
+    let plain = |kind: &'static str, list: &[Changed]| -> Vec<DiffRow> {
+        list.iter()
+            .map(|c| row(kind, digest(&c.hash), c.path.clone()))
+            .collect()
+    };
+    let mut rows = plain("added", &report.added);
+    rows.extend(plain("deleted", &report.deleted));
+    rows.extend(report.renamed.iter().map(|r| {
+        let path = format!("{} -> {}", r.path.old, r.path.new);
+        row("renamed", digest(&r.hash), path)
+    }));
+    rows.extend(report.modified.iter().map(|m| {
+        let both = match show_hash {
+            true => format!("{}..{}", digest(&m.hash.old), digest(&m.hash.new)),
+            false => String::new(),
+        };
+        row("modified", both, m.path.clone())
+    }));
+    rows.extend(plain(
+        "not in cache",
+        report.not_in_cache.as_deref().unwrap_or_default(),
+    ));
+    rows
+}
+
+/// Groups under `Added:`-style headings, then a count of files (not folders) per kind.
+fn diff_text(rows: &[DiffRow]) -> String {
+    let mut text = String::new();
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        if index == 0 || rows[index - 1].kind != row.kind {
+            let mut heading = row.kind.to_owned();
+            heading[..1].make_ascii_uppercase();
+            text.push_str(&format!("{heading}:\n"));
+            counts.push((row.kind, 0));
+        }
+        let digest = match row.digest.is_empty() {
+            true => String::new(),
+            false => format!("{}  ", row.digest),
+        };
+        text.push_str(&format!("    {digest}{}\n", row.path));
+        if !row.path.ends_with('/')
+            && let Some((_, count)) = counts.last_mut()
+        {
+            *count += 1;
+        }
+        if rows.get(index + 1).is_none_or(|next| next.kind != row.kind) {
+            text.push('\n');
+        }
+    }
+    let summary: Vec<String> = (counts.iter())
+        .filter(|(_, count)| *count > 0)
+        .map(|(kind, count)| format!("{count} {kind}"))
+        .collect();
+    if !summary.is_empty() {
+        text.push_str(&format!("files summary: {}\n", summary.join(", ")));
+    }
+    text
+}
+
+/// A GitHub Markdown table, padded as DVC's (tabulate's) is.
+fn diff_table(rows: &[DiffRow], show_hash: bool) -> String {
+    let mut table: Vec<Vec<&str>> = vec![match show_hash {
+        true => vec!["Status", "Hash", "Path"],
+        false => vec!["Status", "Path"],
+    }];
+    for row in rows {
+        table.push(match show_hash {
+            true => vec![row.kind, &row.digest, &row.path],
+            false => vec![row.kind, &row.path],
+        });
+    }
+    let widths: Vec<usize> = (0..table[0].len())
+        .map(|column| {
+            let cells = table[1..].iter().map(|row| row[column].chars().count());
+            cells.fold(table[0][column].len() + 2, usize::max)
+        })
+        .collect();
+    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+    let padded = |row: &Vec<&str>| {
+        let cells = row.iter().zip(&widths);
+        line(
+            cells
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect(),
+        )
+    };
+    let mut text = padded(&table[0]);
+    text.push_str(&format!(
+        "|{}|\n",
+        (widths.iter().map(|width| "-".repeat(width + 2)))
+            .collect::<Vec<_>>()
+            .join("|")
+    ));
+    for row in &table[1..] {
+        text.push_str(&padded(row));
+    }
+    text.push('\n');
+    text
 }

@@ -826,22 +826,35 @@ fn diff_of_folders_fetches_their_manifests_or_says_why_it_cannot() {
     // A clone's cache is empty; diff fetches both manifests from the default remote.
     let clone = git_clone(&repo, "clone");
     let diff = clone.json(&["diff", "HEAD~1", "HEAD"]);
-    assert_eq!(diff["modified"][0]["path"], "data/y", "{diff}");
-    assert_eq!(diff["added"][0]["path"], "data/z", "{diff}");
-    assert_eq!(diff["modified"].as_array().unwrap().len(), 1, "{diff}");
-    assert_eq!(diff["unexpanded"], serde_json::json!([]), "{diff}");
+    let paths = |kind: &str| -> Vec<String> {
+        (diff[kind].as_array().unwrap().iter())
+            .map(|entry| entry["path"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(paths("modified"), ["data/", "data/y"], "{diff}");
+    assert_eq!(paths("added"), ["data/z"], "{diff}");
+    assert!(diff.get("unexpanded").is_none(), "{diff}");
 
     // Without a remote the folder is compared whole, and the report says why.
     let offline = git_clone(&repo, "offline");
     offline.ok(&["remote", "remove", "store"]);
     let diff = offline.json(&["diff", "HEAD~1", "HEAD"]);
-    assert_eq!(diff["modified"][0]["path"], "data/", "{diff}");
+    assert_eq!(
+        diff["modified"],
+        serde_json::json!([{"path": "data/"}]),
+        "{diff}"
+    );
     let reason = diff["unexpanded"][0]["reason"].as_str().unwrap();
     assert!(reason.contains("no default remote"), "{diff}");
-    let text = offline.ok(&["diff", "HEAD~1", "HEAD"]);
+    let output = offline.run(&["diff", "HEAD~1", "HEAD"]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(stdout, "Modified:\n    data/\n\n", "{stderr}");
     assert!(
-        text.contains("note: data/ is reported as a whole: its manifest is not in the cache"),
-        "{text}"
+        stderr.contains("note: data/ is reported as a whole: its manifest is not in the cache"),
+        "{stderr}"
     );
 
     // With a remote that lacks the old manifest, the note names the remote.
@@ -865,16 +878,39 @@ fn diff_of_folders_fetches_their_manifests_or_says_why_it_cannot() {
     ));
     fs::remove_file(&object).unwrap();
     let diff = stale.json(&["diff", "HEAD~1", "HEAD"]);
-    let deleted: Vec<&str> = diff["deleted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(deleted, ["data/"], "{diff}");
+    // The new side's files are not compared with an old side that cannot be listed.
+    assert_eq!(
+        diff["modified"],
+        serde_json::json!([{"path": "data/"}]),
+        "{diff}"
+    );
+    assert_eq!(diff["added"], serde_json::json!([]), "{diff}");
     assert_eq!(diff["unexpanded"][0]["path"], "data/", "{diff}");
     let reason = diff["unexpanded"][0]["reason"].as_str().unwrap();
     assert!(reason.contains("remote `store`"), "{diff}");
+}
+
+/// As in DVC, a repository without commits has no differences; an unknown revision and
+/// an untracked target are named.
+#[test]
+fn diff_names_what_it_cannot_compare() {
+    let repo = Repo::new("md5");
+    git_in(&repo.root, &["init", "-q"]);
+    repo.write("model.bin", b"v1");
+    repo.ok(&["add", "model.bin"]);
+    assert_eq!(repo.json(&["diff"]), serde_json::json!({}));
+    assert_eq!(repo.ok(&["diff"]), "");
+    git_in(&repo.root, &["add", "-A"]);
+    git_in(&repo.root, &["commit", "-qm", "v1"]);
+    let stderr = repo.fails(&["diff", "nosuch"], 1);
+    assert!(stderr.contains("unknown git revision `nosuch`"), "{stderr}");
+    let stderr = repo.fails(&["diff", "--targets", "other.bin"], 2);
+    assert!(stderr.contains("other.bin is not tracked"), "{stderr}");
+    repo.write("model.bin", b"v2");
+    let table = repo.ok(&["diff", "--md", "--targets", "model.bin"]);
+    let expected =
+        "| Status   | Path      |\n|----------|-----------|\n| modified | model.bin |\n\n";
+    assert_eq!(table, expected);
 }
 
 /// `remove --outs` deletes the data too, but only what the cache holds: the first try
