@@ -275,6 +275,15 @@ pub enum Error {
         /// stderr or the spawn error.
         detail: String,
     },
+    /// A pointer or pipeline file, as a commit holds it, that cannot be read.
+    #[error("in revision `{rev}`: {source}")]
+    AtRevision {
+        /// The revision as given.
+        rev: String,
+        /// What is wrong with the committed file.
+        #[source]
+        source: Box<Error>,
+    },
     /// A revision git cannot resolve to a commit.
     #[error("unknown git revision `{rev}`")]
     UnknownRevision {
@@ -295,6 +304,7 @@ impl Error {
     /// The exit code: 2 for bad input or usage, 1 for a failed operation on good input.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Error::AtRevision { source, .. } => source.exit_code(),
             Error::Io { .. }
             | Error::Remote { .. }
             | Error::NoSuchBucket { .. }
@@ -367,6 +377,9 @@ impl Error {
                 "run `datavc fsck` to list corrupt objects; delete them and `datavc fetch` again"
                     .into()
             }
+            Error::AtRevision { rev, .. } => format!(
+                "that is the file as `{rev}` holds it, not as the workspace does; the workspace's copy is left alone"
+            ),
             Error::UnknownRevision { .. } => {
                 "name a branch, tag or commit; `git log --oneline` lists the commits".into()
             }

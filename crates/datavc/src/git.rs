@@ -121,6 +121,18 @@ pub fn revisions(root: &Path, scope: RevScope) -> Result<Vec<String>> {
 /// The outputs recorded at `rev`, by pointer files and pipeline stages, parsed as if
 /// their files were in the workspace.
 pub fn outputs_at(root: &Path, rev: &str) -> Result<Vec<Pointer>> {
+    committed_outputs(root, rev).map_err(|error| match error {
+        Error::BadPointer { .. } | Error::StageTemplate { .. } | Error::UnknownHash { .. } => {
+            Error::AtRevision {
+                rev: rev.to_owned(),
+                source: Box::new(error),
+            }
+        }
+        other => other,
+    })
+}
+
+fn committed_outputs(root: &Path, rev: &str) -> Result<Vec<Pointer>> {
     let listing = git(root, &["ls-tree", "-r", "-z", "--name-only", rev])?;
     let names: BTreeSet<String> = listing
         .split(|&b| b == 0)

@@ -911,6 +911,17 @@ fn diff_names_what_it_cannot_compare() {
     let expected =
         "| Status   | Path      |\n|----------|-----------|\n| modified | model.bin |\n\n";
     assert_eq!(table, expected);
+
+    // A pointer broken in a commit is named with the commit, and no hint offers to
+    // overwrite the workspace's good copy with it.
+    let good = fs::read(repo.root.join("model.bin.dvc")).unwrap();
+    repo.write("model.bin.dvc", b"outs: [");
+    git_in(&repo.root, &["commit", "-qam", "broken"]);
+    repo.write("model.bin.dvc", &good);
+    let stderr = repo.fails(&["diff", "HEAD"], 2);
+    assert!(stderr.contains("in revision `HEAD`: "), "{stderr}");
+    assert!(stderr.contains("is not a valid DVC file"), "{stderr}");
+    assert!(!stderr.contains("git checkout"), "{stderr}");
 }
 
 /// `remove --outs` deletes the data too, but only what the cache holds: the first try

@@ -111,15 +111,12 @@ pub fn diff(
     if !git::has_commits(repo.root())? {
         return Ok(DiffReport::default());
     }
-    let before_pointers =
-        git::outputs_at(repo.root(), &git::commit(repo.root(), a.unwrap_or("HEAD"))?)?;
-    let after_pointers = match b {
-        Some(rev) => Some(git::outputs_at(
-            repo.root(),
-            &git::commit(repo.root(), rev)?,
-        )?),
-        None => None,
+    let committed_at = |rev: &str| {
+        git::commit(repo.root(), rev)?;
+        git::outputs_at(repo.root(), rev)
     };
+    let before_pointers = committed_at(a.unwrap_or("HEAD"))?;
+    let after_pointers = b.map(committed_at).transpose()?;
     let all = before_pointers
         .iter()
         .chain(after_pointers.iter().flatten());
