@@ -230,6 +230,16 @@ pub enum Error {
         /// The first one, as `path (oid)`.
         first: String,
     },
+    /// Cached pipeline outputs that `dvc.lock` has no hash for, so nothing can restore them.
+    #[error("{count} pipeline output(s) have no hash in dvc.lock, first {first} (stage `{stage}`)")]
+    Unrecorded {
+        /// How many.
+        count: usize,
+        /// The first, relative to the root.
+        first: String,
+        /// Its stage.
+        stage: String,
+    },
     /// Objects `pull` needs that the remote lacks too, so fetching cannot help.
     #[error("{count} object(s) missing from the cache and from remote `{remote}`, first {first}")]
     MissingOnRemote {
@@ -310,6 +320,7 @@ impl Error {
             | Error::NoSuchBucket { .. }
             | Error::Corrupt { .. }
             | Error::MissingObjects { .. }
+            | Error::Unrecorded { .. }
             | Error::MissingOnRemote { .. }
             | Error::UnknownFolder { .. }
             | Error::WouldOverwrite { .. }
@@ -347,6 +358,9 @@ impl Error {
                 level.folder_variable().unwrap_or_default()
             ),
             Error::MissingObjects { .. } => "run `datavc fetch` (or `datavc pull`) first".into(),
+            Error::Unrecorded { stage, .. } => format!(
+                "the stage has not run here, or its dvc.lock was not committed: `dvc repro {stage}` runs it, or commit the dvc.lock where it ran"
+            ),
             Error::MissingOnRemote { .. } => {
                 "`datavc push` them from a repository whose cache has them, or check the remote's URL"
                     .into()

@@ -307,6 +307,7 @@ fn change_name(change: Change) -> &'static str {
         Change::Deleted => "deleted",
         Change::NotInCache => "not in cache",
         Change::Added => "added",
+        Change::Unrecorded => "not recorded",
     }
 }
 

@@ -33,6 +33,20 @@ pub struct Pipeline {
     pub outputs: Vec<Pointer>,
     /// Every output the stages declare, cached or not, recorded or not.
     pub declared: Vec<PathBuf>,
+    /// The cached outputs `dvc.lock` has no hash for: their stage never ran here, or its
+    /// lock was not committed. Nothing can restore them.
+    pub unrecorded: Vec<Unrecorded>,
+}
+
+/// A cached stage output without a hash in `dvc.lock`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unrecorded {
+    /// Its absolute path.
+    pub path: PathBuf,
+    /// The `dvc.yaml` declaring it.
+    pub stages_file: PathBuf,
+    /// The stage, by its name in `dvc.lock`.
+    pub stage: String,
 }
 
 /// An output a stage declares.
@@ -70,16 +84,47 @@ pub fn parse(
 ) -> Result<Pipeline> {
     let declared = declared_stages(root, stages_file, &yaml(stages_file, stages)?, read)?;
     let mut pipeline = Pipeline {
-        outputs: Vec::new(),
+        outputs: recorded(stages_file, lock, &declared)?,
         declared: declared
             .values()
             .flatten()
             .map(|d| d.path.clone())
             .collect(),
+        unrecorded: Vec::new(),
     };
     pipeline.declared.sort();
+    for (stage, outs) in &declared {
+        let recorded = |path: &PathBuf| {
+            pipeline
+                .outputs
+                .iter()
+                .any(|p| p.out_paths().any(|out| out == *path))
+        };
+        pipeline
+            .unrecorded
+            .extend(
+                (outs.iter())
+                    .filter(|d| d.cache && !recorded(&d.path))
+                    .map(|d| Unrecorded {
+                        path: d.path.clone(),
+                        stages_file: stages_file.to_owned(),
+                        stage: stage.clone(),
+                    }),
+            );
+    }
+    pipeline.unrecorded.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(pipeline)
+}
+
+/// The cached outputs `lock` (the text of `dvc.lock`, if any) records for the stages
+/// `dvc.yaml` declares.
+fn recorded(
+    stages_file: &Path,
+    lock: Option<&str>,
+    declared: &HashMap<String, Vec<Declared>>,
+) -> Result<Vec<Pointer>> {
     let Some(lock) = lock else {
-        return Ok(pipeline);
+        return Ok(Vec::new());
     };
     let lock_file = stages_file.with_file_name(LOCK_FILE);
     let lock = yaml(&lock_file, lock)?;
@@ -87,19 +132,18 @@ pub fn parse(
         let detail = "it lacks `schema: '2.0'`; `dvc repro` with DVC 3 rewrites it".into();
         return Err(bad(&lock_file, detail));
     }
-    let Some(Value::Mapping(recorded)) = lock.get("stages") else {
+    let Some(Value::Mapping(stages)) = lock.get("stages") else {
         return Err(bad(&lock_file, "it has no `stages:` mapping".into()));
     };
-    for (name, stage) in recorded {
+    let mut outputs = Vec::new();
+    for (name, stage) in stages {
         // DVC ignores what the lock keeps of stages `dvc.yaml` no longer defines.
         let Some((name, outs)) = name.as_str().and_then(|n| declared.get_key_value(n)) else {
             continue;
         };
-        pipeline
-            .outputs
-            .extend(recorded_outputs(&lock_file, name, stage, outs)?);
+        outputs.extend(recorded_outputs(&lock_file, name, stage, outs)?);
     }
-    Ok(pipeline)
+    Ok(outputs)
 }
 
 /// The cached outputs the lock records for stage `name`, which declares `outs`.

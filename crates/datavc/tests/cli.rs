@@ -924,6 +924,41 @@ fn diff_names_what_it_cannot_compare() {
     assert!(!stderr.contains("git checkout"), "{stderr}");
 }
 
+/// A stage output `dvc.lock` has no hash for (the stage never ran, or its lock was not
+/// committed) cannot be restored: as in DVC, `status` shows it, and `checkout` restores
+/// everything else and then fails naming it.
+#[test]
+fn a_stage_output_without_a_lock_entry_is_named() {
+    let repo = Repo::new("md5");
+    repo.write("model.bin", b"weights");
+    repo.ok(&["add", "model.bin"]);
+    let stage = "stages:\n  gen:\n    cmd: echo o > out.txt\n    outs:\n    - out.txt\n    - log.txt:\n        cache: false\n";
+    repo.write("dvc.yaml", stage.as_bytes());
+    let status = repo.json(&["status"]);
+    let expected = serde_json::json!([
+        {"pointer": "model.bin.dvc", "path": "model.bin", "change": "clean"},
+        {"pointer": "dvc.yaml", "path": "out.txt", "change": "unrecorded"},
+    ]);
+    assert_eq!(status, expected);
+    assert_eq!(repo.ok(&["status", "out.txt"]), " not recorded: out.txt\n");
+    fs::remove_file(repo.root.join("model.bin")).unwrap();
+    let stderr = repo.fails(&["checkout"], 1);
+    assert!(
+        stderr
+            .contains("1 pipeline output(s) have no hash in dvc.lock, first out.txt (stage `gen`)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`dvc repro gen`"), "{stderr}");
+    assert_eq!(repo.read("model.bin"), b"weights");
+    repo.fails(&["checkout", "out.txt"], 1);
+    repo.ok(&["checkout", "model.bin"]);
+    let remote = repo.root.with_file_name("remote");
+    repo.ok(&["remote", "add", "-d", "store", remote.to_str().unwrap()]);
+    repo.ok(&["push"]);
+    let stderr = repo.fails(&["pull"], 1);
+    assert!(stderr.contains("first out.txt (stage `gen`)"), "{stderr}");
+}
+
 /// `remove --outs` deletes the data too, but only what the cache holds: the first try
 /// meets an edit that was never added and changes nothing; `--force` deletes it.
 #[test]

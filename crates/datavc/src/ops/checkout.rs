@@ -56,7 +56,9 @@ pub fn checkout(
 ) -> Result<CheckoutReport> {
     let pointers = super::select_outputs(repo, targets)?;
     let _lock = repo.lock(LockMode::Write)?;
-    checkout_locked(repo, &pointers, overwrite, progress)
+    let report = checkout_locked(repo, &pointers, overwrite, progress)?;
+    super::require_recorded(repo, targets)?;
+    Ok(report)
 }
 
 /// [`checkout`] for callers that already hold the write lock (`pull`).

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::pointer::{Output, POINTER_EXT, Pointer};
 use crate::repo::{Repo, absolute};
-use crate::stages::{LOCK_FILE, STAGES_FILE};
+use crate::stages::{LOCK_FILE, STAGES_FILE, Unrecorded};
 use crate::state::StateDb;
 
 /// Records in the state database the objects this command wrote into the cache, which were
@@ -53,9 +53,38 @@ pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> 
         .collect();
     let mut selected = Vec::new();
     for target in targets {
-        selected.extend(select_target(repo, &stage_outputs, target)?);
+        match select_target(repo, &stage_outputs, target) {
+            // Left to the caller: `status` reports it, `checkout` and `pull` fail on it.
+            Err(Error::NotTracked { .. })
+                if unrecorded(repo, std::slice::from_ref(target))?.len() == 1 => {}
+            found => selected.extend(found?),
+        }
     }
     Ok(selected)
+}
+
+/// Fails naming the cached stage outputs of `targets` (paths; all when empty) that
+/// `dvc.lock` has no hash for, as DVC's checkout and pull do: nothing can restore them.
+pub(crate) fn require_recorded(repo: &Repo, targets: &[PathBuf]) -> Result<()> {
+    let unrecorded = unrecorded(repo, targets)?;
+    match unrecorded.first() {
+        None => Ok(()),
+        Some(first) => Err(Error::Unrecorded {
+            count: unrecorded.len(),
+            first: relative_or_full(repo, &first.path),
+            stage: first.stage.clone(),
+        }),
+    }
+}
+
+/// The cached stage outputs of `targets` (paths; all when empty) that `dvc.lock` has no
+/// hash for.
+pub(crate) fn unrecorded(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Unrecorded>> {
+    let targets: Vec<PathBuf> = targets.iter().map(|t| absolute(t)).collect::<Result<_>>()?;
+    Ok((repo.pipelines()?.into_iter())
+        .flat_map(|pipeline| pipeline.unrecorded)
+        .filter(|u| targets.is_empty() || targets.contains(&u.path))
+        .collect())
 }
 
 /// What one target of [`select_outputs`] names.

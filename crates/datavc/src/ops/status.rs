@@ -26,6 +26,9 @@ pub enum Change {
     NotInCache,
     /// A file inside a tracked folder that the pointer does not record.
     Added,
+    /// A pipeline stage's output that `dvc.lock` has no hash for: the stage never ran
+    /// here, or its lock was not committed.
+    Unrecorded,
 }
 
 /// One output's status.
@@ -72,6 +75,16 @@ pub fn status(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<OutputStatus>> {
             });
         }
     }
+    report.extend(
+        super::unrecorded(repo, targets)?
+            .into_iter()
+            .map(|u| OutputStatus {
+                pointer: super::relative_or_full(repo, &u.stages_file),
+                path: super::relative_or_full(repo, &u.path),
+                change: Change::Unrecorded,
+                files: BTreeMap::new(),
+            }),
+    );
     Ok(report)
 }
 

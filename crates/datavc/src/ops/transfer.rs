@@ -229,7 +229,9 @@ pub fn pull(
     let fetched = fetch_locked(repo, &pointers, options, progress)?;
     let checked_out = checkout_locked(repo, &pointers, overwrite, progress);
     let Some(first) = fetched.missing.first() else {
-        return Ok((fetched, checked_out?));
+        let checked_out = checked_out?;
+        super::require_recorded(repo, targets)?;
+        return Ok((fetched, checked_out));
     };
     match checked_out {
         // Checkout placed what did arrive; what the remote lacks is the error.
