@@ -294,6 +294,14 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// A target inside a tracked folder that the folder's recorded files do not include.
+    #[error("{path} is not in tracked folder {folder}: its recorded files do not include it")]
+    NotInFolder {
+        /// The target, as shown.
+        path: String,
+        /// The tracked folder, as shown.
+        folder: String,
+    },
     /// A revision git cannot resolve to a commit.
     #[error("unknown git revision `{rev}`")]
     UnknownRevision {
@@ -394,6 +402,9 @@ impl Error {
             Error::AtRevision { rev, .. } => format!(
                 "that is the file as `{rev}` holds it, not as the workspace does; the workspace's copy is left alone"
             ),
+            Error::NotInFolder { .. } => {
+                "`datavc ls --files` lists the files of tracked folders".into()
+            }
             Error::UnknownRevision { .. } => {
                 "name a branch, tag or commit; `git log --oneline` lists the commits".into()
             }

@@ -38,6 +38,16 @@ impl Manifest {
         &self.entries
     }
 
+    /// The entries at or below `part` (a `/`-separated path in the folder), or all.
+    pub fn entries_within<'a>(&'a self, part: Option<&'a str>) -> impl Iterator<Item = &'a Entry> {
+        self.entries.iter().filter(move |entry| {
+            part.is_none_or(|part| {
+                (entry.relpath.strip_prefix(part))
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+        })
+    }
+
     /// The manifest's bytes, exactly as DVC writes them.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = String::with_capacity(self.entries.len() * 80 + 2);

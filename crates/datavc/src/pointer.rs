@@ -31,6 +31,10 @@ pub struct Output {
     pub push: bool,
     /// The remote it goes to instead of the default (DVC's `remote:`).
     pub remote: Option<String>,
+    /// For a target inside a tracked folder: the part of the folder (a `/`-separated path
+    /// in it) that `checkout`, `fetch`, `pull` and `push` act on; `None` for all of it.
+    /// Never written to a pointer file.
+    pub part: Option<String>,
 }
 
 /// A parsed pointer file.
@@ -229,6 +233,7 @@ pub(crate) fn parse_out_fields(file: &Path, item: &Value) -> Result<Output> {
         oid,
         push: map.get("push").and_then(Value::as_bool).unwrap_or(true),
         remote: text("remote").map(str::to_owned),
+        part: None,
     })
 }
 

@@ -959,6 +959,43 @@ fn a_stage_output_without_a_lock_entry_is_named() {
     assert!(stderr.contains("first out.txt (stage `gen`)"), "{stderr}");
 }
 
+/// A target inside a tracked folder moves and places only that part. Its push leaves the
+/// folder's manifest for a push of the whole folder: a remote never lists a folder before
+/// it holds all of its files.
+#[test]
+fn a_part_of_a_tracked_folder_is_pushed_and_checked_out_alone() {
+    let repo = Repo::new("blake3");
+    let remote = repo.root.with_file_name("remote");
+    repo.ok(&["remote", "add", "-d", "store", remote.to_str().unwrap()]);
+    repo.write("data/a", b"a");
+    repo.write("data/sub/b", b"b");
+    repo.ok(&["add", "data"]);
+    let pushed = repo.json(&["push", "data/sub"]);
+    assert_eq!(pushed["transferred"], 1, "{pushed}");
+    let cloud = repo.json(&["status", "--cloud"]);
+    let new: Vec<&str> = (cloud.as_array().unwrap().iter())
+        .map(|entry| entry["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(new, ["data", "data/a"], "{cloud}");
+    assert_eq!(
+        repo.json(&["status", "--cloud", "data/sub/b"]),
+        serde_json::json!([])
+    );
+
+    fs::remove_dir_all(repo.root.join("data")).unwrap();
+    repo.ok(&["checkout", "data/sub/b"]);
+    assert!(!repo.root.join("data/a").exists());
+    assert_eq!(repo.read("data/sub/b"), b"b");
+    repo.write("data/sub/new", b"unsaved");
+    let stderr = repo.fails(&["checkout", "data/sub"], 1);
+    assert!(stderr.contains("would overwrite"), "{stderr}");
+    let stderr = repo.fails(&["checkout", "data/nope"], 2);
+    assert!(
+        stderr.contains("data/nope is not in tracked folder data"),
+        "{stderr}"
+    );
+}
+
 /// `remove --outs` deletes the data too, but only what the cache holds: the first try
 /// meets an edit that was never added and changes nothing; `--force` deletes it.
 #[test]

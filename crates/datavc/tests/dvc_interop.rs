@@ -3,7 +3,8 @@
 //! repository and remote written by DVC are read, checked out and pulled by datavc, both
 //! read nested `.dvcignore` files alike, both share every level of DVC's config, both
 //! push, keep and pull the outputs of DVC's pipeline stages alike, both send an output
-//! with its own `remote:` there, and both report the same `diff`.
+//! with its own `remote:` there, both report the same `diff`, and both pull a path inside
+//! a tracked folder alone.
 //!
 //! DVC is found through `DATAVC_DVC`, else `dvc` on `PATH`; `.ci/run` installs it. Without
 //! it these tests fail: compatibility is a promise, not an option.
@@ -897,4 +898,68 @@ fn same_diff(dvc: &Path, dir: &Path, args: &[&str]) {
             false => assert_eq!(ours, theirs, "{args:?} in {}", dir.display()),
         }
     }
+}
+
+/// A target inside a tracked folder (DVC's granular targets) is fetched, pulled and
+/// checked out alone, as `dvc pull data/sub/b` does, in a folder DVC pushed and in a
+/// pipeline stage's folder output.
+#[test]
+fn paths_inside_tracked_folders_are_pulled_as_dvc_pulls_them() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dvc_origin(&dvc, dir.path());
+    let remote = dir.path().join("remote");
+    run(
+        &dvc,
+        &["remote", "add", "-d", "store", remote.to_str().unwrap()],
+        &root,
+    );
+    for (path, text) in [
+        ("data/a", "a"),
+        ("data/sub/b", "b"),
+        ("data/sub/c", "c"),
+        ("data/sub/deep/d", "d"),
+    ] {
+        let path = root.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    run(&dvc, &["add", "-q", "data"], &root);
+    let stage = "stages:\n  gen:\n    cmd: mkdir -p out && echo o > out/o && echo p > out/p\n    outs:\n    - out\n";
+    fs::write(root.join("dvc.yaml"), stage).unwrap();
+    run(&dvc, &["repro", "-q"], &root);
+    run(&dvc, &["push", "-q"], &root);
+    git(&["add", "-A"], &root);
+    git(&["commit", "-qm", "data"], &root);
+    let clone = |name: &str| {
+        let to = dir.path().join(name);
+        git(
+            &["clone", "-q", root.to_str().unwrap(), to.to_str().unwrap()],
+            dir.path(),
+        );
+        to
+    };
+    for targets in [&["data/sub/b"][..], &["data/sub", "out/p"]] {
+        let (theirs, ours) = (clone("theirs"), clone("ours"));
+        run(&dvc, &[&["pull", "-q"], targets].concat(), &theirs);
+        datavc(&[&["pull"], targets].concat(), &ours);
+        let files = |root: &Path, folder: &str| match root.join(folder).exists() {
+            true => relative_files(&root.join(folder)),
+            false => Vec::new(),
+        };
+        for folder in ["data", "out"] {
+            assert_eq!(files(&ours, folder), files(&theirs, folder), "{targets:?}");
+        }
+        fs::remove_dir_all(theirs).unwrap();
+        fs::remove_dir_all(ours).unwrap();
+    }
+    let ours = clone("ours");
+    datavc(&["fetch", "data/sub/deep/d"], &ours);
+    datavc(&["checkout", "data/sub/deep"], &ours);
+    assert_eq!(relative_files(&ours.join("data")), ["sub/deep/d"]);
+    let stderr = datavc_fails(&["pull", "data/sub/e"], &ours, 2);
+    assert!(
+        stderr.contains("data/sub/e is not in tracked folder data"),
+        "{stderr}"
+    );
 }

@@ -161,6 +161,7 @@ fn track(
         nfiles,
         push: true,
         remote: None,
+        part: None,
     };
     let pointer_file = Repo::pointer_path(path);
     let changed = write_pointer(&pointer_file, out)?;

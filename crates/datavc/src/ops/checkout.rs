@@ -14,6 +14,7 @@ use crate::fsutil;
 use crate::hash::Oid;
 use crate::link::{self, Verify};
 use crate::lock::LockMode;
+use crate::pointer::Output;
 use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::state::{FileKey, StateDb, recorded};
@@ -68,12 +69,9 @@ pub(crate) fn checkout_locked(
     overwrite: Overwrite,
     progress: &dyn Progress,
 ) -> Result<CheckoutReport> {
-    let outputs: Vec<(PathBuf, &Oid)> = pointers
+    let outputs: Vec<(PathBuf, &Output)> = pointers
         .iter()
-        .flat_map(|pointer| {
-            let outs = pointer.outs.iter();
-            outs.map(|out| (pointer.out_path(out), &out.oid))
-        })
+        .flat_map(|pointer| pointer.outs.iter().map(|out| (pointer.out_path(out), out)))
         .collect();
     let paths: Vec<PathBuf> = outputs.iter().map(|(path, _)| path.clone()).collect();
     sweep_temp_files(&paths)?;
@@ -85,9 +83,9 @@ pub(crate) fn checkout_locked(
         conflicts: Vec::new(),
         missing: Vec::new(),
     };
-    for (path, oid) in outputs {
+    for (path, out) in outputs {
         let (mark, missing) = (plan.mark(), plan.missing.len());
-        plan_output(repo, &mut state, path, oid, &mut plan)?;
+        plan_output(repo, &mut state, path, out, &mut plan)?;
         if plan.missing.len() > missing {
             plan.rewind(mark);
         }
@@ -127,15 +125,17 @@ impl Plan {
     }
 }
 
+/// Plans output `out` at `path`: a file, a folder, or the part of a folder a target names.
 fn plan_output(
     repo: &Repo,
     state: &mut StateDb,
     path: PathBuf,
-    oid: &Oid,
+    out: &Output,
     plan: &mut Plan,
 ) -> Result<()> {
-    let content = scan(repo, state, &path)?;
+    let oid = &out.oid;
     if !oid.dir {
+        let content = scan(repo, state, &path)?;
         return plan_file(repo, path, oid, current_file(&content), plan);
     }
     if !repo.cache().contains(oid) {
@@ -143,18 +143,31 @@ fn plan_output(
         return Ok(());
     }
     let manifest = repo.cache().manifest(oid)?;
-    let mut present: HashMap<String, HashedFile> = match content {
+    let part = out.part.as_deref();
+    let root = part.map_or_else(|| path.clone(), |part| fsutil::join_slash(&path, part));
+    // Keyed by path below `root`; a file at `root` itself is keyed "".
+    let mut present: HashMap<String, HashedFile> = match scan(repo, state, &root)? {
         Content::Dir { files, .. } => files.into_iter().map(|f| (f.relpath.clone(), f)).collect(),
-        Content::File(file) => {
-            note_removal(repo, file, plan);
-            HashMap::new()
-        }
+        Content::File(file) => HashMap::from([(String::new(), file)]),
         Content::Missing => HashMap::new(),
     };
-    for entry in manifest.entries() {
+    let mut named = false;
+    for entry in manifest.entries_within(part) {
+        named = true;
+        let below_root = match part {
+            Some(part) => entry.relpath[part.len()..].trim_start_matches('/'),
+            None => &entry.relpath,
+        };
         let target = fsutil::join_slash(&path, &entry.relpath);
-        let current = present.remove(&entry.relpath).map(|f| f.oid);
+        let current = present.remove(below_root).map(|f| f.oid);
         plan_file(repo, target, &entry.oid, current, plan)?;
+    }
+    if let (false, Some(part)) = (named, part) {
+        let folder = fsutil::relative_slash(&path, repo.root()).unwrap_or_default();
+        return Err(Error::NotInFolder {
+            path: format!("{folder}/{part}"),
+            folder,
+        });
     }
     for (_, extra) in present {
         note_removal(repo, extra, plan);

@@ -42,8 +42,10 @@ pub fn select_pointers(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>>
 
 /// The outputs named by `targets`, or all of them: for commands that never rewrite a
 /// pointer. A target is a pointer file, a path that a pointer or a pipeline stage
-/// tracks, or stages as DVC names them: `dvc.yaml`, `dvc.yaml:NAME`, or `NAME` for a stage
-/// of the `dvc.yaml` in that folder (`NAME` covers every item of a `foreach` or `matrix`).
+/// tracks, a path inside a tracked folder (the output comes with that part of it in
+/// [`Output::part`]), or stages as DVC names them: `dvc.yaml`, `dvc.yaml:NAME`, or `NAME`
+/// for a stage of the `dvc.yaml` in that folder (`NAME` covers every item of a `foreach`
+/// or `matrix`).
 pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> {
     if targets.is_empty() {
         return repo.outputs();
@@ -53,14 +55,46 @@ pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> 
         .collect();
     let mut selected = Vec::new();
     for target in targets {
-        match select_target(repo, &stage_outputs, target) {
-            // Left to the caller: `status` reports it, `checkout` and `pull` fail on it.
-            Err(Error::NotTracked { .. })
-                if unrecorded(repo, std::slice::from_ref(target))?.len() == 1 => {}
-            found => selected.extend(found?),
+        let error = match select_target(repo, &stage_outputs, target) {
+            Err(error @ Error::NotTracked { .. }) => error,
+            found => {
+                selected.extend(found?);
+                continue;
+            }
+        };
+        if let Some(part) = folder_part(repo, &stage_outputs, &absolute(target)?)? {
+            selected.push(part);
+        } else if unrecorded(repo, std::slice::from_ref(target))?.is_empty() {
+            return Err(error);
         }
+        // Otherwise left to the caller: `status` reports it, `checkout` and `pull` fail.
     }
     Ok(selected)
+}
+
+/// The tracked folder `path` lies in, as a pointer holding only that output, narrowed to
+/// `path`'s part of it: DVC's granular targets (`dvc pull data/images/cat.png`).
+fn folder_part(repo: &Repo, stage_outputs: &[Pointer], path: &Path) -> Result<Option<Pointer>> {
+    let folders = (path.ancestors().skip(1))
+        .take_while(|dir| dir.starts_with(repo.root()) && *dir != repo.root());
+    for folder in folders {
+        let pointer_file = Repo::pointer_path(folder);
+        let candidates = match pointer_file.is_file() {
+            true => vec![Pointer::load(&pointer_file)?],
+            false => stage_outputs.to_vec(),
+        };
+        for mut pointer in candidates {
+            let found = (pointer.outs.iter())
+                .find(|out| out.oid.dir && pointer.out_path(out) == folder)
+                .cloned();
+            if let Some(mut out) = found {
+                out.part = fsutil::relative_slash(path, folder);
+                pointer.outs = vec![out];
+                return Ok(Some(pointer));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Fails naming the cached stage outputs of `targets` (paths; all when empty) that

@@ -317,7 +317,13 @@ fn fetch_from(
             ..TransferReport::default()
         };
         // Manifests first: they say which files a folder needs.
-        let manifests = alone(wanted_objects(repo, pointers)?.unexpanded);
+        let manifests = wanted_objects(repo, pointers)?.unexpanded;
+        let manifests = alone(
+            manifests
+                .into_iter()
+                .map(|(oid, label, _)| (oid, label))
+                .collect(),
+        );
         report.add(
             run_all(manifests, jobs, progress, "fetch", |oids| {
                 download_group(repo.cache().clone(), remote.clone(), oids)
@@ -404,11 +410,12 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(Error::io("start the transfer runtime", "."))
 }
 
-/// The objects outputs need, as `(oid, label)`, folders expanded through cached
-/// manifests; folders whose manifest is not cached are also listed in `unexpanded`.
+/// The objects outputs need, as `(oid, label)`, folders (or the part a target names)
+/// expanded through cached manifests; folders whose manifest is not cached are also
+/// listed in `unexpanded`, with the part wanted.
 struct Wanted {
     files: Vec<(Oid, String)>,
-    unexpanded: Vec<(Oid, String)>,
+    unexpanded: Vec<(Oid, String, Option<String>)>,
     seen: HashSet<Oid>,
 }
 
@@ -419,9 +426,20 @@ impl Wanted {
         }
     }
 
-    fn expand(&mut self, label: &str, manifest: &Manifest) {
-        for entry in manifest.entries() {
+    /// Adds the files of `manifest` that `part` names (all when `None`); a part that names
+    /// none is not tracked.
+    fn expand(&mut self, label: &str, manifest: &Manifest, part: Option<&str>) -> Result<()> {
+        let mut found = false;
+        for entry in manifest.entries_within(part) {
             self.push(&entry.oid, format!("{label}/{}", entry.relpath));
+            found = true;
+        }
+        match (found, part) {
+            (false, Some(part)) => Err(Error::NotInFolder {
+                path: format!("{label}/{part}"),
+                folder: label.to_owned(),
+            }),
+            _ => Ok(()),
         }
     }
 }
@@ -435,10 +453,19 @@ fn wanted_objects(repo: &Repo, pointers: &[Pointer]) -> Result<Wanted> {
     for pointer in pointers {
         for out in &pointer.outs {
             let label = super::display_path(repo, pointer, out);
-            wanted.push(&out.oid, label.clone());
+            // A folder's manifest goes with the whole folder only (a remote never lists a
+            // folder before it holds all of its files), or where the cache lacks it.
+            if out.part.is_none() || !repo.cache().contains(&out.oid) {
+                wanted.push(&out.oid, label.clone());
+            }
             match (out.oid.dir, repo.cache().contains(&out.oid)) {
-                (true, true) => wanted.expand(&label, &repo.cache().manifest(&out.oid)?),
-                (true, false) => wanted.unexpanded.push((out.oid.clone(), label)),
+                (true, true) => {
+                    let manifest = repo.cache().manifest(&out.oid)?;
+                    wanted.expand(&label, &manifest, out.part.as_deref())?;
+                }
+                (true, false) => wanted
+                    .unexpanded
+                    .push((out.oid.clone(), label, out.part.clone())),
                 (false, _) => {}
             }
         }
@@ -448,9 +475,9 @@ fn wanted_objects(repo: &Repo, pointers: &[Pointer]) -> Result<Wanted> {
 
 /// Reads the manifests the cache lacks from the remote (for `status --cloud`).
 async fn expand_from_remote(wanted: &mut Wanted, remote: &RemoteStore) -> Result<()> {
-    for (oid, label) in std::mem::take(&mut wanted.unexpanded) {
+    for (oid, label, part) in std::mem::take(&mut wanted.unexpanded) {
         if let Some(manifest) = remote_manifest(remote, &oid).await? {
-            wanted.expand(&label, &manifest);
+            wanted.expand(&label, &manifest, part.as_deref())?;
         }
     }
     Ok(())
@@ -983,6 +1010,7 @@ mod tests {
             nfiles: None,
             push: true,
             remote: remote.map(str::to_owned),
+            part: None,
         };
         let mut pointer = Pointer::new("p.dvc".into(), out("a", None));
         pointer
