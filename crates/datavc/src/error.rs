@@ -237,7 +237,7 @@ pub enum Error {
         count: usize,
         /// The first, relative to the root.
         first: String,
-        /// Its stage.
+        /// Its stage, as `dvc repro` takes it (`NAME`, or `sub/dvc.yaml:NAME`).
         stage: String,
     },
     /// Objects `pull` needs that the remote lacks too, so fetching cannot help.
@@ -319,6 +319,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// [`Error::NotInFolder`] for `part` of tracked folder `folder` (both as shown).
+    pub fn not_in_folder(folder: String, part: &str) -> Error {
+        Error::NotInFolder {
+            path: format!("{folder}/{part}"),
+            folder,
+        }
+    }
+
     /// The exit code: 2 for bad input or usage, 1 for a failed operation on good input.
     pub fn exit_code(&self) -> u8 {
         match self {

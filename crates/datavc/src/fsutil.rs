@@ -280,6 +280,22 @@ pub fn remove_file(path: &Path) -> Result<()> {
     }
 }
 
+/// Removes a folder holding nothing but (empty) folders, treating "already gone" as
+/// done; a file anywhere in it is an error, and nothing is lost.
+pub fn remove_empty_folders(path: &Path) -> Result<()> {
+    for entry in walkdir::WalkDir::new(path).contents_first(true) {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) if e.io_error().map(|io| io.kind()) == Some(std::io::ErrorKind::NotFound) => {
+                continue;
+            }
+            Err(e) => return Err(Error::io("list", path)(e.into())),
+        };
+        fs::remove_dir(entry.path()).map_err(Error::io("remove folder", entry.path()))?;
+    }
+    Ok(())
+}
+
 /// A path's `/`-separated form relative to `base`, if it lies below it.
 pub fn relative_slash(path: &Path, base: &Path) -> Option<String> {
     let rel = path.strip_prefix(base).ok()?;

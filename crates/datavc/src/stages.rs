@@ -93,27 +93,32 @@ pub fn parse(
         unrecorded: Vec::new(),
     };
     pipeline.declared.sort();
-    for (stage, outs) in &declared {
-        let recorded = |path: &PathBuf| {
-            pipeline
-                .outputs
-                .iter()
-                .any(|p| p.out_paths().any(|out| out == *path))
-        };
-        pipeline
-            .unrecorded
-            .extend(
-                (outs.iter())
-                    .filter(|d| d.cache && !recorded(&d.path))
-                    .map(|d| Unrecorded {
-                        path: d.path.clone(),
-                        stages_file: stages_file.to_owned(),
-                        stage: stage.clone(),
-                    }),
-            );
-    }
-    pipeline.unrecorded.sort_by(|a, b| a.path.cmp(&b.path));
+    pipeline.unrecorded = unrecorded(stages_file, &declared, &pipeline.outputs);
     Ok(pipeline)
+}
+
+/// The cached outputs of `declared` that `recorded` lacks, sorted by path.
+fn unrecorded(
+    stages_file: &Path,
+    declared: &HashMap<String, Vec<Declared>>,
+    recorded: &[Pointer],
+) -> Vec<Unrecorded> {
+    let is_recorded = |path: &PathBuf| {
+        recorded
+            .iter()
+            .any(|p| p.out_paths().any(|out| out == *path))
+    };
+    let mut unrecorded: Vec<Unrecorded> = (declared.iter())
+        .flat_map(|(stage, outs)| outs.iter().map(move |d| (stage, d)))
+        .filter(|(_, d)| d.cache && !is_recorded(&d.path))
+        .map(|(stage, d)| Unrecorded {
+            path: d.path.clone(),
+            stages_file: stages_file.to_owned(),
+            stage: stage.clone(),
+        })
+        .collect();
+    unrecorded.sort_by(|a, b| a.path.cmp(&b.path));
+    unrecorded
 }
 
 /// The cached outputs `lock` (the text of `dvc.lock`, if any) records for the stages
@@ -406,7 +411,14 @@ stages:
             pipeline.declared,
             declared.map(|p| fsutil::join_slash(&root(), p))
         );
-        assert!(read(STAGES, None).unwrap().outputs.is_empty());
+        let unrecorded = |pipeline: Pipeline| -> Vec<PathBuf> {
+            pipeline.unrecorded.into_iter().map(|u| u.path).collect()
+        };
+        assert_eq!(unrecorded(pipeline), [root().join("out-y.txt")]);
+        let unrun = read(STAGES, None).unwrap();
+        assert!(unrun.outputs.is_empty());
+        let cached = ["model.bin", "out-x.txt", "out-y.txt", "prepared"];
+        assert_eq!(unrecorded(unrun), cached.map(|p| root().join(p)));
     }
 
     #[test]

@@ -950,8 +950,22 @@ fn a_stage_output_without_a_lock_entry_is_named() {
     );
     assert!(stderr.contains("`dvc repro gen`"), "{stderr}");
     assert_eq!(repo.read("model.bin"), b"weights");
-    repo.fails(&["checkout", "out.txt"], 1);
+    for target in ["out.txt", "gen", "dvc.yaml:gen", "dvc.yaml"] {
+        let stderr = repo.fails(&["checkout", target], 1);
+        assert!(
+            stderr.contains("first out.txt (stage `gen`)"),
+            "{target}: {stderr}"
+        );
+    }
     repo.ok(&["checkout", "model.bin"]);
+    // `dvc repro` takes a stage of another folder's dvc.yaml by its file.
+    repo.write(
+        "sub/dvc.yaml",
+        b"stages:\n  s:\n    cmd: x\n    outs:\n    - o.txt\n",
+    );
+    let stderr = repo.fails(&["checkout", "sub/o.txt"], 1);
+    assert!(stderr.contains("`dvc repro sub/dvc.yaml:s`"), "{stderr}");
+    fs::remove_dir_all(repo.root.join("sub")).unwrap();
     let remote = repo.root.with_file_name("remote");
     repo.ok(&["remote", "add", "-d", "store", remote.to_str().unwrap()]);
     repo.ok(&["push"]);
@@ -989,11 +1003,26 @@ fn a_part_of_a_tracked_folder_is_pushed_and_checked_out_alone() {
     repo.write("data/sub/new", b"unsaved");
     let stderr = repo.fails(&["checkout", "data/sub"], 1);
     assert!(stderr.contains("would overwrite"), "{stderr}");
-    let stderr = repo.fails(&["checkout", "data/nope"], 2);
-    assert!(
-        stderr.contains("data/nope is not in tracked folder data"),
-        "{stderr}"
+    for command in ["checkout", "status"] {
+        let stderr = repo.fails(&[command, "data/nope"], 2);
+        assert!(
+            stderr.contains("data/nope is not in tracked folder data"),
+            "{stderr}"
+        );
+    }
+
+    // A folder where a file goes is replaced once its content is discarded.
+    repo.ok(&["checkout", "--force", "data"]);
+    fs::remove_file(repo.root.join("data/sub/b")).unwrap();
+    repo.write("data/sub/b/deep/x", b"in the way");
+    repo.fails(&["checkout", "data/sub/b"], 1);
+    let forced = repo.json(&["checkout", "--force", "data/sub/b", "data/sub/b"]);
+    assert_eq!(
+        forced["written"],
+        serde_json::json!(["data/sub/b"]),
+        "{forced}"
     );
+    assert_eq!(repo.read("data/sub/b"), b"b");
 }
 
 /// `remove --outs` deletes the data too, but only what the cache holds: the first try

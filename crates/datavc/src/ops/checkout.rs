@@ -164,10 +164,7 @@ fn plan_output(
     }
     if let (false, Some(part)) = (named, part) {
         let folder = fsutil::relative_slash(&path, repo.root()).unwrap_or_default();
-        return Err(Error::NotInFolder {
-            path: format!("{folder}/{part}"),
-            folder,
-        });
+        return Err(Error::not_in_folder(folder, part));
     }
     for (_, extra) in present {
         note_removal(repo, extra, plan);
@@ -239,6 +236,10 @@ fn apply(
         .map(|(path, oid)| {
             if let Some(parent) = path.parent() {
                 fsutil::create_dir_all(parent)?;
+            }
+            // A folder where the file goes: the plan removed its files, or refused.
+            if path.is_dir() {
+                fsutil::remove_empty_folders(path)?;
             }
             let object = repo.cache().object_path(oid);
             let key = records.as_ref().and_then(|records| recorded(records, oid));

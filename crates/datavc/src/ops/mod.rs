@@ -58,18 +58,28 @@ pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> 
         let error = match select_target(repo, &stage_outputs, target) {
             Err(error @ Error::NotTracked { .. }) => error,
             found => {
-                selected.extend(found?);
+                found?.into_iter().for_each(|p| add_once(&mut selected, p));
                 continue;
             }
         };
         if let Some(part) = folder_part(repo, &stage_outputs, &absolute(target)?)? {
-            selected.push(part);
+            add_once(&mut selected, part);
         } else if unrecorded(repo, std::slice::from_ref(target))?.is_empty() {
             return Err(error);
         }
         // Otherwise left to the caller: `status` reports it, `checkout` and `pull` fail.
     }
     Ok(selected)
+}
+
+/// Adds `pointer` unless an earlier target selected the same outputs.
+fn add_once(selected: &mut Vec<Pointer>, pointer: Pointer) {
+    if !selected
+        .iter()
+        .any(|s| s.file == pointer.file && s.outs == pointer.outs)
+    {
+        selected.push(pointer);
+    }
 }
 
 /// The tracked folder `path` lies in, as a pointer holding only that output, narrowed to
@@ -79,18 +89,25 @@ fn folder_part(repo: &Repo, stage_outputs: &[Pointer], path: &Path) -> Result<Op
         .take_while(|dir| dir.starts_with(repo.root()) && *dir != repo.root());
     for folder in folders {
         let pointer_file = Repo::pointer_path(folder);
+        let loaded;
         let candidates = match pointer_file.is_file() {
-            true => vec![Pointer::load(&pointer_file)?],
-            false => stage_outputs.to_vec(),
+            true => {
+                loaded = [Pointer::load(&pointer_file)?];
+                &loaded[..]
+            }
+            false => stage_outputs,
         };
-        for mut pointer in candidates {
-            let found = (pointer.outs.iter())
-                .find(|out| out.oid.dir && pointer.out_path(out) == folder)
-                .cloned();
-            if let Some(mut out) = found {
-                out.part = fsutil::relative_slash(path, folder);
-                pointer.outs = vec![out];
-                return Ok(Some(pointer));
+        for pointer in candidates {
+            let found =
+                (pointer.outs.iter()).find(|out| out.oid.dir && pointer.out_path(out) == folder);
+            if let Some(out) = found {
+                let mut narrowed = pointer.clone();
+                let part = fsutil::relative_slash(path, folder);
+                narrowed.outs = vec![Output {
+                    part,
+                    ..out.clone()
+                }];
+                return Ok(Some(narrowed));
             }
         }
     }
@@ -103,21 +120,37 @@ pub(crate) fn require_recorded(repo: &Repo, targets: &[PathBuf]) -> Result<()> {
     let unrecorded = unrecorded(repo, targets)?;
     match unrecorded.first() {
         None => Ok(()),
-        Some(first) => Err(Error::Unrecorded {
-            count: unrecorded.len(),
-            first: relative_or_full(repo, &first.path),
-            stage: first.stage.clone(),
-        }),
+        Some(first) => {
+            // As `dvc repro` takes it: a bare name for the root's `dvc.yaml` only.
+            let stage = match first.stages_file == repo.root().join(STAGES_FILE) {
+                true => first.stage.clone(),
+                false => format!(
+                    "{}:{}",
+                    relative_or_full(repo, &first.stages_file),
+                    first.stage
+                ),
+            };
+            Err(Error::Unrecorded {
+                count: unrecorded.len(),
+                first: relative_or_full(repo, &first.path),
+                stage,
+            })
+        }
     }
 }
 
-/// The cached stage outputs of `targets` (paths; all when empty) that `dvc.lock` has no
-/// hash for.
+/// The cached stage outputs of `targets` (all when empty) that `dvc.lock` has no hash
+/// for: those a target names, lies in, or names the stage of.
 pub(crate) fn unrecorded(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Unrecorded>> {
     let targets: Vec<PathBuf> = targets.iter().map(|t| absolute(t)).collect::<Result<_>>()?;
+    let named = |u: &Unrecorded, target: &PathBuf| {
+        let (stages_file, stage) = stage_target(target);
+        target.starts_with(&u.path)
+            || (stages_file == u.stages_file && names_stage(stage.as_deref(), &u.stage))
+    };
     Ok((repo.pipelines()?.into_iter())
         .flat_map(|pipeline| pipeline.unrecorded)
-        .filter(|u| targets.is_empty() || targets.contains(&u.path))
+        .filter(|u| targets.is_empty() || targets.iter().any(|target| named(u, target)))
         .collect())
 }
 
@@ -131,34 +164,49 @@ fn select_target(repo: &Repo, stage_outputs: &[Pointer], target: &Path) -> Resul
     if !by_path.is_empty() {
         return Ok(by_path);
     }
-    let text = path.to_string_lossy();
-    let (stages_file, stage) = match text.rsplit_once(':') {
-        Some((file, stage)) if file.ends_with(STAGES_FILE) => (PathBuf::from(file), Some(stage)),
-        _ if path.ends_with(STAGES_FILE) => (path.clone(), None),
-        _ => match pointer_of(repo, target, true) {
-            Err(Error::NotTracked { .. }) => {
-                let name = path.file_name().and_then(|n| n.to_str());
-                (path.with_file_name(STAGES_FILE), name)
-            }
+    let (stages_file, stage) = stage_target(&path);
+    // A bare `NAME` is a stage only where no pointer tracks that path.
+    if stage.as_deref() == path.file_name().and_then(|n| n.to_str()) {
+        match pointer_of(repo, target, true) {
+            Err(Error::NotTracked { .. }) => {}
             other => return other.map(|pointer| vec![pointer]),
-        },
-    };
-    let lock_file = stages_file.with_file_name(LOCK_FILE);
-    let named = |p: &Pointer| match (stage, p.stage()) {
-        (None, _) => true,
-        (Some(wanted), Some(name)) => {
-            name == wanted
-                || name
-                    .strip_prefix(wanted)
-                    .is_some_and(|item| item.starts_with('@'))
         }
-        (Some(_), None) => false,
+    }
+    let lock_file = stages_file.with_file_name(LOCK_FILE);
+    let named = |p: &Pointer| {
+        p.stage()
+            .is_some_and(|name| names_stage(stage.as_deref(), name))
     };
     let selected = of_stages(&|p| p.file == lock_file && named(p));
     if selected.is_empty() {
         return Err(Error::NotTracked { path, stages: true });
     }
     Ok(selected)
+}
+
+/// The stages the absolute path `target` would name, as DVC names them: `dvc.yaml` (all
+/// of its stages, `None`), `dvc.yaml:NAME`, or `NAME` for a stage of the `dvc.yaml` in
+/// that folder.
+fn stage_target(target: &Path) -> (PathBuf, Option<String>) {
+    let text = target.to_string_lossy();
+    match text.rsplit_once(':') {
+        Some((file, stage)) if file.ends_with(STAGES_FILE) => {
+            (PathBuf::from(file), Some(stage.to_owned()))
+        }
+        _ if target.ends_with(STAGES_FILE) => (target.to_owned(), None),
+        _ => {
+            let name = target.file_name().and_then(|n| n.to_str());
+            (target.with_file_name(STAGES_FILE), name.map(str::to_owned))
+        }
+    }
+}
+
+/// Whether stage `name` (as `dvc.lock` names it) is `wanted`, or an item of the
+/// `foreach` or `matrix` stage `wanted` (`NAME@item`); every stage when `wanted` is `None`.
+fn names_stage(wanted: Option<&str>, name: &str) -> bool {
+    wanted.is_none_or(|wanted| {
+        name == wanted || (name.strip_prefix(wanted)).is_some_and(|item| item.starts_with('@'))
+    })
 }
 
 /// The pointer file `target` names, or the one beside the tracked path `target`;

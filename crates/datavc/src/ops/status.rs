@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::lock::LockMode;
 use crate::manifest::Manifest;
+use crate::pointer::{Output, Pointer};
 use crate::repo::Repo;
 use crate::workspace::{Content, scan};
 
@@ -53,6 +54,7 @@ pub fn status(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<OutputStatus>> {
     let mut report = Vec::new();
     for pointer in &pointers {
         for out in &pointer.outs {
+            require_listed_part(repo, pointer, out)?;
             let content = scan(repo, &mut state, &pointer.out_path(out))?;
             let change = match content.oid() {
                 None => Change::Deleted,
@@ -86,6 +88,29 @@ pub fn status(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<OutputStatus>> {
             }),
     );
     Ok(report)
+}
+
+/// Status reports the whole folder for a part of it, as DVC does, but a part the cached
+/// manifest does not list is an error, as in the other commands.
+fn require_listed_part(repo: &Repo, pointer: &Pointer, out: &Output) -> Result<()> {
+    let Some(part) = out.part.as_deref() else {
+        return Ok(());
+    };
+    if !repo.cache().contains(&out.oid) {
+        return Ok(());
+    }
+    match repo
+        .cache()
+        .manifest(&out.oid)?
+        .entries_within(Some(part))
+        .next()
+    {
+        Some(_) => Ok(()),
+        None => Err(Error::not_in_folder(
+            super::display_path(repo, pointer, out),
+            part,
+        )),
+    }
 }
 
 /// Which files of a folder changed, when the recorded manifest is in the cache.

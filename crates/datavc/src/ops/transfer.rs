@@ -317,7 +317,10 @@ fn fetch_from(
             ..TransferReport::default()
         };
         // Manifests first: they say which files a folder needs.
-        let manifests = wanted_objects(repo, pointers)?.unexpanded;
+        let mut manifests = wanted_objects(repo, pointers)?.unexpanded;
+        // Several parts of one folder need its manifest once.
+        manifests.sort_by(|a, b| a.0.cmp(&b.0));
+        manifests.dedup_by(|a, b| a.0 == b.0);
         let manifests = alone(
             manifests
                 .into_iter()
@@ -435,10 +438,7 @@ impl Wanted {
             found = true;
         }
         match (found, part) {
-            (false, Some(part)) => Err(Error::NotInFolder {
-                path: format!("{label}/{part}"),
-                folder: label.to_owned(),
-            }),
+            (false, Some(part)) => Err(Error::not_in_folder(label.to_owned(), part)),
             _ => Ok(()),
         }
     }
