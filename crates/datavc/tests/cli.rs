@@ -1023,6 +1023,53 @@ fn a_part_of_a_tracked_folder_is_pushed_and_checked_out_alone() {
         "{forced}"
     );
     assert_eq!(repo.read("data/sub/b"), b"b");
+
+    // A pointer file need not be named after its output, as in DVC.
+    fs::rename(repo.root.join("data.dvc"), repo.root.join("dataset.dvc")).unwrap();
+    fs::remove_dir_all(repo.root.join("data")).unwrap();
+    repo.ok(&["checkout", "data/sub"]);
+    assert_eq!(repo.read("data/sub/b"), b"b");
+    repo.ok(&["checkout", "data"]);
+    assert_eq!(repo.read("data/a"), b"a");
+}
+
+/// After pulling part of a folder, `push` sends what the cache has and then names what
+/// it lacks; the folder's manifest stays back, since the remote lacks some of its files.
+#[test]
+fn push_sends_what_the_cache_has_then_names_what_it_lacks() {
+    let repo = Repo::new("md5");
+    git_in(&repo.root, &["init", "-q"]);
+    let remote = repo.root.with_file_name("remote");
+    repo.ok(&["remote", "add", "-d", "store", remote.to_str().unwrap()]);
+    repo.write("data/a", b"a");
+    repo.write("data/sub/b", b"b");
+    repo.ok(&["add", "data"]);
+    repo.ok(&["push"]);
+    git_in(&repo.root, &["add", "-A"]);
+    git_in(&repo.root, &["commit", "-qm", "data"]);
+
+    let clone = git_clone(&repo, "clone");
+    clone.ok(&["pull", "data/sub/b"]);
+    clone.write("model.bin", b"new weights");
+    clone.ok(&["add", "model.bin"]);
+    let other = clone.root.with_file_name("other");
+    clone.ok(&["remote", "add", "other", other.to_str().unwrap()]);
+    let stderr = clone.fails(&["push", "-r", "other"], 1);
+    assert!(
+        stderr.contains("1 object(s) missing from the cache, first data/a"),
+        "{stderr}"
+    );
+    let sent: Vec<_> = walkdir::WalkDir::new(&other)
+        .into_iter()
+        .filter_map(|entry| entry.ok().filter(|e| e.file_type().is_file()))
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        sent.len(),
+        2,
+        "model.bin and data/sub/b, no manifest: {sent:?}"
+    );
+    assert!(sent.iter().all(|name| !name.ends_with(".dir")), "{sent:?}");
 }
 
 /// `remove --outs` deletes the data too, but only what the cache holds: the first try

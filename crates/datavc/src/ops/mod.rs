@@ -50,19 +50,19 @@ pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> 
     if targets.is_empty() {
         return repo.outputs();
     }
-    let stage_outputs: Vec<Pointer> = (repo.pipelines()?.into_iter())
-        .flat_map(|pipeline| pipeline.outputs)
-        .collect();
+    // Every output, since a pointer file's name need not be its output's (`git mv
+    // data.dvc dataset.dvc`), and a target may lie in a tracked folder.
+    let tracked = repo.outputs()?;
     let mut selected = Vec::new();
     for target in targets {
-        let error = match select_target(repo, &stage_outputs, target) {
+        let error = match select_target(repo, &tracked, target) {
             Err(error @ Error::NotTracked { .. }) => error,
             found => {
                 found?.into_iter().for_each(|p| add_once(&mut selected, p));
                 continue;
             }
         };
-        if let Some(part) = folder_part(repo, &stage_outputs, &absolute(target)?)? {
+        if let Some(part) = folder_part(repo, &tracked, &absolute(target)?) {
             add_once(&mut selected, part);
         } else if unrecorded(repo, std::slice::from_ref(target))?.is_empty() {
             return Err(error);
@@ -84,20 +84,11 @@ fn add_once(selected: &mut Vec<Pointer>, pointer: Pointer) {
 
 /// The tracked folder `path` lies in, as a pointer holding only that output, narrowed to
 /// `path`'s part of it: DVC's granular targets (`dvc pull data/images/cat.png`).
-fn folder_part(repo: &Repo, stage_outputs: &[Pointer], path: &Path) -> Result<Option<Pointer>> {
+fn folder_part(repo: &Repo, tracked: &[Pointer], path: &Path) -> Option<Pointer> {
     let folders = (path.ancestors().skip(1))
         .take_while(|dir| dir.starts_with(repo.root()) && *dir != repo.root());
     for folder in folders {
-        let pointer_file = Repo::pointer_path(folder);
-        let loaded;
-        let candidates = match pointer_file.is_file() {
-            true => {
-                loaded = [Pointer::load(&pointer_file)?];
-                &loaded[..]
-            }
-            false => stage_outputs,
-        };
-        for pointer in candidates {
+        for pointer in tracked {
             let found =
                 (pointer.outs.iter()).find(|out| out.oid.dir && pointer.out_path(out) == folder);
             if let Some(out) = found {
@@ -107,11 +98,11 @@ fn folder_part(repo: &Repo, stage_outputs: &[Pointer], path: &Path) -> Result<Op
                     part,
                     ..out.clone()
                 }];
-                return Ok(Some(narrowed));
+                return Some(narrowed);
             }
         }
     }
-    Ok(None)
+    None
 }
 
 /// Fails naming the cached stage outputs of `targets` (paths; all when empty) that
@@ -155,12 +146,12 @@ pub(crate) fn unrecorded(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Unrecor
 }
 
 /// What one target of [`select_outputs`] names.
-fn select_target(repo: &Repo, stage_outputs: &[Pointer], target: &Path) -> Result<Vec<Pointer>> {
+fn select_target(repo: &Repo, tracked: &[Pointer], target: &Path) -> Result<Vec<Pointer>> {
     let path = absolute(target)?;
-    let of_stages = |keep: &dyn Fn(&Pointer) -> bool| -> Vec<Pointer> {
-        stage_outputs.iter().filter(|p| keep(p)).cloned().collect()
+    let of_tracked = |keep: &dyn Fn(&Pointer) -> bool| -> Vec<Pointer> {
+        tracked.iter().filter(|p| keep(p)).cloned().collect()
     };
-    let by_path = of_stages(&|p| p.out_paths().any(|out| out == path));
+    let by_path = of_tracked(&|p| p.out_paths().any(|out| out == path));
     if !by_path.is_empty() {
         return Ok(by_path);
     }
@@ -177,7 +168,7 @@ fn select_target(repo: &Repo, stage_outputs: &[Pointer], target: &Path) -> Resul
         p.stage()
             .is_some_and(|name| names_stage(stage.as_deref(), name))
     };
-    let selected = of_stages(&|p| p.file == lock_file && named(p));
+    let selected = of_tracked(&|p| p.file == lock_file && named(p));
     if selected.is_empty() {
         return Err(Error::NotTracked { path, stages: true });
     }

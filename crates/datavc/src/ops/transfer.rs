@@ -11,7 +11,8 @@
 //! together are stored all or none), except that an upload trusts a cache object whose
 //! metadata has not changed since datavc wrote it verified (the state database's record,
 //! see [`crate::state::ObjectKey`]); downloads land in the cache by rename; a folder's
-//! manifest is uploaded only after all its files, so a remote never lists a folder whose
+//! manifest is uploaded only after all its files (and not at all while the cache lacks
+//! some, or for a push of part of the folder), so a remote never lists a folder whose
 //! files are not all there.
 
 use std::collections::{BTreeMap, HashSet};
@@ -76,7 +77,8 @@ pub struct TransferOptions {
     pub jobs: Option<usize>,
 }
 
-/// Uploads the objects of `targets` (all outputs when empty) that the remote lacks.
+/// Uploads the objects of `targets` (all outputs when empty) that the remote lacks. What
+/// the cache lacks is named in the error, after the rest is uploaded.
 pub fn push(
     repo: &Repo,
     targets: &[PathBuf],
@@ -119,12 +121,9 @@ fn push_to(
             .into_iter()
             .map(|(oid, path)| format!("{path} ({oid})"))
             .collect();
-        if let Some(first) = report.missing.first() {
-            return Err(Error::MissingObjects {
-                count: report.missing.len(),
-                first: first.clone(),
-            });
-        }
+        // What the cache has goes, but a folder the cache lacks files of keeps its
+        // manifest back: a remote never lists a folder before it holds all of its files.
+        let cached = without_incomplete_folders(repo, cached)?;
         let present = present_on_remote(&remote, repo.algo(), &cached, jobs(repo, options)).await?;
         let (to_send, already): (Vec<_>, Vec<_>) = cached
             .into_iter()
@@ -151,8 +150,31 @@ fn push_to(
             report.add(sent);
             remote.flush()?;
         }
-        Ok(report)
+        match report.missing.first() {
+            Some(first) => Err(Error::MissingObjects {
+                count: report.missing.len(),
+                first: first.clone(),
+            }),
+            None => Ok(report),
+        }
     })
+}
+
+/// `objects` without the manifests of folders whose files the cache does not all hold.
+fn without_incomplete_folders(
+    repo: &Repo,
+    objects: Vec<(Oid, String)>,
+) -> Result<Vec<(Oid, String)>> {
+    let mut kept = Vec::with_capacity(objects.len());
+    for (oid, label) in objects {
+        let complete = !oid.dir
+            || (repo.cache().manifest(&oid)?.entries().iter())
+                .all(|entry| repo.cache().contains(&entry.oid));
+        if complete {
+            kept.push((oid, label));
+        }
+    }
+    Ok(kept)
 }
 
 /// Runs `each` once per remote the outputs go to. An output with DVC's `remote:` goes to
