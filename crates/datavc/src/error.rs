@@ -319,14 +319,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// [`Error::NotInFolder`] for `part` of tracked folder `folder` (both as shown).
-    pub fn not_in_folder(folder: String, part: &str) -> Error {
-        Error::NotInFolder {
-            path: format!("{folder}/{part}"),
-            folder,
-        }
-    }
-
     /// The exit code: 2 for bad input or usage, 1 for a failed operation on good input.
     pub fn exit_code(&self) -> u8 {
         match self {

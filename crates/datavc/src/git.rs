@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 use crate::error::{Error, Result};
 use crate::pointer::{POINTER_EXT, Pointer};
@@ -28,7 +28,16 @@ impl RevScope {
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>> {
-    let output = Command::new("git")
+    let output = run(root, args)?;
+    match output.status.success() {
+        true => Ok(output.stdout),
+        false => Err(failed(args, &output)),
+    }
+}
+
+/// Runs git in `root`, whatever its exit status.
+fn run(root: &Path, args: &[&str]) -> Result<Output> {
+    Command::new("git")
         .arg("-C")
         .arg(root)
         .args(args)
@@ -36,15 +45,14 @@ fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>> {
         .map_err(|e| Error::Git {
             args: args.join(" "),
             detail: e.to_string(),
-        })?;
-    if !output.status.success() {
-        let detail = String::from_utf8_lossy(&output.stderr).trim().to_owned();
-        return Err(Error::Git {
-            args: args.join(" "),
-            detail,
-        });
+        })
+}
+
+fn failed(args: &[&str], output: &Output) -> Error {
+    Error::Git {
+        args: args.join(" "),
+        detail: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
     }
-    Ok(output.stdout)
 }
 
 /// Whether the repository has any commit (DVC compares nothing before the first).
@@ -62,24 +70,19 @@ pub fn commit(root: &Path, rev: &str) -> Result<String> {
 /// The commit `rev` names, or `None` where git knows no such commit; other failures (not
 /// a git repository) are errors.
 fn verify(root: &Path, rev: &str) -> Result<Option<String>> {
-    let args = ["rev-parse", "--verify", "--quiet", "--end-of-options"];
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .arg(format!("{rev}^{{commit}}"))
-        .output()
-        .map_err(|e| Error::Git {
-            args: args.join(" "),
-            detail: e.to_string(),
-        })?;
+    let commit = format!("{rev}^{{commit}}");
+    let args = [
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        &commit,
+    ];
+    let output = run(root, &args)?;
     match (output.status.code(), output.stderr.is_empty()) {
         (Some(0), _) => Ok(lines(output.stdout).into_iter().next()),
         (Some(1), true) => Ok(None),
-        _ => Err(Error::Git {
-            args: format!("{} {rev}", args.join(" ")),
-            detail: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        }),
+        _ => Err(failed(&args, &output)),
     }
 }
 

@@ -78,6 +78,32 @@ fn dvc_origin(dvc: &Path, dir: &Path) -> PathBuf {
     root
 }
 
+/// [`dvc_origin`] with a default folder remote `store` at `dir/remote`, which it returns too.
+fn dvc_origin_with_remote(dvc: &Path, dir: &Path) -> (PathBuf, PathBuf) {
+    let root = dvc_origin(dvc, dir);
+    let remote = dir.join("remote");
+    let url = remote.to_str().unwrap();
+    run(dvc, &["remote", "add", "-d", "store", url], &root);
+    (root, remote)
+}
+
+/// Writes each `(path, bytes)` below `root`, making folders as needed.
+fn write_files<B: AsRef<[u8]>>(root: &Path, files: &[(&str, B)]) {
+    for (path, bytes) in files {
+        let path = root.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, bytes).unwrap();
+    }
+}
+
+/// A git clone of `root`, beside it, named `name`.
+fn clone_beside(root: &Path, name: &str) -> PathBuf {
+    let clone = root.with_file_name(name);
+    let (from, to) = (root.to_str().unwrap(), clone.to_str().unwrap());
+    git(&["clone", "-q", from, to], root.parent().unwrap());
+    clone
+}
+
 /// Names that catch ordering and escaping differences in `.dir` manifests and `.gitignore`.
 fn tricky_data(root: &Path) {
     let files: &[(&str, &[u8])] = &[
@@ -94,11 +120,7 @@ fn tricky_data(root: &Path) {
         ("#hash [1].bin", b"odd name"),
         ("model.safetensors", b"weights"),
     ];
-    for (path, bytes) in files {
-        let path = root.join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, bytes).unwrap();
-    }
+    write_files(root, files);
 }
 
 fn same_tree(a: &Path, b: &Path, paths: &[&str]) {
@@ -134,10 +156,7 @@ fn walkdir(path: PathBuf) -> Vec<PathBuf> {
 fn commit_and_clone(root: &Path) -> PathBuf {
     git(&["add", "-A"], root);
     git(&["commit", "-qm", "data"], root);
-    let clone = root.with_file_name("clone");
-    let (from, to) = (root.to_str().unwrap(), clone.to_str().unwrap());
-    git(&["clone", "-q", from, to], root.parent().unwrap());
-    clone
+    clone_beside(root, "clone")
 }
 
 const OUTPUTS: [&str; 3] = ["data", "#hash [1].bin", "model.safetensors"];
@@ -237,9 +256,7 @@ fn datavc_reads_checks_out_and_pulls_a_dvc_repository() {
         run(&dvc, &["status", "--cloud"], &root).trim(),
         "Cache and remote 'shared' are in sync."
     );
-    let fresh = dir.path().join("fresh");
-    let (from, to) = (clone.to_str().unwrap(), fresh.to_str().unwrap());
-    git(&["clone", "-q", from, to], dir.path());
+    let fresh = clone_beside(&clone, "fresh");
     run(&dvc, &["pull"], &fresh);
     same_tree(&clone, &fresh, &OUTPUTS);
 }
@@ -264,11 +281,7 @@ fn nested_ignore_tree(root: &Path) {
         ("ws/data/z.bak", "bak"),
         ("ws/data/y", "y"),
     ];
-    for (path, text) in files {
-        let path = root.join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
+    write_files(root, files);
 }
 
 /// The bytes of the `.dir` manifest that `pointer`'s output names, from `root`'s cache.
@@ -804,30 +817,21 @@ fn outputs_go_to_their_own_remote_as_in_dvc() {
 fn diff_says_what_dvc_diff_says() {
     let dvc = dvc_program();
     let dir = tempfile::tempdir().unwrap();
-    let root = dvc_origin(&dvc, dir.path());
-    let remote = dir.path().join("remote");
-    run(
-        &dvc,
-        &["remote", "add", "-d", "store", remote.to_str().unwrap()],
+    let (root, remote) = dvc_origin_with_remote(&dvc, dir.path());
+    let write = |path: &str, text: &str| write_files(&root, &[(path, text)]);
+    write_files(
         &root,
+        &[
+            ("t", "t"),
+            ("d/s/a", "1"),
+            ("d/b", "1"),
+            ("d/p", "p"),
+            ("dup1", "same"),
+            ("dup2", "same"),
+            ("f1", "f1"),
+            ("f2", "f2"),
+        ],
     );
-    let write = |path: &str, text: &str| {
-        let path = root.join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    };
-    for (path, text) in [
-        ("t", "t"),
-        ("d/s/a", "1"),
-        ("d/b", "1"),
-        ("d/p", "p"),
-        ("dup1", "same"),
-        ("dup2", "same"),
-        ("f1", "f1"),
-        ("f2", "f2"),
-    ] {
-        write(path, text);
-    }
     fs::create_dir(root.join("e")).unwrap();
     let add = |paths: &[&str]| run(&dvc, &[&["add", "-q"], paths].concat(), &root);
     add(&["t", "d", "e", "dup1", "dup2", "f1", "f2"]);
@@ -862,16 +866,9 @@ fn diff_says_what_dvc_diff_says() {
     same_diff(&dvc, &root.join("sub"), &targets);
 
     // A clone's cache is empty: the manifests come from the remote, and then not at all.
-    let clone = root.with_file_name("clone");
-    let (from, to) = (root.to_str().unwrap(), clone.to_str().unwrap());
-    git(&["clone", "-q", from, to], dir.path());
-    same_diff(&dvc, &clone, &[]);
+    same_diff(&dvc, &clone_beside(&root, "clone"), &[]);
     fs::rename(&remote, dir.path().join("gone")).unwrap();
-    let offline = root.with_file_name("offline");
-    git(
-        &["clone", "-q", from, offline.to_str().unwrap()],
-        dir.path(),
-    );
+    let offline = clone_beside(&root, "offline");
     same_diff(&dvc, &offline, &[]);
     same_diff(&dvc, &offline, &["HEAD~1", "HEAD"]);
 }
@@ -907,23 +904,14 @@ fn same_diff(dvc: &Path, dir: &Path, args: &[&str]) {
 fn paths_inside_tracked_folders_are_pulled_as_dvc_pulls_them() {
     let dvc = dvc_program();
     let dir = tempfile::tempdir().unwrap();
-    let root = dvc_origin(&dvc, dir.path());
-    let remote = dir.path().join("remote");
-    run(
-        &dvc,
-        &["remote", "add", "-d", "store", remote.to_str().unwrap()],
-        &root,
-    );
-    for (path, text) in [
+    let (root, _remote) = dvc_origin_with_remote(&dvc, dir.path());
+    let files = [
         ("data/a", "a"),
         ("data/sub/b", "b"),
         ("data/sub/c", "c"),
         ("data/sub/deep/d", "d"),
-    ] {
-        let path = root.join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
+    ];
+    write_files(&root, &files);
     run(&dvc, &["add", "-q", "data"], &root);
     let stage = "stages:\n  gen:\n    cmd: mkdir -p out && echo o > out/o && echo p > out/p\n    outs:\n    - out\n";
     fs::write(root.join("dvc.yaml"), stage).unwrap();
@@ -931,14 +919,7 @@ fn paths_inside_tracked_folders_are_pulled_as_dvc_pulls_them() {
     run(&dvc, &["push", "-q"], &root);
     git(&["add", "-A"], &root);
     git(&["commit", "-qm", "data"], &root);
-    let clone = |name: &str| {
-        let to = dir.path().join(name);
-        git(
-            &["clone", "-q", root.to_str().unwrap(), to.to_str().unwrap()],
-            dir.path(),
-        );
-        to
-    };
+    let clone = |name: &str| clone_beside(&root, name);
     for targets in [&["data/sub/b"][..], &["data/sub", "out/p"]] {
         let (theirs, ours) = (clone("theirs"), clone("ours"));
         run(&dvc, &[&["pull", "-q"], targets].concat(), &theirs);

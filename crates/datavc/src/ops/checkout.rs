@@ -151,9 +151,8 @@ fn plan_output(
         Content::File(file) => HashMap::from([(String::new(), file)]),
         Content::Missing => HashMap::new(),
     };
-    let mut named = false;
-    for entry in manifest.entries_within(part) {
-        named = true;
+    let folder = fsutil::relative_slash(&path, repo.root()).unwrap_or_default();
+    for entry in super::part_entries(&manifest, &folder, part)? {
         let below_root = match part {
             Some(part) => entry.relpath[part.len()..].trim_start_matches('/'),
             None => &entry.relpath,
@@ -161,10 +160,6 @@ fn plan_output(
         let target = fsutil::join_slash(&path, &entry.relpath);
         let current = present.remove(below_root).map(|f| f.oid);
         plan_file(repo, target, &entry.oid, current, plan)?;
-    }
-    if let (false, Some(part)) = (named, part) {
-        let folder = fsutil::relative_slash(&path, repo.root()).unwrap_or_default();
-        return Err(Error::not_in_folder(folder, part));
     }
     for (_, extra) in present {
         note_removal(repo, extra, plan);

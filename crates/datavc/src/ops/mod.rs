@@ -15,9 +15,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::manifest::{Entry, Manifest};
 use crate::pointer::{Output, POINTER_EXT, Pointer};
 use crate::repo::{Repo, absolute};
-use crate::stages::{LOCK_FILE, STAGES_FILE, Unrecorded};
+use crate::stages::{STAGES_FILE, Unrecorded};
 use crate::state::StateDb;
 
 /// Records in the state database the objects this command wrote into the cache, which were
@@ -53,6 +54,7 @@ pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> 
     // Every output, since a pointer file's name need not be its output's (`git mv
     // data.dvc dataset.dvc`), and a target may lie in a tracked folder.
     let tracked = repo.outputs()?;
+    let unrecorded = unrecorded(repo, targets)?;
     let mut selected = Vec::new();
     for target in targets {
         let error = match select_target(repo, &tracked, target) {
@@ -62,9 +64,10 @@ pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> 
                 continue;
             }
         };
-        if let Some(part) = folder_part(repo, &tracked, &absolute(target)?) {
+        let path = absolute(target)?;
+        if let Some(part) = folder_part(repo, &tracked, &path) {
             add_once(&mut selected, part);
-        } else if unrecorded(repo, std::slice::from_ref(target))?.is_empty() {
+        } else if !unrecorded.iter().any(|u| names_unrecorded(&path, u)) {
             return Err(error);
         }
         // Otherwise left to the caller: `status` reports it, `checkout` and `pull` fail.
@@ -105,6 +108,23 @@ fn folder_part(repo: &Repo, tracked: &[Pointer], path: &Path) -> Option<Pointer>
     None
 }
 
+/// The entries of `manifest` that `part` names (all when `None`); a part naming none is
+/// [`Error::NotInFolder`]. `folder` is the folder as reports show it.
+fn part_entries<'a>(
+    manifest: &'a Manifest,
+    folder: &str,
+    part: Option<&'a str>,
+) -> Result<Vec<&'a Entry>> {
+    let entries: Vec<&Entry> = manifest.entries_within(part).collect();
+    match (entries.is_empty(), part) {
+        (true, Some(part)) => Err(Error::NotInFolder {
+            path: format!("{folder}/{part}"),
+            folder: folder.to_owned(),
+        }),
+        _ => Ok(entries),
+    }
+}
+
 /// Fails naming the cached stage outputs of `targets` (paths; all when empty) that
 /// `dvc.lock` has no hash for, as DVC's checkout and pull do: nothing can restore them.
 pub(crate) fn require_recorded(repo: &Repo, targets: &[PathBuf]) -> Result<()> {
@@ -134,15 +154,16 @@ pub(crate) fn require_recorded(repo: &Repo, targets: &[PathBuf]) -> Result<()> {
 /// for: those a target names, lies in, or names the stage of.
 pub(crate) fn unrecorded(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Unrecorded>> {
     let targets: Vec<PathBuf> = targets.iter().map(|t| absolute(t)).collect::<Result<_>>()?;
-    let named = |u: &Unrecorded, target: &PathBuf| {
-        let (stages_file, stage) = stage_target(target);
-        target.starts_with(&u.path)
-            || (stages_file == u.stages_file && names_stage(stage.as_deref(), &u.stage))
-    };
     Ok((repo.pipelines()?.into_iter())
         .flat_map(|pipeline| pipeline.unrecorded)
-        .filter(|u| targets.is_empty() || targets.iter().any(|target| named(u, target)))
+        .filter(|u| targets.is_empty() || targets.iter().any(|t| names_unrecorded(t, u)))
         .collect())
+}
+
+/// Whether the absolute path `target` names `unrecorded`, lies in it, or names its stage.
+fn names_unrecorded(target: &Path, unrecorded: &Unrecorded) -> bool {
+    target.starts_with(&unrecorded.path)
+        || StageTarget::of(target).names(&unrecorded.stages_file, &unrecorded.stage)
 }
 
 /// What one target of [`select_outputs`] names.
@@ -155,49 +176,69 @@ fn select_target(repo: &Repo, tracked: &[Pointer], target: &Path) -> Result<Vec<
     if !by_path.is_empty() {
         return Ok(by_path);
     }
-    let (stages_file, stage) = stage_target(&path);
+    let wanted = StageTarget::of(&path);
     // A bare `NAME` is a stage only where no pointer tracks that path.
-    if stage.as_deref() == path.file_name().and_then(|n| n.to_str()) {
+    if wanted.bare {
         match pointer_of(repo, target, true) {
             Err(Error::NotTracked { .. }) => {}
             other => return other.map(|pointer| vec![pointer]),
         }
     }
-    let lock_file = stages_file.with_file_name(LOCK_FILE);
     let named = |p: &Pointer| {
+        let stages_file = p.file.with_file_name(STAGES_FILE);
         p.stage()
-            .is_some_and(|name| names_stage(stage.as_deref(), name))
+            .is_some_and(|name| wanted.names(&stages_file, name))
     };
-    let selected = of_tracked(&|p| p.file == lock_file && named(p));
+    let selected = of_tracked(&named);
     if selected.is_empty() {
         return Err(Error::NotTracked { path, stages: true });
     }
     Ok(selected)
 }
 
-/// The stages the absolute path `target` would name, as DVC names them: `dvc.yaml` (all
-/// of its stages, `None`), `dvc.yaml:NAME`, or `NAME` for a stage of the `dvc.yaml` in
-/// that folder.
-fn stage_target(target: &Path) -> (PathBuf, Option<String>) {
-    let text = target.to_string_lossy();
-    match text.rsplit_once(':') {
-        Some((file, stage)) if file.ends_with(STAGES_FILE) => {
-            (PathBuf::from(file), Some(stage.to_owned()))
-        }
-        _ if target.ends_with(STAGES_FILE) => (target.to_owned(), None),
-        _ => {
-            let name = target.file_name().and_then(|n| n.to_str());
-            (target.with_file_name(STAGES_FILE), name.map(str::to_owned))
-        }
-    }
+/// The stages an absolute path would name, as DVC names them: `dvc.yaml` (all of its
+/// stages), `dvc.yaml:NAME`, or a bare `NAME` for a stage of the `dvc.yaml` in that folder.
+struct StageTarget {
+    stages_file: PathBuf,
+    /// `None` for every stage of the file.
+    stage: Option<String>,
+    /// Whether it is a bare `NAME`, which a tracked path of that name takes first.
+    bare: bool,
 }
 
-/// Whether stage `name` (as `dvc.lock` names it) is `wanted`, or an item of the
-/// `foreach` or `matrix` stage `wanted` (`NAME@item`); every stage when `wanted` is `None`.
-fn names_stage(wanted: Option<&str>, name: &str) -> bool {
-    wanted.is_none_or(|wanted| {
-        name == wanted || (name.strip_prefix(wanted)).is_some_and(|item| item.starts_with('@'))
-    })
+impl StageTarget {
+    fn of(target: &Path) -> StageTarget {
+        let text = target.to_string_lossy();
+        let (stages_file, stage, bare) = match text.rsplit_once(':') {
+            Some((file, stage)) if file.ends_with(STAGES_FILE) => {
+                (PathBuf::from(file), Some(stage.to_owned()), false)
+            }
+            _ if target.ends_with(STAGES_FILE) => (target.to_owned(), None, false),
+            _ => {
+                let name = target.file_name().and_then(|n| n.to_str());
+                (
+                    target.with_file_name(STAGES_FILE),
+                    name.map(str::to_owned),
+                    true,
+                )
+            }
+        };
+        StageTarget {
+            stages_file,
+            stage,
+            bare,
+        }
+    }
+
+    /// Whether stage `name` (as `dvc.lock` names it) of `stages_file` is named: the stage
+    /// itself, or an item of the `foreach` or `matrix` stage named (`NAME@item`).
+    fn names(&self, stages_file: &Path, name: &str) -> bool {
+        self.stages_file == stages_file
+            && self.stage.as_deref().is_none_or(|wanted| {
+                name == wanted
+                    || (name.strip_prefix(wanted)).is_some_and(|item| item.starts_with('@'))
+            })
+    }
 }
 
 /// The pointer file `target` names, or the one beside the tracked path `target`;

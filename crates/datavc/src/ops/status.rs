@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lock::LockMode;
 use crate::manifest::Manifest;
 use crate::pointer::{Output, Pointer};
@@ -99,18 +99,8 @@ fn require_listed_part(repo: &Repo, pointer: &Pointer, out: &Output) -> Result<(
     if !repo.cache().contains(&out.oid) {
         return Ok(());
     }
-    match repo
-        .cache()
-        .manifest(&out.oid)?
-        .entries_within(Some(part))
-        .next()
-    {
-        Some(_) => Ok(()),
-        None => Err(Error::not_in_folder(
-            super::display_path(repo, pointer, out),
-            part,
-        )),
-    }
+    let folder = super::display_path(repo, pointer, out);
+    super::part_entries(&repo.cache().manifest(&out.oid)?, &folder, Some(part)).map(drop)
 }
 
 /// Which files of a folder changed, when the recorded manifest is in the cache.

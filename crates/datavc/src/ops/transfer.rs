@@ -451,18 +451,12 @@ impl Wanted {
         }
     }
 
-    /// Adds the files of `manifest` that `part` names (all when `None`); a part that names
-    /// none is not tracked.
+    /// Adds the files of `manifest` that `part` names (all when `None`).
     fn expand(&mut self, label: &str, manifest: &Manifest, part: Option<&str>) -> Result<()> {
-        let mut found = false;
-        for entry in manifest.entries_within(part) {
+        for entry in super::part_entries(manifest, label, part)? {
             self.push(&entry.oid, format!("{label}/{}", entry.relpath));
-            found = true;
         }
-        match (found, part) {
-            (false, Some(part)) => Err(Error::not_in_folder(label.to_owned(), part)),
-            _ => Ok(()),
-        }
+        Ok(())
     }
 }
 
