@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use datavc::config::{DvcConfig, Level, OptionName};
 use datavc::git::RevScope;
 use datavc::ops::checkout::Overwrite;
@@ -36,6 +36,27 @@ pub struct Cli {
     pub color: ColorChoice,
 }
 
+impl Cli {
+    /// Parses the arguments, with the checks clap cannot declare; exits on bad ones.
+    pub fn parse_checked() -> Cli {
+        let cli = Cli::parse();
+        if let Command::Status {
+            cloud: false,
+            remote: None,
+            revs,
+            ..
+        } = &cli.command
+            && revs.scope().any()
+        {
+            let message = "--all-branches, --all-tags and --all-commits need --cloud or --remote";
+            Cli::command()
+                .error(clap::error::ErrorKind::MissingRequiredArgument, message)
+                .exit();
+        }
+        cli
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Make this folder a datavc repository (DVC-compatible layout).
@@ -57,9 +78,12 @@ enum Command {
         /// Compare the cache with the remote instead.
         #[arg(short, long)]
         cloud: bool,
-        /// The remote for --cloud (default: core.remote).
+        /// Compare the cache with this remote (implies --cloud; default: core.remote).
         #[arg(short, long)]
         remote: Option<String>,
+        /// With --cloud, also the objects of these revisions.
+        #[command(flatten)]
+        revs: RevArgs,
     },
     /// Record the current content of tracked outputs.
     Commit {
@@ -109,15 +133,9 @@ enum Command {
     },
     /// List unused objects in the cache (and with --cloud, on a remote); delete them with --force.
     Gc {
-        /// Also keep what every branch tip references.
-        #[arg(short = 'a', long)]
-        all_branches: bool,
-        /// Also keep what every tag references.
-        #[arg(short = 'T', long)]
-        all_tags: bool,
-        /// Also keep what every commit references.
-        #[arg(short = 'A', long)]
-        all_commits: bool,
+        /// Also keep what these revisions reference.
+        #[command(flatten)]
+        revs: RevArgs,
         /// Delete (default: only list).
         #[arg(short, long)]
         force: bool,
@@ -171,6 +189,14 @@ enum Command {
         #[arg(short, long, requires = "outs")]
         force: bool,
     },
+    /// Rename a tracked output, with its .dvc file when named after it (as `dvc move`).
+    #[command(alias = "mv")]
+    Move {
+        /// The tracked output.
+        from: PathBuf,
+        /// Its new path, or a folder to move it into.
+        to: PathBuf,
+    },
     /// Replace linked or read-only files by writable copies before editing them.
     Unprotect {
         /// Files or folders.
@@ -189,6 +215,9 @@ struct Transfer {
     /// Concurrent transfers (default: 4 × cores).
     #[arg(short, long)]
     jobs: Option<usize>,
+    /// Also the objects of these revisions (`pull` checks out only the workspace's).
+    #[command(flatten)]
+    revs: RevArgs,
 }
 
 impl Transfer {
@@ -196,6 +225,7 @@ impl Transfer {
         TransferOptions {
             remote: self.remote.clone(),
             jobs: self.jobs,
+            scope: self.revs.scope(),
         }
     }
 }
@@ -244,6 +274,30 @@ enum RemoteCommand {
         #[command(flatten)]
         level: LevelArgs,
     },
+}
+
+/// Revisions besides the workspace, by DVC's flags.
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct RevArgs {
+    /// Every branch tip.
+    #[arg(short = 'a', long)]
+    all_branches: bool,
+    /// Every tag.
+    #[arg(short = 'T', long)]
+    all_tags: bool,
+    /// Every commit.
+    #[arg(short = 'A', long)]
+    all_commits: bool,
+}
+
+impl RevArgs {
+    fn scope(self) -> RevScope {
+        RevScope {
+            all_branches: self.all_branches,
+            all_tags: self.all_tags,
+            all_commits: self.all_commits,
+        }
+    }
 }
 
 /// Which of DVC's config files to read or write, by DVC's flags.
@@ -311,16 +365,19 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
         Command::Status {
             targets,
             cloud: false,
+            remote: None,
             ..
         } => out.status(&ops::status::status(&repo, targets)?),
         Command::Status {
             targets,
-            cloud: true,
             remote,
+            revs,
+            ..
         } => {
             let options = TransferOptions {
                 remote: remote.clone(),
-                jobs: None,
+                scope: revs.scope(),
+                ..TransferOptions::default()
             };
             out.cloud_status(&ops::transfer::cloud_status(&repo, targets, &options)?)
         }
@@ -349,24 +406,19 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             out.pull(&fetched, &checked_out)
         }
         Command::Gc {
-            all_branches,
-            all_tags,
-            all_commits,
+            revs,
             force,
             cloud,
             remote,
             jobs,
         } => {
             let options = GcOptions {
-                scope: RevScope {
-                    all_branches: *all_branches,
-                    all_tags: *all_tags,
-                    all_commits: *all_commits,
-                },
+                scope: revs.scope(),
                 delete: *force,
                 cloud: cloud.then(|| TransferOptions {
                     remote: remote.clone(),
                     jobs: *jobs,
+                    ..TransferOptions::default()
                 }),
             };
             out.gc(&ops::gc::gc(&repo, &options, progress)?)
@@ -399,6 +451,7 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             let delete = outs.then(|| overwrite(*force));
             out.removed(&ops::remove::remove(&repo, targets, delete)?)
         }
+        Command::Move { from, to } => out.moved(&ops::mv::mv(&repo, from, to)?),
         Command::Unprotect { paths } => {
             out.count("unprotected", ops::unprotect::unprotect(&repo, paths)?)
         }

@@ -51,6 +51,14 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
+    /// An output `move` cannot move, or not there.
+    #[error("cannot move {}: {reason}", path.display())]
+    Unmovable {
+        /// The output.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A target that no pointer file (and, where asked, no pipeline stage) tracks.
     #[error("{} is not tracked: no .dvc file beside it{}", path.display(), if *stages { ", and no pipeline stage's output" } else { "" })]
     NotTracked {

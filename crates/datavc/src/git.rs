@@ -1,4 +1,4 @@
-//! The little of git that `diff` and `gc --all-*` need: list revisions and read pointer
+//! The little of git that `diff` and the `--all-*` flags need: list revisions and read pointer
 //! and pipeline files as they were committed. It runs the `git` program, as the user would.
 
 use std::collections::BTreeSet;
@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::pointer::{POINTER_EXT, Pointer};
 use crate::stages;
 
-/// Which commits besides the workspace `gc` keeps data for.
+/// Which commits besides the workspace `gc` keeps data for, and `push`, `fetch`, `pull`
+/// and `status --cloud` cover.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RevScope {
     /// The tip of every branch.

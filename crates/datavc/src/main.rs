@@ -8,15 +8,13 @@ mod progress_bar;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 // A clean `status` allocates a few small strings per file on every core; glibc's malloc
 // spent an eighth of it in its arenas.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = cli::Cli::parse_checked();
     match cli::run(&args) {
         Ok(code) => code,
         Err(error) => {

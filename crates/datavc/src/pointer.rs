@@ -126,6 +126,17 @@ impl Pointer {
         self.outs[index] = out;
     }
 
+    /// Makes `file` the pointer's file; outputs' paths are then relative to its folder.
+    pub fn relocate(&mut self, file: PathBuf) {
+        self.dir = folder_of(&file);
+        self.file = file;
+    }
+
+    /// Whether the file records dependencies, as `dvc import` writes them.
+    pub fn has_deps(&self) -> bool {
+        matches!(self.document.get("deps"), Some(Value::Sequence(deps)) if !deps.is_empty())
+    }
+
     /// The pipeline stage that records the outputs (as `dvc.lock` names it), if one does.
     pub fn stage(&self) -> Option<&str> {
         self.stage.as_deref()

@@ -13,6 +13,7 @@ use datavc::ops::diff::{Changed, DiffReport, Pair, Unexpanded};
 use datavc::ops::fsck::FsckReport;
 use datavc::ops::gc::GcReport;
 use datavc::ops::ls::Listed;
+use datavc::ops::mv::Moved;
 use datavc::ops::remove::Removed;
 use datavc::ops::status::{Change, OutputStatus};
 use datavc::ops::transfer::{CloudEntry, TransferReport};
@@ -243,6 +244,24 @@ impl Printer {
                 .flat_map(|r| r.gitignores.iter().map(String::as_str));
             text.push_str(&git_add_hint(pointers.chain(ignores)));
             text
+        })
+    }
+
+    pub fn moved(&self, moved: &Moved) -> ExitCode {
+        self.emit(moved, || {
+            let data = match moved.data {
+                true => "",
+                false => " (not in the workspace: only its .dvc file changed)",
+            };
+            let pointers =
+                std::iter::once(moved.pointer.as_str()).chain(moved.old_pointer.as_deref());
+            let ignores = moved.gitignores.iter().map(String::as_str);
+            format!(
+                "moved {} to {}{data}\n{}",
+                moved.from,
+                moved.to,
+                git_add_hint(pointers.chain(ignores))
+            )
         })
     }
 

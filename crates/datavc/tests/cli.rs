@@ -1136,3 +1136,110 @@ fn config_refuses_options_datavc_does_not_read() {
         "cache.type = hardlink took effect"
     );
 }
+
+#[test]
+fn move_renames_an_output_with_its_pointer_and_never_clobbers() {
+    let repo = Repo::new("blake3");
+    sample_data(&repo);
+    repo.ok(&["add", "data", "weights.safetensors"]);
+    let pointer = String::from_utf8(repo.read("data.dvc")).unwrap();
+    let text = repo.ok(&["move", "data", "dataset"]);
+    assert!(text.starts_with("moved data to dataset\n"), "{text}");
+    assert!(
+        text.contains("git add dataset.dvc data.dvc .gitignore"),
+        "{text}"
+    );
+    assert!(!repo.root.join("data").exists() && !repo.root.join("data.dvc").exists());
+    assert_eq!(repo.read("dataset/train/a.csv"), b"x,y\n1,2\n");
+    let moved = pointer.replace("path: data\n", "path: dataset\n");
+    assert_eq!(String::from_utf8(repo.read("dataset.dvc")).unwrap(), moved);
+    assert_eq!(repo.read(".gitignore"), b"/weights.safetensors\n/dataset\n");
+    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
+
+    // The state database's records move with the file: a same-size edit with its time
+    // restored goes unnoticed after the move too, so nothing was hashed again.
+    let path = repo.root.join("weights.safetensors");
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    fs::write(&path, b"weights v2").unwrap();
+    let file = fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(mtime).unwrap();
+    repo.write("models/readme", b"r");
+    repo.ok(&["mv", "weights.safetensors", "models"]);
+    assert_eq!(repo.read("models/weights.safetensors"), b"weights v2");
+    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
+    assert_eq!(repo.read("models/.gitignore"), b"/weights.safetensors\n");
+    assert_eq!(repo.read(".gitignore"), b"/dataset\n");
+    let report = repo.json(&["move", "models/weights.safetensors", "w.safetensors"]);
+    assert_eq!(
+        report,
+        serde_json::json!({
+            "from": "models/weights.safetensors", "to": "w.safetensors",
+            "pointer": "w.safetensors.dvc", "old_pointer": "models/weights.safetensors.dvc",
+            "data": true, "gitignores": [".gitignore", "models/.gitignore"],
+        })
+    );
+    assert!(!repo.root.join("models/.gitignore").exists());
+
+    // Nothing is overwritten, nothing moves.
+    repo.write("taken", b"mine");
+    let refusals = [
+        ("taken", "`taken` already exists"),
+        ("dataset/inner", "is where it is, or inside it"),
+        (
+            "w.safetensors",
+            "overlaps the tracked output `w.safetensors`",
+        ),
+        (".dvc/x", "inside .dvc or .git"),
+    ];
+    for (to, reason) in refusals {
+        let stderr = repo.fails(&["move", "dataset", to], 2);
+        assert!(stderr.contains(reason), "{to}: {stderr}");
+    }
+    assert!(
+        repo.fails(&["move", "nothing", "x"], 2)
+            .contains("is not tracked")
+    );
+    assert_eq!(repo.read("taken"), b"mine");
+    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
+
+    // Killed after the rename: the same command finishes the move.
+    fs::rename(repo.root.join("dataset"), repo.root.join("ds")).unwrap();
+    repo.ok(&["move", "dataset", "ds"]);
+    assert!(repo.root.join("ds.dvc").is_file() && !repo.root.join("dataset.dvc").exists());
+    assert_eq!(repo.read(".gitignore"), b"/w.safetensors\n/ds\n");
+    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
+
+    // Killed after the new pointer was written: the same command finishes the move.
+    fs::rename(repo.root.join("ds"), repo.root.join("ds1")).unwrap();
+    let pointer = String::from_utf8(repo.read("ds.dvc")).unwrap();
+    repo.write(
+        "ds1.dvc",
+        pointer.replace("path: ds\n", "path: ds1\n").as_bytes(),
+    );
+    repo.ok(&["move", "ds", "ds1"]);
+    assert!(!repo.root.join("ds.dvc").exists());
+    assert_eq!(repo.read(".gitignore"), b"/w.safetensors\n/ds1\n");
+
+    // Not in the workspace: only the pointer moves; checkout brings the data.
+    fs::remove_dir_all(repo.root.join("ds1")).unwrap();
+    let text = repo.ok(&["move", "ds1", "ds2"]);
+    assert!(text.contains("only its .dvc file changed"), "{text}");
+    repo.ok(&["checkout"]);
+    assert_eq!(repo.read("ds2/test/c.csv"), vec![7u8; 300_000]);
+
+    // A pointer not named after its output keeps its name, and its folder.
+    fs::rename(repo.root.join("ds2.dvc"), repo.root.join("set.dvc")).unwrap();
+    repo.ok(&["move", "ds2", "ds3"]);
+    let set = String::from_utf8(repo.read("set.dvc")).unwrap();
+    assert!(set.contains("path: ds3\n"), "{set}");
+    repo.ok(&["move", "ds3", "sub/ds3"]);
+    let set = String::from_utf8(repo.read("set.dvc")).unwrap();
+    assert!(set.contains("path: sub/ds3\n"), "{set}");
+    repo.write("sub/w.bin", b"w");
+    repo.ok(&["add", "sub/w.bin"]);
+    fs::rename(repo.root.join("sub/w.bin.dvc"), repo.root.join("sub/w.dvc")).unwrap();
+    let stderr = repo.fails(&["move", "sub/w.bin", "w.bin"], 2);
+    assert!(stderr.contains("stays in its folder"), "{stderr}");
+    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
+    repo.fsck_clean();
+}

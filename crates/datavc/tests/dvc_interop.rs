@@ -3,8 +3,9 @@
 //! repository and remote written by DVC are read, checked out and pulled by datavc, both
 //! read nested `.dvcignore` files alike, both share every level of DVC's config, both
 //! push, keep and pull the outputs of DVC's pipeline stages alike, both send an output
-//! with its own `remote:` there, both report the same `diff`, and both pull a path inside
-//! a tracked folder alone.
+//! with its own `remote:` there, both report the same `diff`, both pull a path inside a
+//! tracked folder alone, both move the objects of all branches, tags or commits alike, and
+//! both `move` outputs alike.
 //!
 //! DVC is found through `DATAVC_DVC`, else `dvc` on `PATH`; `.ci/run` installs it. Without
 //! it these tests fail: compatibility is a promise, not an option.
@@ -943,4 +944,149 @@ fn paths_inside_tracked_folders_are_pulled_as_dvc_pulls_them() {
         stderr.contains("data/sub/e is not in tracked folder data"),
         "{stderr}"
     );
+}
+
+/// `push`, `fetch` and `pull` with `-a`, `-T` and `-A` move the objects DVC's do: the
+/// workspace's (here an uncommitted version), every branch's, every tag's or every
+/// commit's, and with a target only that output's versions.
+#[test]
+fn all_branches_tags_and_commits_move_what_dvc_moves() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dvc_origin(&dvc, dir.path());
+    // DVC reads each revision's own config: the remotes must be in every commit.
+    let remote = |name: &str| dir.path().join(name);
+    let cases: [&[&str]; 5] = [&[], &["-a"], &["-T"], &["-A"], &["-A", "model.bin"]];
+    let names = |i: usize| (format!("ours{i}"), format!("theirs{i}"));
+    for (ours, theirs) in (0..cases.len()).map(names) {
+        for name in [ours, theirs] {
+            let url = remote(&name);
+            run(
+                &dvc,
+                &["remote", "add", &name, url.to_str().unwrap()],
+                &root,
+            );
+        }
+    }
+    let store = remote("store");
+    run(
+        &dvc,
+        &["remote", "add", "-d", "store", store.to_str().unwrap()],
+        &root,
+    );
+    let version = |name: &str, model: &str| {
+        fs::write(root.join("model.bin"), model).unwrap();
+        write_files(&root, &[(format!("data/{name}").as_str(), name)]);
+        run(&dvc, &["add", "-q", "model.bin", "data"], &root);
+        git(&["add", "-A"], &root);
+        git(&["commit", "-qm", name], &root);
+    };
+    version("tagged", "m-tagged");
+    git(&["tag", "v0"], &root);
+    version("history", "m-history");
+    version("main", "m-main");
+    git(&["checkout", "-q", "-b", "exp"], &root);
+    version("exp", "m-exp");
+    git(&["checkout", "-q", "-"], &root);
+    run(&dvc, &["checkout", "-q", "--force"], &root);
+    fs::write(root.join("model.bin"), "m-workspace").unwrap();
+    run(&dvc, &["add", "-q", "model.bin"], &root);
+
+    for (i, flags) in cases.iter().enumerate() {
+        let (ours, theirs) = names(i);
+        datavc(&[&["push", "-r", &ours], *flags].concat(), &root);
+        run(
+            &dvc,
+            &[&["push", "-q", "-r", &theirs], *flags].concat(),
+            &root,
+        );
+        let sent = relative_files(&remote(&ours));
+        assert_eq!(sent, relative_files(&remote(&theirs)), "push {flags:?}");
+        let status: serde_json::Value = serde_json::from_str(&datavc(
+            &[&["status", "--json", "-r", &theirs], *flags].concat(),
+            &root,
+        ))
+        .unwrap();
+        assert_eq!(status, serde_json::json!([]), "status -r {flags:?}");
+    }
+    // Everything: 5 models (4 commits and the workspace), 4 files and 4 folder manifests.
+    assert_eq!(relative_files(&remote("ours3")).len(), 13);
+
+    // A clone fetches (and pulls) what DVC's clone does; it has `exp` as a remote branch.
+    datavc(&["push", "-A"], &root);
+    git(&["add", "-A"], &root);
+    git(&["commit", "-qm", "workspace"], &root);
+    for flags in [&["-a"][..], &["-T"], &["-A"]] {
+        let (ours, theirs) = (clone_beside(&root, "ours"), clone_beside(&root, "theirs"));
+        datavc(&[&["pull"], flags].concat(), &ours);
+        run(&dvc, &[&["pull", "-q"], flags].concat(), &theirs);
+        let cache = |clone: &Path| relative_files(&clone.join(".dvc/cache"));
+        assert_eq!(cache(&ours), cache(&theirs), "pull {flags:?}");
+        same_tree(&ours, &theirs, &["model.bin", "data"]);
+        fs::remove_dir_all(ours).unwrap();
+        fs::remove_dir_all(theirs).unwrap();
+    }
+    let stderr = datavc_fails(&["status", "-a"], &root, 2);
+    assert!(stderr.contains("need --cloud or --remote"), "{stderr}");
+}
+
+/// `move` leaves what `dvc move` leaves: the data, pointer files and `.gitignore` files,
+/// for a folder renamed, a file moved into a folder, and a file whose pointer is not
+/// named after it; DVC then sees the repository as up to date. A stage's output is
+/// refused, as DVC refuses it.
+#[test]
+fn move_leaves_what_dvc_move_leaves() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dvc_origin(&dvc, dir.path());
+    write_files(
+        &root,
+        &[
+            ("data/a", "a"),
+            ("data/sub/b", "b"),
+            ("model.bin", "m"),
+            ("w.bin", "w"),
+        ],
+    );
+    write_files(&root, &[("models/readme", "r"), ("sub/keep", "k")]);
+    run(&dvc, &["add", "-q", "data", "model.bin", "w.bin"], &root);
+    fs::rename(root.join("w.bin.dvc"), root.join("weights.dvc")).unwrap();
+    let stage = "stages:\n  gen:\n    cmd: echo g > g.txt\n    outs:\n    - g.txt\n";
+    fs::write(root.join("dvc.yaml"), stage).unwrap();
+    run(&dvc, &["repro", "-q"], &root);
+    git(&["add", "-A"], &root);
+    git(&["commit", "-qm", "data"], &root);
+    let theirs = dir.path().join("theirs");
+    let copy = Command::new("cp")
+        .args(["-a"])
+        .arg(&root)
+        .arg(&theirs)
+        .status();
+    assert!(copy.unwrap().success());
+
+    let moves: [[&str; 2]; 3] = [
+        ["data", "dataset"],
+        ["model.bin", "models"],
+        ["w.bin", "w2.bin"],
+    ];
+    for [from, to] in moves {
+        datavc(&["move", from, to], &root);
+        run(&dvc, &["move", from, to], &theirs);
+    }
+    let workspace = |root: &Path| -> Vec<String> {
+        let files = relative_files(root).into_iter();
+        files
+            .filter(|f| !f.starts_with(".dvc/") && !f.starts_with(".git/"))
+            .collect()
+    };
+    let files = workspace(&root);
+    assert_eq!(files, workspace(&theirs));
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    same_tree(&root, &theirs, &files);
+    assert!(run(&dvc, &["status"], &root).contains("up to date"));
+    assert_eq!(datavc(&["status"], &theirs), "data is up to date\n");
+
+    let stderr = datavc_fails(&["move", "g.txt", "h.txt"], &root, 2);
+    assert!(stderr.contains("pipeline stage's output"), "{stderr}");
+    assert_eq!(fs::read_to_string(root.join("g.txt")).unwrap(), "g\n");
 }

@@ -14,7 +14,7 @@ use object_store::ObjectStoreExt;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::git::{self, RevScope};
+use crate::git::RevScope;
 use crate::hash::{HashAlgo, Oid};
 use crate::lock::LockMode;
 use crate::manifest::Manifest;
@@ -66,10 +66,7 @@ pub struct CloudGarbage {
 /// Finds (and with `options.delete`, removes) unused objects.
 pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<GcReport> {
     let _lock = repo.lock(LockMode::Write)?;
-    let mut pointers = repo.outputs()?;
-    for rev in git::revisions(repo.root(), options.scope)? {
-        pointers.extend(git::outputs_at(repo.root(), &rev)?);
-    }
+    let pointers = super::with_revisions(repo, repo.outputs()?, false, options.scope)?;
     let cloud = options
         .cloud
         .as_ref()

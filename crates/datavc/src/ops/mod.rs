@@ -6,15 +6,19 @@ pub mod diff;
 pub mod fsck;
 pub mod gc;
 pub mod ls;
+pub mod mv;
 pub mod remove;
 pub mod status;
 pub mod transfer;
 pub mod unprotect;
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::git::{self, RevScope};
+use crate::hash::Oid;
 use crate::manifest::{Entry, Manifest};
 use crate::pointer::{Output, POINTER_EXT, Pointer};
 use crate::repo::{Repo, absolute};
@@ -71,6 +75,56 @@ pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> 
             return Err(error);
         }
         // Otherwise left to the caller: `status` reports it, `checkout` and `pull` fail.
+    }
+    Ok(selected)
+}
+
+/// `selected`, followed by the outputs committed in each revision `scope` names: all of
+/// them, or with `targets`, those at the paths of the outputs `selected` holds (narrowed
+/// to the same parts). An output already listed, with the same object and part, is left
+/// out, so that a folder unchanged over many commits is expanded once.
+pub(crate) fn with_revisions(
+    repo: &Repo,
+    mut selected: Vec<Pointer>,
+    targets: bool,
+    scope: RevScope,
+) -> Result<Vec<Pointer>> {
+    let revisions = git::revisions(repo.root(), scope)?;
+    let mut parts: HashMap<PathBuf, Vec<Option<String>>> = HashMap::new();
+    for pointer in &selected {
+        for out in &pointer.outs {
+            let path = pointer.out_path(out);
+            parts.entry(path).or_default().push(out.part.clone());
+        }
+    }
+    let mut listed: HashSet<(Oid, Option<String>)> = (selected.iter())
+        .flat_map(|p| p.outs.iter().map(|out| (out.oid.clone(), out.part.clone())))
+        .collect();
+    for rev in revisions {
+        for mut pointer in git::outputs_at(repo.root(), &rev)? {
+            let mut outs = Vec::new();
+            for out in std::mem::take(&mut pointer.outs) {
+                let wanted = match targets {
+                    true => parts
+                        .get(&pointer.out_path(&out))
+                        .cloned()
+                        .unwrap_or_default(),
+                    false => vec![None],
+                };
+                for part in wanted {
+                    if listed.insert((out.oid.clone(), part.clone())) {
+                        outs.push(Output {
+                            part,
+                            ..out.clone()
+                        });
+                    }
+                }
+            }
+            if !outs.is_empty() {
+                pointer.outs = outs;
+                selected.push(pointer);
+            }
+        }
     }
     Ok(selected)
 }

@@ -29,6 +29,7 @@ use crate::clone::Cloner;
 use crate::config::Remote;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, NewFile};
+use crate::git::RevScope;
 use crate::hash::{CHUNK, HashAlgo, Oid, batches, hash_open};
 use crate::lock::LockMode;
 use crate::manifest::Manifest;
@@ -75,6 +76,9 @@ pub struct TransferOptions {
     pub remote: Option<String>,
     /// Concurrent transfers (default: the repository's `jobs`, else 4 × cores).
     pub jobs: Option<usize>,
+    /// Revisions whose outputs move too, besides the workspace's (`pull` checks out only
+    /// the workspace's).
+    pub scope: RevScope,
 }
 
 /// Uploads the objects of `targets` (all outputs when empty) that the remote lacks. What
@@ -85,7 +89,7 @@ pub fn push(
     options: &TransferOptions,
     progress: &dyn Progress,
 ) -> Result<TransferReport> {
-    let pointers = pushable(super::select_outputs(repo, targets)?);
+    let pointers = pushable(selected(repo, targets, options)?);
     let _lock = repo.lock(LockMode::Read)?;
     let reports = per_remote(pointers, options, |pointers, options| {
         push_to(repo, pointers, options, progress)
@@ -232,9 +236,16 @@ pub fn fetch(
     options: &TransferOptions,
     progress: &dyn Progress,
 ) -> Result<TransferReport> {
-    let pointers = super::select_outputs(repo, targets)?;
+    let pointers = selected(repo, targets, options)?;
     let _lock = repo.lock(LockMode::Write)?;
     fetch_locked(repo, &pointers, options, progress)
+}
+
+/// The outputs `targets` name (all when empty), then the same in the revisions
+/// `options.scope` names.
+fn selected(repo: &Repo, targets: &[PathBuf], options: &TransferOptions) -> Result<Vec<Pointer>> {
+    let workspace = super::select_outputs(repo, targets)?;
+    super::with_revisions(repo, workspace, !targets.is_empty(), options.scope)
 }
 
 /// `fetch`, then `checkout`. Where the remote lacks objects, the outputs that did arrive
@@ -247,8 +258,10 @@ pub fn pull(
     progress: &dyn Progress,
 ) -> Result<(TransferReport, CheckoutReport)> {
     let pointers = super::select_outputs(repo, targets)?;
+    let to_fetch =
+        super::with_revisions(repo, pointers.clone(), !targets.is_empty(), options.scope)?;
     let _lock = repo.lock(LockMode::Write)?;
-    let fetched = fetch_locked(repo, &pointers, options, progress)?;
+    let fetched = fetch_locked(repo, &to_fetch, options, progress)?;
     let checked_out = checkout_locked(repo, &pointers, overwrite, progress);
     let Some(first) = fetched.missing.first() else {
         let checked_out = checked_out?;
@@ -272,7 +285,7 @@ pub fn cloud_status(
     targets: &[PathBuf],
     options: &TransferOptions,
 ) -> Result<Vec<CloudEntry>> {
-    let pointers = pushable(super::select_outputs(repo, targets)?);
+    let pointers = pushable(selected(repo, targets, options)?);
     let _lock = repo.lock(LockMode::Read)?;
     let entries = per_remote(pointers, options, |pointers, options| {
         cloud_status_at(repo, pointers, options)
@@ -1035,7 +1048,7 @@ mod tests {
         let groups = |asked: Option<&str>| {
             let options = TransferOptions {
                 remote: asked.map(str::to_owned),
-                jobs: None,
+                ..TransferOptions::default()
             };
             per_remote(vec![pointer.clone()], &options, |pointers, options| {
                 let paths = pointers
