@@ -7,8 +7,8 @@
 //! `dvc.yaml` declares the stages, with their `wdir`, outputs and flags, through DVC's
 //! templates (resolved by `templates.rs`); `dvc.lock` beside it records each output's hash. As
 //! in DVC, only what both name counts: a stage or output `dvc.yaml` no longer declares
-//! is ignored, an output declared `cache: false` never reaches the cache, and one declared
-//! `push: false` is not pushed.
+//! is ignored, an output declared `cache: false` never reaches the cache (only `status`
+//! compares it), and one declared `push: false` is not pushed.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -35,18 +35,33 @@ pub struct Pipeline {
     pub declared: Vec<PathBuf>,
     /// The cached outputs `dvc.lock` has no hash for: their stage never ran here, or its
     /// lock was not committed. Nothing can restore them.
-    pub unrecorded: Vec<Unrecorded>,
+    pub unrecorded: Vec<StageOutput>,
+    /// The outputs declared `cache: false` (metrics, plots) that the lock records, one
+    /// pointer each: `status` compares them, as DVC does; nothing moves them.
+    pub uncached: Vec<Pointer>,
 }
 
-/// A cached stage output without a hash in `dvc.lock`.
+/// A stage output, by its path and the stage that declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unrecorded {
+pub struct StageOutput {
     /// Its absolute path.
     pub path: PathBuf,
     /// The `dvc.yaml` declaring it.
     pub stages_file: PathBuf,
     /// The stage, by its name in `dvc.lock`.
     pub stage: String,
+}
+
+impl StageOutput {
+    /// The output a stage's pointer (from [`Pipeline::outputs`] or
+    /// [`Pipeline::uncached`]) stands for.
+    pub fn of(pointer: &Pointer) -> StageOutput {
+        StageOutput {
+            path: pointer.out_paths().next().unwrap_or_default(),
+            stages_file: pointer.file.with_file_name(STAGES_FILE),
+            stage: pointer.stage().unwrap_or_default().to_owned(),
+        }
+    }
 }
 
 /// An output a stage declares.
@@ -83,14 +98,19 @@ pub fn parse(
     read: ReadFile<'_>,
 ) -> Result<Pipeline> {
     let declared = declared_stages(root, stages_file, &yaml(stages_file, stages)?, read)?;
+    let (outputs, uncached) = recorded(stages_file, lock, &declared)?
+        .into_iter()
+        .partition(|(_, cache)| *cache);
+    let pointers = |recorded: Vec<(Pointer, bool)>| recorded.into_iter().map(|(p, _)| p).collect();
     let mut pipeline = Pipeline {
-        outputs: recorded(stages_file, lock, &declared)?,
+        outputs: pointers(outputs),
         declared: declared
             .values()
             .flatten()
             .map(|d| d.path.clone())
             .collect(),
         unrecorded: Vec::new(),
+        uncached: pointers(uncached),
     };
     pipeline.declared.sort();
     pipeline.unrecorded = unrecorded(stages_file, &declared, &pipeline.outputs);
@@ -102,16 +122,16 @@ fn unrecorded(
     stages_file: &Path,
     declared: &HashMap<String, Vec<Declared>>,
     recorded: &[Pointer],
-) -> Vec<Unrecorded> {
+) -> Vec<StageOutput> {
     let is_recorded = |path: &PathBuf| {
         recorded
             .iter()
             .any(|p| p.out_paths().any(|out| out == *path))
     };
-    let mut unrecorded: Vec<Unrecorded> = (declared.iter())
+    let mut unrecorded: Vec<StageOutput> = (declared.iter())
         .flat_map(|(stage, outs)| outs.iter().map(move |d| (stage, d)))
         .filter(|(_, d)| d.cache && !is_recorded(&d.path))
-        .map(|(stage, d)| Unrecorded {
+        .map(|(stage, d)| StageOutput {
             path: d.path.clone(),
             stages_file: stages_file.to_owned(),
             stage: stage.clone(),
@@ -121,13 +141,13 @@ fn unrecorded(
     unrecorded
 }
 
-/// The cached outputs `lock` (the text of `dvc.lock`, if any) records for the stages
-/// `dvc.yaml` declares.
+/// The outputs `lock` (the text of `dvc.lock`, if any) records for the stages `dvc.yaml`
+/// declares, each with whether it is cached.
 fn recorded(
     stages_file: &Path,
     lock: Option<&str>,
     declared: &HashMap<String, Vec<Declared>>,
-) -> Result<Vec<Pointer>> {
+) -> Result<Vec<(Pointer, bool)>> {
     let Some(lock) = lock else {
         return Ok(Vec::new());
     };
@@ -151,13 +171,14 @@ fn recorded(
     Ok(outputs)
 }
 
-/// The cached outputs the lock records for stage `name`, which declares `outs`.
+/// The outputs the lock records for stage `name`, which declares `outs`, each with
+/// whether it is cached.
 fn recorded_outputs(
     lock_file: &Path,
     name: &str,
     stage: &Value,
     outs: &[Declared],
-) -> Result<Vec<Pointer>> {
+) -> Result<Vec<(Pointer, bool)>> {
     let items = match stage.get("outs") {
         None => return Ok(Vec::new()),
         Some(Value::Sequence(items)) => items,
@@ -170,11 +191,9 @@ fn recorded_outputs(
     };
     let mut pointers = Vec::new();
     for item in items {
-        // Left out: an output `dvc.yaml` no longer declares, or keeps out of the cache.
+        // Left out: an output `dvc.yaml` no longer declares.
         let path = item.get("path").and_then(Value::as_str);
-        let declared = outs
-            .iter()
-            .find(|d| d.cache && Some(d.written.as_str()) == path);
+        let declared = outs.iter().find(|d| Some(d.written.as_str()) == path);
         let Some(declared) = declared else {
             continue;
         };
@@ -193,7 +212,8 @@ fn recorded_outputs(
         out.path = file_name.to_string_lossy().into_owned();
         out.push = declared.push;
         out.remote = declared.remote.clone();
-        pointers.push(Pointer::of_stage(lock_file, name, folder.to_owned(), out));
+        let pointer = Pointer::of_stage(lock_file, name, folder.to_owned(), out);
+        pointers.push((pointer, declared.cache));
     }
     Ok(pointers)
 }
@@ -400,6 +420,10 @@ stages:
         ]
         .map(|(path, oid, push)| (root().join(path), oid.to_owned(), push));
         assert_eq!(recorded(&pipeline), expected);
+        let uncached: Vec<PathBuf> = (pipeline.uncached.iter())
+            .flat_map(Pointer::out_paths)
+            .collect();
+        assert_eq!(uncached, [root().join("src/metrics.json")]);
         let declared = [
             "model.bin",
             "out-x.txt",

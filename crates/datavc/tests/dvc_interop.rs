@@ -599,6 +599,14 @@ fn relative_files(root: &Path) -> Vec<String> {
     files
 }
 
+/// [`relative_files`] outside `.dvc/` and `.git/`.
+fn workspace_files(root: &Path) -> Vec<String> {
+    let files = relative_files(root).into_iter();
+    files
+        .filter(|f| !f.starts_with(".dvc/") && !f.starts_with(".git/"))
+        .collect()
+}
+
 #[test]
 fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
     let dvc = dvc_program();
@@ -636,6 +644,54 @@ fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
         fs::read_to_string(root.join("model.bin")).unwrap(),
         "model\n"
     );
+    // Outputs kept out of the cache are compared, as DVC compares them, and left alone.
+    fs::write(root.join("src/metrics.json"), "2\n").unwrap();
+    fs::remove_file(root.join("scratch.json")).unwrap();
+    let dvc_status = run(&dvc, &["status", "--json"], &root);
+    let dvc_status: serde_json::Value = serde_json::from_str(&dvc_status).unwrap();
+    assert_eq!(
+        dvc_status,
+        serde_json::json!({
+            "train": [{"changed outs": {"src/metrics.json": "modified"}}],
+            "build": [{"changed outs": {"scratch.json": "deleted"}}],
+        })
+    );
+    let changes = |args: &[&str]| -> Vec<(String, String)> {
+        let args = [&["status", "--json"], args].concat();
+        let report: serde_json::Value = serde_json::from_str(&datavc(&args, &root)).unwrap();
+        let entries = report.as_array().unwrap().iter();
+        let changed = entries.filter(|e| e["change"] != "clean");
+        changed
+            .map(|e| {
+                (
+                    e["path"].as_str().unwrap().into(),
+                    e["change"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let both = [
+        ("scratch.json", "deleted"),
+        ("src/metrics.json", "modified"),
+    ];
+    let both = both.map(|(path, change)| (path.to_owned(), change.to_owned()));
+    let mut all = changes(&[]);
+    all.sort();
+    assert_eq!(all, both);
+    assert_eq!(changes(&["src/metrics.json"]), both[1..]);
+    assert_eq!(changes(&["train"]), both[1..]);
+    assert_eq!(changes(&["dvc.yaml:build"]), both[..1]);
+    datavc(&["checkout"], &root);
+    datavc(&["checkout", "src/metrics.json"], &root);
+    assert!(!root.join("scratch.json").exists());
+    assert_eq!(
+        fs::read_to_string(root.join("src/metrics.json")).unwrap(),
+        "2\n"
+    );
+    fs::write(root.join("src/metrics.json"), "1\n").unwrap();
+    fs::write(root.join("scratch.json"), "s\n").unwrap();
+    assert_eq!(datavc(&["status"], &root), "data is up to date\n");
+
     for output in ["prepared/a", "scratch.json", "src"] {
         let stderr = datavc_fails(&["add", output], &root, 2);
         assert!(stderr.contains("pipeline stage (dvc.yaml)"), "{stderr}");
@@ -1073,14 +1129,8 @@ fn move_leaves_what_dvc_move_leaves() {
         datavc(&["move", from, to], &root);
         run(&dvc, &["move", from, to], &theirs);
     }
-    let workspace = |root: &Path| -> Vec<String> {
-        let files = relative_files(root).into_iter();
-        files
-            .filter(|f| !f.starts_with(".dvc/") && !f.starts_with(".git/"))
-            .collect()
-    };
-    let files = workspace(&root);
-    assert_eq!(files, workspace(&theirs));
+    let files = workspace_files(&root);
+    assert_eq!(files, workspace_files(&theirs));
     let files: Vec<&str> = files.iter().map(String::as_str).collect();
     same_tree(&root, &theirs, &files);
     assert!(run(&dvc, &["status"], &root).contains("up to date"));

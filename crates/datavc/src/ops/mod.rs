@@ -22,7 +22,7 @@ use crate::hash::Oid;
 use crate::manifest::{Entry, Manifest};
 use crate::pointer::{Output, POINTER_EXT, Pointer};
 use crate::repo::{Repo, absolute};
-use crate::stages::{STAGES_FILE, Unrecorded};
+use crate::stages::{STAGES_FILE, StageOutput};
 use crate::state::StateDb;
 
 /// Records in the state database the objects this command wrote into the cache, which were
@@ -58,7 +58,7 @@ pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> 
     // Every output, since a pointer file's name need not be its output's (`git mv
     // data.dvc dataset.dvc`), and a target may lie in a tracked folder.
     let tracked = repo.outputs()?;
-    let unrecorded = unrecorded(repo, targets)?;
+    let pointerless = pointerless(repo)?;
     let mut selected = Vec::new();
     for target in targets {
         let error = match select_target(repo, &tracked, target) {
@@ -71,10 +71,11 @@ pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> 
         let path = absolute(target)?;
         if let Some(part) = folder_part(repo, &tracked, &path) {
             add_once(&mut selected, part);
-        } else if !unrecorded.iter().any(|u| names_unrecorded(&path, u)) {
+        } else if !pointerless.iter().any(|o| names_stage_output(&path, o)) {
             return Err(error);
         }
-        // Otherwise left to the caller: `status` reports it, `checkout` and `pull` fail.
+        // Otherwise left to the caller: `status` reports it; `checkout` and `pull` fail
+        // where it is not recorded and skip it where it is not cached.
     }
     Ok(selected)
 }
@@ -206,18 +207,48 @@ pub(crate) fn require_recorded(repo: &Repo, targets: &[PathBuf]) -> Result<()> {
 
 /// The cached stage outputs of `targets` (all when empty) that `dvc.lock` has no hash
 /// for: those a target names, lies in, or names the stage of.
-pub(crate) fn unrecorded(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Unrecorded>> {
-    let targets: Vec<PathBuf> = targets.iter().map(|t| absolute(t)).collect::<Result<_>>()?;
+pub(crate) fn unrecorded(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<StageOutput>> {
+    let named = named_by(targets)?;
     Ok((repo.pipelines()?.into_iter())
         .flat_map(|pipeline| pipeline.unrecorded)
-        .filter(|u| targets.is_empty() || targets.iter().any(|t| names_unrecorded(t, u)))
+        .filter(|output| named(output))
         .collect())
 }
 
-/// Whether the absolute path `target` names `unrecorded`, lies in it, or names its stage.
-fn names_unrecorded(target: &Path, unrecorded: &Unrecorded) -> bool {
-    target.starts_with(&unrecorded.path)
-        || StageTarget::of(target).names(&unrecorded.stages_file, &unrecorded.stage)
+/// The stage outputs declared `cache: false` that `targets` (all when empty) name, lie
+/// in, or name the stage of, as pointers to what `dvc.lock` records.
+pub(crate) fn uncached(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> {
+    let named = named_by(targets)?;
+    Ok((repo.pipelines()?.into_iter())
+        .flat_map(|pipeline| pipeline.uncached)
+        .filter(|pointer| named(&StageOutput::of(pointer)))
+        .collect())
+}
+
+/// Whether a stage output is one `targets` (all when empty) name, lie in, or name the
+/// stage of.
+fn named_by(targets: &[PathBuf]) -> Result<impl Fn(&StageOutput) -> bool> {
+    let targets: Vec<PathBuf> = targets.iter().map(|t| absolute(t)).collect::<Result<_>>()?;
+    Ok(move |output: &StageOutput| {
+        targets.is_empty() || targets.iter().any(|t| names_stage_output(t, output))
+    })
+}
+
+/// The stage outputs that [`Repo::outputs`] has no pointer for: those `dvc.lock` does not
+/// record, and those declared `cache: false`.
+fn pointerless(repo: &Repo) -> Result<Vec<StageOutput>> {
+    let mut found = Vec::new();
+    for pipeline in repo.pipelines()? {
+        found.extend(pipeline.unrecorded);
+        found.extend(pipeline.uncached.iter().map(StageOutput::of));
+    }
+    Ok(found)
+}
+
+/// Whether the absolute path `target` names `output`, lies in it, or names its stage.
+fn names_stage_output(target: &Path, output: &StageOutput) -> bool {
+    target.starts_with(&output.path)
+        || StageTarget::of(target).names(&output.stages_file, &output.stage)
 }
 
 /// What one target of [`select_outputs`] names.

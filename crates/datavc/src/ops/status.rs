@@ -1,5 +1,6 @@
-//! `status`: how the workspace differs from what the pointers and pipeline stages record. On an unchanged tree
-//! it only stats files (the state database knows their hashes).
+//! `status`: how the workspace differs from what the pointers and pipeline stages record
+//! (outputs declared `cache: false` included, as in DVC). On an unchanged tree it only
+//! stats files (the state database knows their hashes).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -76,6 +77,20 @@ pub fn status(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<OutputStatus>> {
                 files,
             });
         }
+    }
+    for pointer in super::uncached(repo, targets)? {
+        let out = &pointer.outs[0];
+        let change = match scan(repo, &mut state, &pointer.out_path(out))?.oid() {
+            None => Change::Deleted,
+            Some(oid) if oid != out.oid => Change::Modified,
+            Some(_) => Change::Clean,
+        };
+        report.push(OutputStatus {
+            pointer: super::display_pointer(repo, &pointer),
+            path: super::display_path(repo, &pointer, out),
+            change,
+            files: BTreeMap::new(),
+        });
     }
     report.extend(
         super::unrecorded(repo, targets)?
