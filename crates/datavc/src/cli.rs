@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 use datavc::config::{DvcConfig, Level, OptionName};
 use datavc::git::RevScope;
-use datavc::ops::checkout::Overwrite;
+use datavc::ops::checkout::{Missing, Overwrite};
 use datavc::ops::gc::GcOptions;
 use datavc::ops::transfer::TransferOptions;
 use datavc::progress::{Progress, Silent};
@@ -97,6 +97,9 @@ enum Command {
         /// Overwrite modified data that is saved nowhere else.
         #[arg(short, long)]
         force: bool,
+        /// Leave what the cache lacks as it is, listed, and succeed.
+        #[arg(long)]
+        allow_missing: bool,
     },
     /// Configure remotes (in .dvc/config, or the file --local, --global or --system picks).
     Remote {
@@ -105,7 +108,7 @@ enum Command {
     },
     /// Show, set or unset an option of DVC's config (.dvc/config unless a flag picks another).
     Config {
-        /// `core.remote`, `cache.type`, `cache.dir` or `remote.NAME.OPTION`.
+        /// `core.remote`, `core.autostage`, `cache.type`, `cache.dir` or `remote.NAME.OPTION`.
         #[arg(required_unless_present = "list")]
         name: Option<String>,
         /// The value to set; without it, the current value is shown.
@@ -130,6 +133,9 @@ enum Command {
         /// Overwrite modified data that is saved nowhere else.
         #[arg(short, long)]
         force: bool,
+        /// Leave what the remote lacks as it is, listed, and succeed.
+        #[arg(long)]
+        allow_missing: bool,
     },
     /// List unused objects in the cache (and with --cloud, on a remote); delete them with --force.
     Gc {
@@ -358,6 +364,7 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
         return Ok(out.init(&repo));
     }
     let mut repo = Repo::discover(&cwd)?;
+    let out = out.autostaging(ops::autostages(&repo)?);
     let code = match &cli.command {
         Command::Init { .. } => unreachable!("handled above"),
         Command::Add { paths } => out.tracked(&ops::add::add(&repo, paths, progress)?),
@@ -381,10 +388,15 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             };
             out.cloud_status(&ops::transfer::cloud_status(&repo, targets, &options)?)
         }
-        Command::Checkout { targets, force } => out.checkout(&ops::checkout::checkout(
+        Command::Checkout {
+            targets,
+            force,
+            allow_missing,
+        } => out.checkout(&ops::checkout::checkout(
             &repo,
             targets,
             overwrite(*force),
+            missing(*allow_missing),
             progress,
         )?),
         Command::Push(transfer) => out.transfer(
@@ -395,12 +407,17 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             "fetched",
             &ops::transfer::fetch(&repo, &transfer.targets, &transfer.options(), progress)?,
         ),
-        Command::Pull { transfer, force } => {
+        Command::Pull {
+            transfer,
+            force,
+            allow_missing,
+        } => {
             let (fetched, checked_out) = ops::transfer::pull(
                 &repo,
                 &transfer.targets,
                 &transfer.options(),
                 overwrite(*force),
+                missing(*allow_missing),
                 progress,
             )?;
             out.pull(&fetched, &checked_out)
@@ -478,6 +495,13 @@ fn overwrite(force: bool) -> Overwrite {
     match force {
         true => Overwrite::Force,
         false => Overwrite::Refuse,
+    }
+}
+
+fn missing(allow: bool) -> Missing {
+    match allow {
+        true => Missing::Allow,
+        false => Missing::Fail,
     }
 }
 

@@ -212,6 +212,15 @@ const SECRET_OPTIONS: [&str; 8] = [
     "token",
 ];
 
+/// A boolean option as DVC reads one: `true` or `false`, in any case.
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
 /// `value`, or `***` when `option` holds a credential: what listings print.
 pub fn masked<'a>(option: &str, value: &'a str) -> &'a str {
     match SECRET_OPTIONS.contains(&option) {
@@ -367,6 +376,13 @@ impl DvcConfig {
                 "cache.type `{value}` is not a list of reflink, copy, hardlink, symlink"
             ),
         })
+    }
+
+    /// Whether `core.autostage` is set: commands that change pointer and `.gitignore`
+    /// files stage them in git, as DVC's do.
+    pub fn autostage(&self) -> bool {
+        self.get("core", "autostage")
+            .is_some_and(|(_, value)| parse_bool(value) == Some(true))
     }
 
     /// The default remote's name.
@@ -591,6 +607,13 @@ impl DvcConfig {
         }
         match (name.section.as_str(), name.option.as_str(), value) {
             ("core", "remote", value) => return self.set_default_remote(level, value),
+            ("core", "autostage", Some(value)) if parse_bool(value).is_none() => {
+                return Err(Error::BadConfig {
+                    path: self.files[level as usize].0.clone().unwrap_or_default(),
+                    detail: format!("core.autostage `{value}` is neither true nor false"),
+                });
+            }
+            ("core", "autostage", _) => {}
             ("cache", "type", Some(types)) => {
                 self.parse_link_types(level, types)?;
             }
@@ -598,7 +621,9 @@ impl DvcConfig {
             _ => {
                 return Err(Error::UnsupportedOption {
                     name: name.to_string(),
-                    supported: "core.remote, cache.dir, cache.type, remote.NAME.OPTION".into(),
+                    supported:
+                        "core.remote, core.autostage, cache.dir, cache.type, remote.NAME.OPTION"
+                            .into(),
                 });
             }
         }
@@ -855,8 +880,12 @@ mod tests {
             Err(Error::BadConfig { .. })
         ));
         assert!(matches!(
-            set(&mut config, "core.autostage", Some("true")),
+            set(&mut config, "core.check_update", Some("false")),
             Err(Error::UnsupportedOption { .. })
+        ));
+        assert!(matches!(
+            set(&mut config, "core.autostage", Some("maybe")),
+            Err(Error::BadConfig { .. })
         ));
         assert!(matches!(
             set(&mut config, "cache.dir", None),

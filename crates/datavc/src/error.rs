@@ -51,6 +51,12 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
+    /// A path `add` was given that git tracks.
+    #[error("{path} is tracked by git, which would keep its data")]
+    TrackedByGit {
+        /// The path, relative to the root.
+        path: String,
+    },
     /// An output `move` cannot move, or not there.
     #[error("cannot move {}: {reason}", path.display())]
     Unmovable {
@@ -416,6 +422,9 @@ impl Error {
             Error::UnknownRevision { .. } => {
                 "name a branch, tag or commit; `git log --oneline` lists the commits".into()
             }
+            Error::TrackedByGit { path } => format!(
+                "stop git tracking it with `git rm -r --cached {path}` (the files stay) and commit, then add it"
+            ),
             Error::NotTracked { .. } => {
                 "`datavc ls` lists the tracked outputs; name an output, or its .dvc file".into()
             }

@@ -95,9 +95,57 @@ fn lines(bytes: Vec<u8>) -> Vec<String> {
         .collect()
 }
 
-/// The commits the scope names, without duplicates.
+/// Whether `root` is in a git work tree.
+pub fn in_work_tree(root: &Path) -> Result<bool> {
+    Ok(run(root, &["rev-parse", "--is-inside-work-tree"])?
+        .status
+        .success())
+}
+
+/// Which of `paths` (relative to `root`, in a git work tree) git tracks, or tracks files
+/// below.
+pub fn tracked(root: &Path, paths: &[&str]) -> Result<Vec<String>> {
+    let listed = git(root, &[&["ls-files", "-z", "--"], paths].concat())?;
+    let listed: Vec<&[u8]> = listed
+        .split(|&b| b == 0)
+        .filter(|n| !n.is_empty())
+        .collect();
+    let holds = |path: &str| {
+        let folder = format!("{path}/");
+        (listed.iter()).any(|name| *name == path.as_bytes() || name.starts_with(folder.as_bytes()))
+    };
+    Ok(paths
+        .iter()
+        .filter(|p| holds(p))
+        .map(|p| (*p).to_owned())
+        .collect())
+}
+
+/// Stages `paths` (relative to `root`, in a git work tree), a deleted one as a deletion.
+pub fn stage(root: &Path, paths: &[&str]) -> Result<()> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let (present, gone): (Vec<&str>, Vec<&str>) = paths
+        .iter()
+        .partition(|path| crate::fsutil::join_slash(root, path).exists());
+    if !present.is_empty() {
+        git(root, &[&["add", "--"], &present[..]].concat())?;
+    }
+    if !gone.is_empty() {
+        let remove = ["rm", "--cached", "--quiet", "--ignore-unmatch", "--"];
+        git(root, &[&remove[..], &gone[..]].concat())?;
+    }
+    Ok(())
+}
+
+/// The commits the scope names, without duplicates; none outside a git work tree, which
+/// has no history to cover.
 pub fn revisions(root: &Path, scope: RevScope) -> Result<Vec<String>> {
     let mut revs = Vec::new();
+    if !scope.any() || !in_work_tree(root)? {
+        return Ok(revs);
+    }
     if scope.all_commits {
         revs.extend(lines(git(root, &["rev-list", "--all"])?));
     }

@@ -33,12 +33,37 @@ pub struct DiffStyle {
 pub struct Printer {
     json: bool,
     quiet: bool,
+    /// Whether commands stage their pointer files in git (`core.autostage`).
+    autostage: bool,
 }
 
 impl Printer {
     /// A printer for the global flags.
     pub fn new(json: bool, quiet: bool) -> Printer {
-        Printer { json, quiet }
+        Printer {
+            json,
+            quiet,
+            autostage: false,
+        }
+    }
+
+    /// The printer for a repository whose commands stage in git (`core.autostage`), or not.
+    pub fn autostaging(self, autostage: bool) -> Printer {
+        Printer { autostage, ..self }
+    }
+
+    /// The `git add` line that records the pointer and `.gitignore` files a command
+    /// changed, each path once, in order, quoted for a shell; or, where commands stage
+    /// them (`core.autostage`), that they are staged.
+    fn git_hint<'a>(&self, paths: impl Iterator<Item = &'a str>) -> String {
+        let mut seen = std::collections::HashSet::new();
+        let paths: Vec<String> = (paths.filter(|path| seen.insert(*path)))
+            .map(shell_quoted)
+            .collect();
+        match self.autostage {
+            true => format!("\nstaged in git: {}\n", paths.join(" ")),
+            false => format!("\nto record it in git: git add {}\n", paths.join(" ")),
+        }
     }
 
     /// Prints `value` as JSON, or `text()` unless quiet; returns success.
@@ -83,7 +108,7 @@ impl Printer {
             if tracked.iter().any(|t| t.changed) {
                 let pointers = tracked.iter().map(|t| t.pointer.as_str());
                 let ignores = tracked.iter().map(|t| t.gitignore.as_str());
-                text.push_str(&git_add_hint(pointers.chain(ignores)));
+                text.push_str(&self.git_hint(pointers.chain(ignores)));
             }
             text
         })
@@ -242,7 +267,7 @@ impl Printer {
             let ignores = removed
                 .iter()
                 .flat_map(|r| r.gitignores.iter().map(String::as_str));
-            text.push_str(&git_add_hint(pointers.chain(ignores)));
+            text.push_str(&self.git_hint(pointers.chain(ignores)));
             text
         })
     }
@@ -260,7 +285,7 @@ impl Printer {
                 "moved {} to {}{data}\n{}",
                 moved.from,
                 moved.to,
-                git_add_hint(pointers.chain(ignores))
+                self.git_hint(pointers.chain(ignores))
             )
         })
     }
@@ -331,12 +356,16 @@ fn change_name(change: Change) -> &'static str {
 }
 
 fn checkout_text(report: &CheckoutReport) -> String {
-    format!(
+    let mut text = format!(
         "checked out {} file(s), removed {}, {} already up to date\n",
         report.written.len(),
         report.removed.len(),
         report.unchanged
-    )
+    );
+    for missing in &report.missing {
+        text.push_str(&format!("missing, left as it is: {missing}\n"));
+    }
+    text
 }
 
 fn transfer_text(verb: &str, report: &TransferReport) -> String {
@@ -350,6 +379,9 @@ fn transfer_text(verb: &str, report: &TransferReport) -> String {
     for missing in &report.missing {
         text.push_str(&format!("missing on the source side: {missing}\n"));
     }
+    for skipped in &report.skipped_revisions {
+        text.push_str(&format!("skipped, unreadable: {skipped}\n"));
+    }
     text
 }
 
@@ -361,11 +393,13 @@ fn quiet_failure(failed: bool) -> ExitCode {
     }
 }
 
-/// The `git add` line that records what a command changed, each path once, in order.
-fn git_add_hint<'a>(paths: impl Iterator<Item = &'a str>) -> String {
-    let mut seen = std::collections::HashSet::new();
-    let paths: Vec<&str> = paths.filter(|path| seen.insert(*path)).collect();
-    format!("\nto record it in git: git add {}\n", paths.join(" "))
+/// `path` as a POSIX shell reads it back: in single quotes unless every character is safe.
+fn shell_quoted(path: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "._/-+@%:=,".contains(c);
+    match !path.is_empty() && path.chars().all(safe) {
+        true => path.to_owned(),
+        false => format!("'{}'", path.replace('\'', "'\\''")),
+    }
 }
 
 /// A diff as `dvc diff --json` shows it without `--show-hash`: each entry its path alone.
@@ -525,4 +559,15 @@ fn diff_table(rows: &[DiffRow], show_hash: bool) -> String {
     }
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_are_quoted_only_where_a_shell_needs_it() {
+        assert_eq!(super::shell_quoted("data/a-b_1.dvc"), "data/a-b_1.dvc");
+        assert_eq!(super::shell_quoted("my data.dvc"), "'my data.dvc'");
+        assert_eq!(super::shell_quoted("it's.dvc"), r"'it'\''s.dvc'");
+        assert_eq!(super::shell_quoted("h\u{e9}.dvc"), "'h\u{e9}.dvc'");
+    }
 }

@@ -10,7 +10,7 @@
 //! is ignored, an output declared `cache: false` never reaches the cache (only `status`
 //! compares it), and one declared `push: false` is not pushed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde_norway::{Mapping, Value};
@@ -33,8 +33,8 @@ pub struct Pipeline {
     pub outputs: Vec<Pointer>,
     /// Every output the stages declare, cached or not, recorded or not.
     pub declared: Vec<PathBuf>,
-    /// The cached outputs `dvc.lock` has no hash for: their stage never ran here, or its
-    /// lock was not committed. Nothing can restore them.
+    /// The outputs `dvc.lock` has no hash for: their stage never ran here, or its lock was
+    /// not committed. Nothing can restore the cached ones.
     pub unrecorded: Vec<StageOutput>,
     /// The outputs declared `cache: false` (metrics, plots) that the lock records, one
     /// pointer each: `status` compares them, as DVC does; nothing moves them.
@@ -50,16 +50,18 @@ pub struct StageOutput {
     pub stages_file: PathBuf,
     /// The stage, by its name in `dvc.lock`.
     pub stage: String,
+    /// Whether it is cached (not declared `cache: false`).
+    pub cache: bool,
 }
 
 impl StageOutput {
-    /// The output a stage's pointer (from [`Pipeline::outputs`] or
-    /// [`Pipeline::uncached`]) stands for.
-    pub fn of(pointer: &Pointer) -> StageOutput {
+    /// The output a pointer from [`Pipeline::uncached`] stands for.
+    pub fn uncached(pointer: &Pointer) -> StageOutput {
         StageOutput {
             path: pointer.out_paths().next().unwrap_or_default(),
             stages_file: pointer.file.with_file_name(STAGES_FILE),
             stage: pointer.stage().unwrap_or_default().to_owned(),
+            cache: false,
         }
     }
 }
@@ -113,28 +115,26 @@ pub fn parse(
         uncached: pointers(uncached),
     };
     pipeline.declared.sort();
-    pipeline.unrecorded = unrecorded(stages_file, &declared, &pipeline.outputs);
+    let recorded = pipeline.outputs.iter().chain(&pipeline.uncached);
+    let recorded: HashSet<PathBuf> = recorded.flat_map(Pointer::out_paths).collect();
+    pipeline.unrecorded = unrecorded(stages_file, &declared, &recorded);
     Ok(pipeline)
 }
 
-/// The cached outputs of `declared` that `recorded` lacks, sorted by path.
+/// The outputs of `declared` whose paths `recorded` lacks, sorted by path.
 fn unrecorded(
     stages_file: &Path,
     declared: &HashMap<String, Vec<Declared>>,
-    recorded: &[Pointer],
+    recorded: &HashSet<PathBuf>,
 ) -> Vec<StageOutput> {
-    let is_recorded = |path: &PathBuf| {
-        recorded
-            .iter()
-            .any(|p| p.out_paths().any(|out| out == *path))
-    };
     let mut unrecorded: Vec<StageOutput> = (declared.iter())
         .flat_map(|(stage, outs)| outs.iter().map(move |d| (stage, d)))
-        .filter(|(_, d)| d.cache && !is_recorded(&d.path))
+        .filter(|(_, d)| !recorded.contains(&d.path))
         .map(|(stage, d)| StageOutput {
             path: d.path.clone(),
             stages_file: stages_file.to_owned(),
             stage: stage.clone(),
+            cache: d.cache,
         })
         .collect();
     unrecorded.sort_by(|a, b| a.path.cmp(&b.path));
@@ -435,14 +435,23 @@ stages:
             pipeline.declared,
             declared.map(|p| fsutil::join_slash(&root(), p))
         );
-        let unrecorded = |pipeline: Pipeline| -> Vec<PathBuf> {
-            pipeline.unrecorded.into_iter().map(|u| u.path).collect()
+        let unrecorded = |pipeline: Pipeline| -> Vec<(PathBuf, bool)> {
+            (pipeline.unrecorded.into_iter())
+                .map(|u| (u.path, u.cache))
+                .collect()
         };
-        assert_eq!(unrecorded(pipeline), [root().join("out-y.txt")]);
+        assert_eq!(unrecorded(pipeline), [(root().join("out-y.txt"), true)]);
         let unrun = read(STAGES, None).unwrap();
-        assert!(unrun.outputs.is_empty());
-        let cached = ["model.bin", "out-x.txt", "out-y.txt", "prepared"];
-        assert_eq!(unrecorded(unrun), cached.map(|p| root().join(p)));
+        assert!(unrun.outputs.is_empty() && unrun.uncached.is_empty());
+        let all = [
+            ("model.bin", true),
+            ("out-x.txt", true),
+            ("out-y.txt", true),
+            ("prepared", true),
+            ("src/metrics.json", false),
+        ];
+        let all = all.map(|(p, cache)| (fsutil::join_slash(&root(), p), cache));
+        assert_eq!(unrecorded(unrun), all);
     }
 
     #[test]

@@ -232,6 +232,7 @@ fn push_and_pull_move_only_missing_objects() {
     let clone = clone_pointers(&repo);
     let pulled = clone.json(&["pull"]);
     assert_eq!(pulled["fetch"]["transferred"], 5);
+    assert_eq!(pulled["fetch"]["skipped"], 0);
     for path in ["data/train/a.csv", "data/test/c.csv", "weights.safetensors"] {
         assert_eq!(clone.read(path), repo.read(path), "{path}");
     }
@@ -935,12 +936,17 @@ fn a_stage_output_without_a_lock_entry_is_named() {
     let stage = "stages:\n  gen:\n    cmd: echo o > out.txt\n    outs:\n    - out.txt\n    - log.txt:\n        cache: false\n";
     repo.write("dvc.yaml", stage.as_bytes());
     let status = repo.json(&["status"]);
+    // Outputs kept out of the cache count too, as in DVC's status.
     let expected = serde_json::json!([
         {"pointer": "model.bin.dvc", "path": "model.bin", "change": "clean"},
+        {"pointer": "dvc.yaml", "path": "log.txt", "change": "unrecorded"},
         {"pointer": "dvc.yaml", "path": "out.txt", "change": "unrecorded"},
     ]);
     assert_eq!(status, expected);
     assert_eq!(repo.ok(&["status", "out.txt"]), " not recorded: out.txt\n");
+    assert_eq!(repo.ok(&["status", "log.txt"]), " not recorded: log.txt\n");
+    // Nothing can restore it, and nothing needs to: checkout leaves it alone.
+    repo.ok(&["checkout", "log.txt"]);
     fs::remove_file(repo.root.join("model.bin")).unwrap();
     let stderr = repo.fails(&["checkout"], 1);
     assert!(
@@ -1117,7 +1123,7 @@ fn config_refuses_options_datavc_does_not_read() {
         stderr.contains("`remote.store.region`; it sets url"),
         "{stderr}"
     );
-    let stderr = repo.fails(&["config", "core.autostage", "true"], 2);
+    let stderr = repo.fails(&["config", "core.check_update", "false"], 2);
     assert!(stderr.contains("dvc config"), "{stderr}");
     repo.fails(&["config", "cache.type", "teleport"], 2);
     repo.fails(&["config", "store.url"], 1);
@@ -1204,7 +1210,8 @@ fn move_renames_an_output_with_its_pointer_and_never_clobbers() {
 
     // Killed after the rename: the same command finishes the move.
     fs::rename(repo.root.join("dataset"), repo.root.join("ds")).unwrap();
-    repo.ok(&["move", "dataset", "ds"]);
+    let text = repo.ok(&["move", "dataset", "ds"]);
+    assert_eq!(text.lines().next(), Some("moved dataset to ds"));
     assert!(repo.root.join("ds.dvc").is_file() && !repo.root.join("dataset.dvc").exists());
     assert_eq!(repo.read(".gitignore"), b"/w.safetensors\n/ds\n");
     assert_eq!(repo.ok(&["status"]), "data is up to date\n");
@@ -1240,6 +1247,28 @@ fn move_renames_an_output_with_its_pointer_and_never_clobbers() {
     fs::rename(repo.root.join("sub/w.bin.dvc"), repo.root.join("sub/w.dvc")).unwrap();
     let stderr = repo.fails(&["move", "sub/w.bin", "w.bin"], 2);
     assert!(stderr.contains("stays in its folder"), "{stderr}");
+    let stderr = repo.fails(&["move", "ds3", "newd/"], 2);
+    assert!(stderr.contains("`newd/` is not a folder"), "{stderr}");
+    let stderr = repo.fails(&["move", "set.dvc", "x"], 2);
+    assert!(stderr.contains("name the output it tracks"), "{stderr}");
     assert_eq!(repo.ok(&["status"]), "data is up to date\n");
     repo.fsck_clean();
+}
+
+#[test]
+fn add_refuses_what_git_tracks_as_dvc_does() {
+    let repo = Repo::new("md5");
+    git_in(&repo.root, &["init", "-q"]);
+    repo.write("data/a.csv", b"a");
+    repo.write("model.bin", b"m");
+    git_in(&repo.root, &["add", "data/a.csv"]);
+    let stderr = repo.fails(&["add", "model.bin", "data"], 2);
+    assert!(
+        stderr.contains("data is tracked by git") && stderr.contains("git rm -r --cached data"),
+        "{stderr}"
+    );
+    assert!(!repo.root.join("model.bin.dvc").exists() && !repo.root.join("data.dvc").exists());
+    git_in(&repo.root, &["rm", "-r", "-q", "--cached", "data"]);
+    repo.ok(&["add", "model.bin", "data"]);
+    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
 }

@@ -766,6 +766,24 @@ fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
     same_tree(&root, &clone, &["model.bin", "prepared"]);
     let stderr = datavc_fails(&["checkout", "dvc.yaml:each"], &clone, 1);
     assert!(stderr.contains("2 object(s) missing"), "{stderr}");
+
+    // `--allow-missing` places what there is and succeeds, listing the rest; so does
+    // DVC's, in a clone of its own.
+    fs::remove_file(clone.join("model.bin")).unwrap();
+    let pulled = datavc(&["pull", "--allow-missing", "--json"], &clone);
+    let pulled: serde_json::Value = serde_json::from_str(&pulled).unwrap();
+    let missing = pulled["checkout"]["missing"].as_array().unwrap();
+    assert_eq!(missing.len(), 2, "{pulled}");
+    assert!(missing.iter().all(|m| m.as_str().unwrap().contains("out-")));
+    let by_dvc = clone_beside(&root, "by-dvc");
+    run(&dvc, &["pull", "-q", "--allow-missing"], &by_dvc);
+    same_tree(&by_dvc, &clone, &pushed);
+    assert_eq!(workspace_files(&by_dvc), workspace_files(&clone));
+    fs::remove_file(clone.join("model.bin")).unwrap();
+    let text = datavc(&["checkout", "--allow-missing"], &clone);
+    assert!(text.contains("missing, left as it is: "), "{text}");
+    same_tree(&root, &clone, &["model.bin"]);
+
     let stderr = datavc_fails(&["checkout", "dvc.yaml:nosuch"], &clone, 2);
     assert!(stderr.contains("is not tracked"), "{stderr}");
     let status = datavc(&["status", "dvc.yaml"], &clone);
@@ -1024,6 +1042,10 @@ fn all_branches_tags_and_commits_move_what_dvc_moves() {
             );
         }
     }
+    for name in ["fresh-ours", "fresh-theirs"] {
+        let url = remote(name);
+        run(&dvc, &["remote", "add", name, url.to_str().unwrap()], &root);
+    }
     let store = remote("store");
     run(
         &dvc,
@@ -1084,6 +1106,29 @@ fn all_branches_tags_and_commits_move_what_dvc_moves() {
     }
     let stderr = datavc_fails(&["status", "-a"], &root, 2);
     assert!(stderr.contains("need --cloud or --remote"), "{stderr}");
+
+    // A revision with a broken pointer is skipped by transfers, and named, as DVC skips
+    // it; `gc` and `status --cloud` cannot know what it needs, and fail.
+    git(&["checkout", "-q", "-b", "broken"], &root);
+    fs::write(root.join("bad.dvc"), "outs: [ {md5: zz").unwrap();
+    git(&["add", "-A"], &root);
+    git(&["commit", "-qm", "broken"], &root);
+    git(&["checkout", "-q", "-"], &root);
+    let (ours, theirs) = ("fresh-ours", "fresh-theirs");
+    let text = datavc(&["push", "-A", "-r", ours], &root);
+    assert!(text.contains("skipped, unreadable: in revision "), "{text}");
+    run(&dvc, &["push", "-q", "-A", "-r", theirs], &root);
+    assert_eq!(
+        relative_files(&remote(ours)),
+        relative_files(&remote(theirs))
+    );
+    for args in [&["gc", "-A"][..], &["status", "-c", "-A"]] {
+        let stderr = datavc_fails(args, &root, 2);
+        assert!(
+            stderr.contains("bad.dvc is not a valid DVC file"),
+            "{stderr}"
+        );
+    }
 }
 
 /// `move` leaves what `dvc move` leaves: the data, pointer files and `.gitignore` files,
@@ -1139,4 +1184,58 @@ fn move_leaves_what_dvc_move_leaves() {
     let stderr = datavc_fails(&["move", "g.txt", "h.txt"], &root, 2);
     assert!(stderr.contains("pipeline stage's output"), "{stderr}");
     assert_eq!(fs::read_to_string(root.join("g.txt")).unwrap(), "g\n");
+}
+
+/// With `core.autostage` (set by either tool), `add`, `move` and `remove` stage in git
+/// the files DVC's stage.
+#[test]
+fn autostage_stages_what_dvc_stages() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dvc_origin(&dvc, dir.path());
+    datavc(&["config", "core.autostage", "true"], &root);
+    assert_eq!(
+        run(&dvc, &["config", "core.autostage"], &root).trim(),
+        "true"
+    );
+    let stderr = datavc_fails(&["config", "core.autostage", "maybe"], &root, 2);
+    assert!(stderr.contains("neither true nor false"), "{stderr}");
+    git(&["add", "-A"], &root);
+    git(&["commit", "-qm", "start"], &root);
+    write_files(
+        &root,
+        &[("data/a", "a"), ("model.bin", "m"), ("w.bin", "w")],
+    );
+    let theirs = dir.path().join("theirs");
+    let copy = Command::new("cp")
+        .arg("-a")
+        .arg(&root)
+        .arg(&theirs)
+        .status();
+    assert!(copy.unwrap().success());
+
+    let staged = |root: &Path| {
+        run(
+            Path::new("git"),
+            &["diff", "--cached", "--name-status"],
+            root,
+        )
+    };
+    let steps: [&[&str]; 3] = [
+        &["add", "data", "model.bin", "w.bin"],
+        &["move", "data", "dataset"],
+        &["remove", "model.bin.dvc"],
+    ];
+    for step in steps {
+        let text = datavc(step, &root);
+        assert!(text.contains("staged in git: "), "{text}");
+        run(&dvc, step, &theirs);
+        let mut by_dvc = staged(&theirs);
+        if step[0] == "remove" {
+            // DVC leaves the removed pointer staged, to be committed though it is gone.
+            by_dvc = by_dvc.replace("A\tmodel.bin.dvc\n", "");
+        }
+        assert_eq!(staged(&root), by_dvc, "after {step:?}");
+    }
+    assert!(staged(&root).contains("dataset.dvc"));
 }

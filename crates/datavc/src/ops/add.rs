@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::git;
 use crate::gitignore;
 use crate::hash::Oid;
 use crate::link::{self, LinkType};
@@ -48,13 +49,10 @@ pub fn add(repo: &Repo, paths: &[PathBuf], progress: &dyn Progress) -> Result<Ve
         .iter()
         .map(|path| check_trackable(repo, &stage_outputs, path))
         .collect::<Result<Vec<_>>>()?;
+    refuse_git_tracked(repo, &targets)?;
     let _lock = repo.lock(LockMode::Write)?;
     sweep_temp_files(&targets)?;
-    let mut state = repo.state()?;
-    targets
-        .iter()
-        .map(|path| track(repo, &mut state, path, progress))
-        .collect()
+    track_all(repo, &targets, progress)
 }
 
 /// Records the current content of tracked outputs (all, or those of `targets`).
@@ -63,11 +61,23 @@ pub fn commit(repo: &Repo, targets: &[PathBuf], progress: &dyn Progress) -> Resu
     let _lock = repo.lock(LockMode::Write)?;
     let outputs: Vec<PathBuf> = pointers.iter().flat_map(Pointer::out_paths).collect();
     sweep_temp_files(&outputs)?;
+    track_all(repo, &outputs, progress)
+}
+
+/// Tracks each path, then stages the pointer and `.gitignore` files that changed, where
+/// `core.autostage` asks for it.
+fn track_all(repo: &Repo, paths: &[PathBuf], progress: &dyn Progress) -> Result<Vec<Tracked>> {
     let mut state = repo.state()?;
-    outputs
+    let tracked = paths
         .iter()
         .map(|path| track(repo, &mut state, path, progress))
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    let changed = tracked.iter().filter(|t| t.changed);
+    super::autostage(
+        repo,
+        changed.flat_map(|t| [t.pointer.as_str(), t.gitignore.as_str()]),
+    )?;
+    Ok(tracked)
 }
 
 fn check_trackable(repo: &Repo, stage_outputs: &[PathBuf], path: &Path) -> Result<PathBuf> {
@@ -108,6 +118,23 @@ fn check_trackable(repo: &Repo, stage_outputs: &[PathBuf], path: &Path) -> Resul
         return Err(Error::NoSuchPath { path });
     }
     Ok(path)
+}
+
+/// Fails naming a target git tracks (itself or files in it), as DVC does: git would keep
+/// its data, which is what datavc is there to prevent.
+fn refuse_git_tracked(repo: &Repo, targets: &[PathBuf]) -> Result<()> {
+    if !git::in_work_tree(repo.root())? {
+        return Ok(());
+    }
+    let relpaths = targets
+        .iter()
+        .map(|t| repo.relpath(t))
+        .collect::<Result<Vec<_>>>()?;
+    let relpaths: Vec<&str> = relpaths.iter().map(String::as_str).collect();
+    match git::tracked(repo.root(), &relpaths)?.into_iter().next() {
+        Some(path) => Err(Error::TrackedByGit { path }),
+        None => Ok(()),
+    }
 }
 
 fn track(

@@ -29,6 +29,48 @@ pub struct CheckoutReport {
     pub removed: Vec<String>,
     /// Files already right.
     pub unchanged: usize,
+    /// What could not be restored and was left as it is, with [`Missing::Allow`]: files
+    /// whose objects the cache lacks, and stage outputs `dvc.lock` has no hash for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+}
+
+impl CheckoutReport {
+    /// Fails naming the objects the cache lacked, if any; with [`Missing::Allow`], lists
+    /// them and the unrecorded stage outputs of `targets` instead.
+    pub(crate) fn finish(
+        mut self,
+        repo: &Repo,
+        targets: &[PathBuf],
+        missing: Missing,
+    ) -> Result<CheckoutReport> {
+        if missing == Missing::Allow {
+            let unrecorded = (super::unrecorded(repo, targets)?.into_iter()).filter(|u| u.cache);
+            let labels = unrecorded.map(|u| {
+                let path = super::relative_or_full(repo, &u.path);
+                format!("{path} (no hash in dvc.lock)")
+            });
+            self.missing.extend(labels);
+            return Ok(self);
+        }
+        if let Some(first) = self.missing.first() {
+            return Err(Error::MissingObjects {
+                count: self.missing.len(),
+                first: first.clone(),
+            });
+        }
+        super::require_recorded(repo, targets)?;
+        Ok(self)
+    }
+}
+
+/// What to do about outputs the cache, or `dvc.lock`, cannot restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Check out the rest, then fail naming them.
+    Fail,
+    /// Check out the rest and list them in the report (DVC's `--allow-missing`).
+    Allow,
 }
 
 /// Whether to overwrite content that exists nowhere else.
@@ -53,16 +95,16 @@ pub fn checkout(
     repo: &Repo,
     targets: &[PathBuf],
     overwrite: Overwrite,
+    missing: Missing,
     progress: &dyn Progress,
 ) -> Result<CheckoutReport> {
     let pointers = super::select_outputs(repo, targets)?;
     let _lock = repo.lock(LockMode::Write)?;
-    let report = checkout_locked(repo, &pointers, overwrite, progress)?;
-    super::require_recorded(repo, targets)?;
-    Ok(report)
+    checkout_locked(repo, &pointers, overwrite, progress)?.finish(repo, targets, missing)
 }
 
-/// [`checkout`] for callers that already hold the write lock (`pull`).
+/// [`checkout`] for callers that already hold the write lock (`pull`); what the cache
+/// lacks is left in the report's `missing`, not failed on.
 pub(crate) fn checkout_locked(
     repo: &Repo,
     pointers: &[crate::pointer::Pointer],
@@ -96,14 +138,9 @@ pub(crate) fn checkout_locked(
         });
     }
     let missing = std::mem::take(&mut plan.missing);
-    let report = apply(repo, &mut state, plan, progress)?;
-    match missing.first() {
-        Some(first) => Err(Error::MissingObjects {
-            count: missing.len(),
-            first: first.clone(),
-        }),
-        None => Ok(report),
-    }
+    let mut report = apply(repo, &mut state, plan, progress)?;
+    report.missing = missing;
+    Ok(report)
 }
 
 impl Plan {
@@ -139,7 +176,8 @@ fn plan_output(
         return plan_file(repo, path, oid, current_file(&content), plan);
     }
     if !repo.cache().contains(oid) {
-        plan.missing.push(format!("{} ({oid})", path.display()));
+        plan.missing
+            .push(format!("{} ({oid})", super::relative_or_full(repo, &path)));
         return Ok(());
     }
     let manifest = repo.cache().manifest(oid)?;
@@ -186,7 +224,8 @@ fn plan_file(
         return Ok(());
     }
     if !repo.cache().contains(oid) {
-        plan.missing.push(format!("{} ({oid})", path.display()));
+        plan.missing
+            .push(format!("{} ({oid})", super::relative_or_full(repo, &path)));
         return Ok(());
     }
     if current.is_some_and(|now| !repo.cache().contains(&now)) {
@@ -262,6 +301,7 @@ fn apply(
         written: placed.into_iter().map(|(path, _, _)| path).collect(),
         removed: plan.remove.iter().map(relative).collect(),
         unchanged: plan.unchanged,
+        missing: Vec::new(),
     })
 }
 
@@ -290,14 +330,14 @@ mod tests {
         set_readonly(&object, true).unwrap();
         std::fs::remove_file(&file).unwrap();
 
-        let refused = checkout(&repo, &[], Overwrite::Refuse, &Silent);
+        let refused = checkout(&repo, &[], Overwrite::Refuse, Missing::Fail, &Silent);
         assert!(matches!(refused, Err(Error::Corrupt { .. })), "{refused:?}");
         assert!(!file.exists());
 
         let now = ObjectKey::of(&std::fs::metadata(&object).unwrap()).unwrap();
         let mut state = repo.state().unwrap();
         state.record_verified(&[(oid, now)]).unwrap();
-        checkout(&repo, &[], Overwrite::Refuse, &Silent).unwrap();
+        checkout(&repo, &[], Overwrite::Refuse, Missing::Fail, &Silent).unwrap();
         assert_eq!(std::fs::read(&file).unwrap(), b"rott weights");
     }
 }

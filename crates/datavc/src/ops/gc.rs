@@ -23,6 +23,7 @@ use crate::progress::Progress;
 use crate::remote::RemoteStore;
 use crate::repo::Repo;
 
+use super::Unreadable;
 use super::transfer::{self, TransferOptions};
 
 /// What `gc` keeps, and where it collects.
@@ -66,7 +67,9 @@ pub struct CloudGarbage {
 /// Finds (and with `options.delete`, removes) unused objects.
 pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<GcReport> {
     let _lock = repo.lock(LockMode::Write)?;
-    let pointers = super::with_revisions(repo, repo.outputs()?, false, options.scope)?;
+    let outputs = repo.outputs()?;
+    let (pointers, _) =
+        super::with_revisions(repo, outputs, false, options.scope, Unreadable::Fail)?;
     let cloud = options
         .cloud
         .as_ref()

@@ -34,6 +34,24 @@ fn record_verified(repo: &Repo, state: &mut StateDb) -> Result<()> {
     state.record_verified(&repo.cache().take_verified())
 }
 
+/// Whether commands stage in git the pointer and `.gitignore` files they change, as DVC's
+/// do: `core.autostage` is set, and the repository is in a git work tree.
+pub fn autostages(repo: &Repo) -> Result<bool> {
+    Ok(repo.config().autostage() && git::in_work_tree(repo.root())?)
+}
+
+/// Stages `paths` (pointer and `.gitignore` files a command changed, relative to the
+/// root) in git, where [`autostages`].
+fn autostage<'a>(repo: &Repo, paths: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    if !autostages(repo)? {
+        return Ok(());
+    }
+    let mut paths: Vec<&str> = paths.into_iter().collect();
+    paths.sort_unstable();
+    paths.dedup();
+    git::stage(repo.root(), &paths)
+}
+
 /// The pointers named by `targets` (pointer files or tracked paths), or all of them.
 pub fn select_pointers(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> {
     if targets.is_empty() {
@@ -80,17 +98,30 @@ pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> 
     Ok(selected)
 }
 
+/// What [`with_revisions`] does with a revision whose pointer or pipeline files it cannot
+/// read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unreadable {
+    /// Fail: `gc` must know everything a kept revision references.
+    Fail,
+    /// Skip it, naming it, as DVC's transfers do.
+    Skip,
+}
+
 /// `selected`, followed by the outputs committed in each revision `scope` names: all of
 /// them, or with `targets`, those at the paths of the outputs `selected` holds (narrowed
 /// to the same parts). An output already listed, with the same object and part, is left
-/// out, so that a folder unchanged over many commits is expanded once.
+/// out, so that a folder unchanged over many commits is expanded once. Returns the
+/// outputs, and the errors of the revisions skipped as [`Unreadable::Skip`] allows.
 pub(crate) fn with_revisions(
     repo: &Repo,
     mut selected: Vec<Pointer>,
     targets: bool,
     scope: RevScope,
-) -> Result<Vec<Pointer>> {
+    unreadable: Unreadable,
+) -> Result<(Vec<Pointer>, Vec<String>)> {
     let revisions = git::revisions(repo.root(), scope)?;
+    let mut skipped = Vec::new();
     let mut parts: HashMap<PathBuf, Vec<Option<String>>> = HashMap::new();
     for pointer in &selected {
         for out in &pointer.outs {
@@ -102,7 +133,14 @@ pub(crate) fn with_revisions(
         .flat_map(|p| p.outs.iter().map(|out| (out.oid.clone(), out.part.clone())))
         .collect();
     for rev in revisions {
-        for mut pointer in git::outputs_at(repo.root(), &rev)? {
+        let outputs = match git::outputs_at(repo.root(), &rev) {
+            Err(error @ Error::AtRevision { .. }) if unreadable == Unreadable::Skip => {
+                skipped.push(error.to_string());
+                continue;
+            }
+            outputs => outputs?,
+        };
+        for mut pointer in outputs {
             let mut outs = Vec::new();
             for out in std::mem::take(&mut pointer.outs) {
                 let wanted = match targets {
@@ -127,7 +165,7 @@ pub(crate) fn with_revisions(
             }
         }
     }
-    Ok(selected)
+    Ok((selected, skipped))
 }
 
 /// Adds `pointer` unless an earlier target selected the same outputs.
@@ -183,7 +221,9 @@ fn part_entries<'a>(
 /// Fails naming the cached stage outputs of `targets` (paths; all when empty) that
 /// `dvc.lock` has no hash for, as DVC's checkout and pull do: nothing can restore them.
 pub(crate) fn require_recorded(repo: &Repo, targets: &[PathBuf]) -> Result<()> {
-    let unrecorded = unrecorded(repo, targets)?;
+    let unrecorded: Vec<StageOutput> = (unrecorded(repo, targets)?.into_iter())
+        .filter(|u| u.cache)
+        .collect();
     match unrecorded.first() {
         None => Ok(()),
         Some(first) => {
@@ -205,8 +245,8 @@ pub(crate) fn require_recorded(repo: &Repo, targets: &[PathBuf]) -> Result<()> {
     }
 }
 
-/// The cached stage outputs of `targets` (all when empty) that `dvc.lock` has no hash
-/// for: those a target names, lies in, or names the stage of.
+/// The stage outputs of `targets` (all when empty) that `dvc.lock` has no hash for: those
+/// a target names, lies in, or names the stage of.
 pub(crate) fn unrecorded(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<StageOutput>> {
     let named = named_by(targets)?;
     Ok((repo.pipelines()?.into_iter())
@@ -221,7 +261,7 @@ pub(crate) fn uncached(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>>
     let named = named_by(targets)?;
     Ok((repo.pipelines()?.into_iter())
         .flat_map(|pipeline| pipeline.uncached)
-        .filter(|pointer| named(&StageOutput::of(pointer)))
+        .filter(|pointer| named(&StageOutput::uncached(pointer)))
         .collect())
 }
 
@@ -240,7 +280,7 @@ fn pointerless(repo: &Repo) -> Result<Vec<StageOutput>> {
     let mut found = Vec::new();
     for pipeline in repo.pipelines()? {
         found.extend(pipeline.unrecorded);
-        found.extend(pipeline.uncached.iter().map(StageOutput::of));
+        found.extend(pipeline.uncached.iter().map(StageOutput::uncached));
     }
     Ok(found)
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::lock::LockMode;
-use crate::pointer::{Output, Pointer};
+use crate::pointer::{Output, POINTER_EXT, Pointer};
 use crate::repo::{Repo, absolute};
 use crate::state::{FileKey, StateDb};
 use crate::workspace::scan;
@@ -33,8 +33,8 @@ pub struct Moved {
     pub pointer: String,
     /// The pointer file it replaced, where it was renamed.
     pub old_pointer: Option<String>,
-    /// Whether data was renamed: an output that is not in the workspace has only its
-    /// pointer moved.
+    /// Whether the data is at the new place: for an output that was not in the
+    /// workspace, only the pointer moved.
     pub data: bool,
     /// The `.gitignore` files that changed, relative to the root (one left empty is
     /// deleted).
@@ -43,9 +43,17 @@ pub struct Moved {
 
 /// Moves the output tracked at `from` to `to` (into `to` when it is a folder).
 pub fn mv(repo: &Repo, from: &Path, to: &Path) -> Result<Moved> {
+    let text = to.to_string_lossy();
+    if text.ends_with(['/', std::path::MAIN_SEPARATOR]) && !to.is_dir() {
+        return Err(Error::Unmovable {
+            path: from.to_owned(),
+            reason: format!("`{text}` is not a folder"),
+        });
+    }
     let from = absolute(from)?;
+    repo.relpath(&from)?;
     let tracked = repo.outputs()?;
-    let (mut pointer, index) = find_output(&tracked, &from)?;
+    let (mut pointer, index) = find_output(repo, &tracked, &from)?;
     let _lock = repo.lock(LockMode::Write)?;
     let mut state = repo.state()?;
     let to = destination(repo, &mut state, &pointer.outs[index], &from, absolute(to)?)?;
@@ -75,7 +83,7 @@ pub fn mv(repo: &Repo, from: &Path, to: &Path) -> Result<Moved> {
     {
         gitignores.push(repo.relpath(&file)?);
     }
-    Ok(Moved {
+    let moved = Moved {
         from: repo.relpath(&from)?,
         to: repo.relpath(&to)?,
         pointer: repo.relpath(&new_file)?,
@@ -84,7 +92,13 @@ pub fn mv(repo: &Repo, from: &Path, to: &Path) -> Result<Moved> {
             .transpose()?,
         data,
         gitignores,
-    })
+    };
+    let pointers = std::iter::once(moved.pointer.as_str()).chain(moved.old_pointer.as_deref());
+    super::autostage(
+        repo,
+        pointers.chain(moved.gitignores.iter().map(String::as_str)),
+    )?;
+    Ok(moved)
 }
 
 /// Where the output goes: into `to` where it is a folder, unless `from` is gone and `to`
@@ -112,26 +126,31 @@ fn exists(path: &Path) -> bool {
 }
 
 /// The pointer file (not a pipeline's) whose output is `from`, and the output's index.
-fn find_output(tracked: &[Pointer], from: &Path) -> Result<(Pointer, usize)> {
+fn find_output(repo: &Repo, tracked: &[Pointer], from: &Path) -> Result<(Pointer, usize)> {
+    let unmovable = |reason: &str| Error::Unmovable {
+        path: from.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let stage_output = "it is a pipeline stage's output; change its path in dvc.yaml";
     for pointer in tracked {
         let Some(index) = pointer.out_paths().position(|out| out == from) else {
             continue;
         };
-        let unmovable = |reason: &str| Error::Unmovable {
-            path: from.to_owned(),
-            reason: reason.to_owned(),
-        };
         if pointer.stage().is_some() {
-            return Err(unmovable(
-                "it is a pipeline stage's output; change its path in dvc.yaml",
-            ));
+            return Err(unmovable(stage_output));
         }
         if pointer.has_deps() {
             return Err(unmovable(
-                "its .dvc file records dependencies (an import); DVC moves only what `add` tracks",
+                "its .dvc file records dependencies (an import): datavc does not move imports; `dvc move` does",
             ));
         }
         return Ok((pointer.clone(), index));
+    }
+    if from.extension().is_some_and(|ext| ext == POINTER_EXT) && from.is_file() {
+        return Err(unmovable("it is a .dvc file; name the output it tracks"));
+    }
+    if super::pointerless(repo)?.iter().any(|o| o.path == from) {
+        return Err(unmovable(stage_output));
     }
     Err(Error::NotTracked {
         path: from.to_owned(),
@@ -192,7 +211,7 @@ fn check_destination(
 }
 
 /// Puts the output's data at `to`, git-ignored there, with its state records; returns
-/// whether it renamed anything, and the `.gitignore` file. Where `from` is gone, `to`
+/// whether the data is at `to` now, and the `.gitignore` file. Where `from` is gone, `to`
 /// must already hold the recorded content (a move interrupted after its rename), or be
 /// empty (the output was not checked out: only the pointer moves).
 fn place_data(
@@ -202,8 +221,8 @@ fn place_data(
     from: &Path,
     to: &Path,
 ) -> Result<(bool, PathBuf)> {
-    let from_there = exists(from);
-    if exists(to) && (from_there || !holds(repo, state, to, out)?) {
+    let (from_there, to_there) = (exists(from), exists(to));
+    if to_there && (from_there || !holds(repo, state, to, out)?) {
         return Err(Error::Unmovable {
             path: from.to_owned(),
             reason: format!("`{}` already exists", repo.relpath(to)?),
@@ -220,7 +239,7 @@ fn place_data(
         std::fs::rename(from, to).map_err(Error::io("move", from))?;
         state.record(&records)?;
     }
-    Ok((from_there, ignore))
+    Ok((from_there || to_there, ignore))
 }
 
 /// The state database's records of the files below `from`, under their paths below `to`:

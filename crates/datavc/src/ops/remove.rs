@@ -85,6 +85,11 @@ pub fn remove(repo: &Repo, targets: &[PathBuf], delete: Option<Overwrite>) -> Re
             deleted: delete.is_some(),
         });
     }
+    let pointers = removed.iter().map(|r| r.pointer.as_str());
+    let ignores = removed
+        .iter()
+        .flat_map(|r| r.gitignores.iter().map(String::as_str));
+    super::autostage(repo, pointers.chain(ignores))?;
     Ok(removed)
 }
 

@@ -33,7 +33,8 @@ use crate::git::RevScope;
 use crate::hash::{CHUNK, HashAlgo, Oid, batches, hash_open};
 use crate::lock::LockMode;
 use crate::manifest::Manifest;
-use crate::ops::checkout::{CheckoutReport, Overwrite, checkout_locked};
+use crate::ops::Unreadable;
+use crate::ops::checkout::{CheckoutReport, Missing, Overwrite, checkout_locked};
 use crate::pointer::{Output, Pointer};
 use crate::progress::{Progress, Silent};
 use crate::remote::RemoteStore;
@@ -56,6 +57,10 @@ pub struct TransferReport {
     pub skipped: usize,
     /// Objects the source side lacks (`path (oid)`), which were not moved.
     pub missing: Vec<String>,
+    /// Revisions left out (with `-a`, `-T` or `-A`) because their pointer or pipeline
+    /// files could not be read, each with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_revisions: Vec<String>,
 }
 
 /// Where one object is, for `status --cloud`.
@@ -89,12 +94,12 @@ pub fn push(
     options: &TransferOptions,
     progress: &dyn Progress,
 ) -> Result<TransferReport> {
-    let pointers = pushable(selected(repo, targets, options)?);
+    let (pointers, skipped) = selected(repo, targets, options, Unreadable::Skip)?;
     let _lock = repo.lock(LockMode::Read)?;
-    let reports = per_remote(pointers, options, |pointers, options| {
+    let reports = per_remote(pushable(pointers), options, |pointers, options| {
         push_to(repo, pointers, options, progress)
     })?;
-    Ok(TransferReport::combine(reports))
+    Ok(TransferReport::combine(reports).skipping(skipped))
 }
 
 /// [`push`] of `pointers` to the one remote `options` name.
@@ -236,46 +241,54 @@ pub fn fetch(
     options: &TransferOptions,
     progress: &dyn Progress,
 ) -> Result<TransferReport> {
-    let pointers = selected(repo, targets, options)?;
+    let (pointers, skipped) = selected(repo, targets, options, Unreadable::Skip)?;
     let _lock = repo.lock(LockMode::Write)?;
-    fetch_locked(repo, &pointers, options, progress)
+    Ok(fetch_locked(repo, &pointers, options, progress)?.skipping(skipped))
 }
 
 /// The outputs `targets` name (all when empty), then the same in the revisions
-/// `options.scope` names.
-fn selected(repo: &Repo, targets: &[PathBuf], options: &TransferOptions) -> Result<Vec<Pointer>> {
+/// `options.scope` names; and the revisions skipped as unreadable.
+fn selected(
+    repo: &Repo,
+    targets: &[PathBuf],
+    options: &TransferOptions,
+    unreadable: Unreadable,
+) -> Result<(Vec<Pointer>, Vec<String>)> {
     let workspace = super::select_outputs(repo, targets)?;
-    super::with_revisions(repo, workspace, !targets.is_empty(), options.scope)
+    let targeted = !targets.is_empty();
+    super::with_revisions(repo, workspace, targeted, options.scope, unreadable)
 }
 
 /// `fetch`, then `checkout`. Where the remote lacks objects, the outputs that did arrive
-/// whole are checked out, and the missing objects are the error.
+/// whole are checked out, and the missing objects are the error (with
+/// [`Missing::Allow`], listed in the checkout report instead).
 pub fn pull(
     repo: &Repo,
     targets: &[PathBuf],
     options: &TransferOptions,
     overwrite: Overwrite,
+    missing: Missing,
     progress: &dyn Progress,
 ) -> Result<(TransferReport, CheckoutReport)> {
     let pointers = super::select_outputs(repo, targets)?;
-    let to_fetch =
-        super::with_revisions(repo, pointers.clone(), !targets.is_empty(), options.scope)?;
+    let (to_fetch, skipped) = super::with_revisions(
+        repo,
+        pointers.clone(),
+        !targets.is_empty(),
+        options.scope,
+        Unreadable::Skip,
+    )?;
     let _lock = repo.lock(LockMode::Write)?;
-    let fetched = fetch_locked(repo, &to_fetch, options, progress)?;
-    let checked_out = checkout_locked(repo, &pointers, overwrite, progress);
-    let Some(first) = fetched.missing.first() else {
-        let checked_out = checked_out?;
-        super::require_recorded(repo, targets)?;
-        return Ok((fetched, checked_out));
-    };
-    match checked_out {
+    let fetched = fetch_locked(repo, &to_fetch, options, progress)?.skipping(skipped);
+    let checked_out = checkout_locked(repo, &pointers, overwrite, progress)?;
+    match fetched.missing.first() {
         // Checkout placed what did arrive; what the remote lacks is the error.
-        Ok(_) | Err(Error::MissingObjects { .. }) => Err(Error::MissingOnRemote {
+        Some(first) if missing == Missing::Fail => Err(Error::MissingOnRemote {
             remote: fetched.remote.clone(),
             count: fetched.missing.len(),
             first: first.clone(),
         }),
-        Err(other) => Err(other),
+        _ => Ok((fetched, checked_out.finish(repo, targets, missing)?)),
     }
 }
 
@@ -285,7 +298,9 @@ pub fn cloud_status(
     targets: &[PathBuf],
     options: &TransferOptions,
 ) -> Result<Vec<CloudEntry>> {
-    let pointers = pushable(selected(repo, targets, options)?);
+    // As DVC's, it fails on a revision it cannot read: it could not say what is in sync.
+    let (pointers, _) = selected(repo, targets, options, Unreadable::Fail)?;
+    let pointers = pushable(pointers);
     let _lock = repo.lock(LockMode::Read)?;
     let entries = per_remote(pointers, options, |pointers, options| {
         cloud_status_at(repo, pointers, options)
@@ -356,6 +371,7 @@ fn fetch_from(
         // Several parts of one folder need its manifest once.
         manifests.sort_by(|a, b| a.0.cmp(&b.0));
         manifests.dedup_by(|a, b| a.0 == b.0);
+        let fetched_first: HashSet<Oid> = manifests.iter().map(|m| m.0.clone()).collect();
         let manifests = alone(
             manifests
                 .into_iter()
@@ -373,7 +389,11 @@ fn fetch_from(
             .files
             .into_iter()
             .partition(|(oid, _)| repo.cache().contains(oid));
-        report.skipped = have.len();
+        // The manifests just fetched are in the cache now, but were not already there.
+        report.skipped = have
+            .iter()
+            .filter(|(oid, _)| !fetched_first.contains(oid))
+            .count();
         let need = need.into_iter().filter(|(oid, _)| !oid.dir).collect();
         report.add(
             run_all(
@@ -629,6 +649,13 @@ impl TransferReport {
         }
         combined.remote = names.join(", ");
         combined
+    }
+
+    fn skipping(self, skipped_revisions: Vec<String>) -> TransferReport {
+        TransferReport {
+            skipped_revisions,
+            ..self
+        }
     }
 }
 
@@ -1119,7 +1146,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_repo, clone, _) = added_and_cloned(dir.path(), b"never pushed");
         let options = TransferOptions::default();
-        let error = pull(&clone, &[], &options, Overwrite::Refuse, &Silent).unwrap_err();
+        let missing = Missing::Fail;
+        let error = pull(&clone, &[], &options, Overwrite::Refuse, missing, &Silent).unwrap_err();
         assert!(matches!(error, Error::MissingOnRemote { .. }), "{error:?}");
         assert!(error.to_string().contains("remote `store`"), "{error}");
     }
