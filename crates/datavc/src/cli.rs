@@ -89,6 +89,10 @@ enum Command {
     Commit {
         /// Pointer files or tracked paths (default: all).
         targets: Vec<PathBuf>,
+        /// Taken for DVC's scripts (`dvc commit -f`): datavc records changed outputs
+        /// without asking anyway.
+        #[arg(short, long)]
+        force: bool,
     },
     /// Make the workspace match the pointers, from the cache.
     Checkout {
@@ -364,11 +368,13 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
         return Ok(out.init(&repo));
     }
     let mut repo = Repo::discover(&cwd)?;
-    let out = out.autostaging(ops::autostages(&repo)?);
+    let out = out.for_repo(repo.root(), ops::git_use(&repo)?);
     let code = match &cli.command {
         Command::Init { .. } => unreachable!("handled above"),
         Command::Add { paths } => out.tracked(&ops::add::add(&repo, paths, progress)?),
-        Command::Commit { targets } => out.tracked(&ops::add::commit(&repo, targets, progress)?),
+        Command::Commit { targets, .. } => {
+            out.tracked(&ops::add::commit(&repo, targets, progress)?)
+        }
         Command::Status {
             targets,
             cloud: false,

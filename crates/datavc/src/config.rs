@@ -385,6 +385,13 @@ impl DvcConfig {
             .is_some_and(|(_, value)| parse_bool(value) == Some(true))
     }
 
+    /// Whether `core.no_scm` is set (`dvc init --no-scm`): the repository is not
+    /// versioned by git, so nothing writes `.gitignore` files or runs git.
+    pub fn no_scm(&self) -> bool {
+        self.get("core", "no_scm")
+            .is_some_and(|(_, value)| parse_bool(value) == Some(true))
+    }
+
     /// The default remote's name.
     pub fn default_remote(&self) -> Option<&str> {
         self.get("core", "remote").map(|(_, name)| name)

@@ -54,8 +54,14 @@ pub enum Error {
     /// A path `add` was given that git tracks.
     #[error("{path} is tracked by git, which would keep its data")]
     TrackedByGit {
-        /// The path, relative to the root.
+        /// The path, relative to the working folder.
         path: String,
+    },
+    /// A path `add` was given whose pointer file git would ignore.
+    #[error("{pointer} would be ignored by git, so it could never be committed")]
+    PointerIgnored {
+        /// The pointer file, relative to the working folder.
+        pointer: String,
     },
     /// An output `move` cannot move, or not there.
     #[error("cannot move {}: {reason}", path.display())]
@@ -423,8 +429,12 @@ impl Error {
                 "name a branch, tag or commit; `git log --oneline` lists the commits".into()
             }
             Error::TrackedByGit { path } => format!(
-                "stop git tracking it with `git rm -r --cached {path}` (the files stay) and commit, then add it"
+                "stop git tracking it with `git rm -r --cached {}` (the files stay) and commit, then add it",
+                crate::git::shell_word(path)
             ),
+            Error::PointerIgnored { .. } => {
+                "add the ignored folder above it as a whole, or un-ignore .dvc files there (a `!*.dvc` line in its .gitignore)".into()
+            }
             Error::NotTracked { .. } => {
                 "`datavc ls` lists the tracked outputs; name an output, or its .dvc file".into()
             }

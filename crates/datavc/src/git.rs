@@ -95,6 +95,16 @@ fn lines(bytes: Vec<u8>) -> Vec<String> {
         .collect()
 }
 
+/// `word` as a POSIX shell reads it back, for the git commands hints suggest: in single
+/// quotes unless every character is safe.
+pub fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "._/-+@%:=,".contains(c);
+    match !word.is_empty() && word.chars().all(safe) {
+        true => word.to_owned(),
+        false => format!("'{}'", word.replace('\'', "'\\''")),
+    }
+}
+
 /// Whether `root` is in a git work tree.
 pub fn in_work_tree(root: &Path) -> Result<bool> {
     Ok(run(root, &["rev-parse", "--is-inside-work-tree"])?
@@ -121,6 +131,22 @@ pub fn tracked(root: &Path, paths: &[&str]) -> Result<Vec<String>> {
         .collect())
 }
 
+/// Which of `paths` (relative to `root`, in a git work tree) git's ignore rules exclude.
+pub fn ignored(root: &Path, paths: &[&str]) -> Result<Vec<String>> {
+    let mut ignored = Vec::new();
+    for path in paths {
+        let args = ["check-ignore", "--quiet", "--", path];
+        let output = run(root, &args)?;
+        // 0: ignored; 1: not ignored.
+        match output.status.code() {
+            Some(0) => ignored.push((*path).to_owned()),
+            Some(1) => {}
+            _ => return Err(failed(&args, &output)),
+        }
+    }
+    Ok(ignored)
+}
+
 /// Stages `paths` (relative to `root`, in a git work tree), a deleted one as a deletion.
 pub fn stage(root: &Path, paths: &[&str]) -> Result<()> {
     if paths.is_empty() {
@@ -139,13 +165,9 @@ pub fn stage(root: &Path, paths: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// The commits the scope names, without duplicates; none outside a git work tree, which
-/// has no history to cover.
+/// The commits the scope names, without duplicates.
 pub fn revisions(root: &Path, scope: RevScope) -> Result<Vec<String>> {
     let mut revs = Vec::new();
-    if !scope.any() || !in_work_tree(root)? {
-        return Ok(revs);
-    }
     if scope.all_commits {
         revs.extend(lines(git(root, &["rev-list", "--all"])?));
     }
@@ -225,4 +247,15 @@ fn committed_outputs(root: &Path, rev: &str) -> Result<Vec<Pointer>> {
         }
     }
     Ok(outputs)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn words_are_quoted_only_where_a_shell_needs_it() {
+        assert_eq!(super::shell_word("data/a-b_1.dvc"), "data/a-b_1.dvc");
+        assert_eq!(super::shell_word("my data.dvc"), "'my data.dvc'");
+        assert_eq!(super::shell_word("it's.dvc"), r"'it'\''s.dvc'");
+        assert_eq!(super::shell_word("h\u{e9}.dvc"), "'h\u{e9}.dvc'");
+    }
 }

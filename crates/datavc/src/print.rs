@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use datavc::Repo;
 use datavc::config::{Remote, masked};
+use datavc::git::shell_word;
+use datavc::ops::GitUse;
 use datavc::ops::add::Tracked;
 use datavc::ops::checkout::CheckoutReport;
 use datavc::ops::diff::{Changed, DiffReport, Pair, Unexpanded};
@@ -17,6 +20,7 @@ use datavc::ops::mv::Moved;
 use datavc::ops::remove::Removed;
 use datavc::ops::status::{Change, OutputStatus};
 use datavc::ops::transfer::{CloudEntry, TransferReport};
+use datavc::repo::from_here;
 use indicatif::HumanBytes;
 use serde::Serialize;
 
@@ -33,8 +37,10 @@ pub struct DiffStyle {
 pub struct Printer {
     json: bool,
     quiet: bool,
-    /// Whether commands stage their pointer files in git (`core.autostage`).
-    autostage: bool,
+    /// Who stages in git the pointer files commands change.
+    git: GitUse,
+    /// The repository's root, once known.
+    root: Option<PathBuf>,
 }
 
 impl Printer {
@@ -43,26 +49,35 @@ impl Printer {
         Printer {
             json,
             quiet,
-            autostage: false,
+            git: GitUse::Manual,
+            root: None,
         }
     }
 
-    /// The printer for a repository whose commands stage in git (`core.autostage`), or not.
-    pub fn autostaging(self, autostage: bool) -> Printer {
-        Printer { autostage, ..self }
+    /// The printer for the repository at `root`, where `git` stages what commands change.
+    pub fn for_repo(self, root: &Path, git: GitUse) -> Printer {
+        Printer {
+            root: Some(root.to_owned()),
+            git,
+            ..self
+        }
     }
 
     /// The `git add` line that records the pointer and `.gitignore` files a command
     /// changed, each path once, in order, quoted for a shell; or, where commands stage
-    /// them (`core.autostage`), that they are staged.
+    /// them (`core.autostage`), that they are staged; nothing where git is not used.
     fn git_hint<'a>(&self, paths: impl Iterator<Item = &'a str>) -> String {
         let mut seen = std::collections::HashSet::new();
         let paths: Vec<String> = (paths.filter(|path| seen.insert(*path)))
-            .map(shell_quoted)
+            .map(|path| match &self.root {
+                Some(root) => shell_word(&from_here(root, path)),
+                None => shell_word(path),
+            })
             .collect();
-        match self.autostage {
-            true => format!("\nstaged in git: {}\n", paths.join(" ")),
-            false => format!("\nto record it in git: git add {}\n", paths.join(" ")),
+        match self.git {
+            GitUse::None => String::new(),
+            GitUse::Manual => format!("\nto record it in git: git add {}\n", paths.join(" ")),
+            GitUse::Autostage => format!("\nstaged in git: {}\n", paths.join(" ")),
         }
     }
 
@@ -107,7 +122,7 @@ impl Printer {
             }
             if tracked.iter().any(|t| t.changed) {
                 let pointers = tracked.iter().map(|t| t.pointer.as_str());
-                let ignores = tracked.iter().map(|t| t.gitignore.as_str());
+                let ignores = tracked.iter().filter_map(|t| t.gitignore.as_deref());
                 text.push_str(&self.git_hint(pointers.chain(ignores)));
             }
             text
@@ -393,15 +408,6 @@ fn quiet_failure(failed: bool) -> ExitCode {
     }
 }
 
-/// `path` as a POSIX shell reads it back: in single quotes unless every character is safe.
-fn shell_quoted(path: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "._/-+@%:=,".contains(c);
-    match !path.is_empty() && path.chars().all(safe) {
-        true => path.to_owned(),
-        false => format!("'{}'", path.replace('\'', "'\\''")),
-    }
-}
-
 /// A diff as `dvc diff --json` shows it without `--show-hash`: each entry its path alone.
 #[derive(Serialize)]
 struct PathsOnly<'a> {
@@ -559,15 +565,4 @@ fn diff_table(rows: &[DiffRow], show_hash: bool) -> String {
     }
     text.push('\n');
     text
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn paths_are_quoted_only_where_a_shell_needs_it() {
-        assert_eq!(super::shell_quoted("data/a-b_1.dvc"), "data/a-b_1.dvc");
-        assert_eq!(super::shell_quoted("my data.dvc"), "'my data.dvc'");
-        assert_eq!(super::shell_quoted("it's.dvc"), r"'it'\''s.dvc'");
-        assert_eq!(super::shell_quoted("h\u{e9}.dvc"), "'h\u{e9}.dvc'");
-    }
 }

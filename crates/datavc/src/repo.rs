@@ -283,3 +283,14 @@ pub fn absolute(path: &Path) -> Result<PathBuf> {
     }
     Ok(clean)
 }
+
+/// `relpath`, `/`-separated below `root`, as seen from the working folder: what a command
+/// typed there must name.
+pub fn from_here(root: &Path, relpath: &str) -> String {
+    let absolute = fsutil::join_slash(root, relpath);
+    let here = std::env::current_dir().ok();
+    match here.and_then(|cwd| pathdiff::diff_paths(&absolute, cwd)) {
+        Some(relative) => relative.to_string_lossy().replace('\\', "/"),
+        None => relpath.to_owned(),
+    }
+}

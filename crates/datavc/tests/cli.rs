@@ -1256,19 +1256,65 @@ fn move_renames_an_output_with_its_pointer_and_never_clobbers() {
 }
 
 #[test]
-fn add_refuses_what_git_tracks_as_dvc_does() {
+fn add_refuses_what_git_tracks_or_ignores_as_dvc_does() {
     let repo = Repo::new("md5");
     git_in(&repo.root, &["init", "-q"]);
     repo.write("data/a.csv", b"a");
     repo.write("model.bin", b"m");
-    git_in(&repo.root, &["add", "data/a.csv"]);
+    repo.write("sub/sp dir/x", b"x");
+    git_in(&repo.root, &["add", "data/a.csv", "sub/sp dir/x"]);
     let stderr = repo.fails(&["add", "model.bin", "data"], 2);
     assert!(
-        stderr.contains("data is tracked by git") && stderr.contains("git rm -r --cached data"),
+        stderr.contains("data is tracked by git") && stderr.contains("git rm -r --cached data`"),
         "{stderr}"
     );
     assert!(!repo.root.join("model.bin.dvc").exists() && !repo.root.join("data.dvc").exists());
+    // From a subfolder, the hint names the path as typed there, quoted for the shell.
+    let stderr = harness::fails(&repo.root.join("sub"), &["add", "sp dir"], 2);
+    assert!(stderr.contains("git rm -r --cached 'sp dir'`"), "{stderr}");
+
+    repo.write(".gitignore", b"ig/\n");
+    repo.write("ig/x", b"x");
+    let stderr = repo.fails(&["add", "ig/x"], 2);
+    assert!(
+        stderr.contains("ig/x.dvc would be ignored by git"),
+        "{stderr}"
+    );
+    assert!(!repo.root.join("ig/x.dvc").exists() && !repo.root.join("ig/.gitignore").exists());
+
     git_in(&repo.root, &["rm", "-r", "-q", "--cached", "data"]);
     repo.ok(&["add", "model.bin", "data"]);
     assert_eq!(repo.ok(&["status"]), "data is up to date\n");
+    repo.write("model.bin", b"m2");
+    repo.ok(&["commit", "-f"]);
+    let added = harness::ok(&repo.root.join("sub"), &["add", "../ig"]);
+    let added = String::from_utf8(added.stdout).unwrap();
+    assert!(
+        added.ends_with("git add ../ig.dvc ../.gitignore\n"),
+        "{added}"
+    );
+}
+
+/// `dvc init --no-scm`: nothing touches git, even a git repository around the project.
+#[test]
+fn a_repository_without_scm_leaves_git_alone() {
+    let repo = Repo::new("md5");
+    let outer = repo.root.parent().unwrap();
+    git_in(outer, &["init", "-q"]);
+    fs::write(repo.root.join(".dvc/config"), "[core]\n    no_scm = True\n").unwrap();
+    repo.ok(&["config", "core.autostage", "true"]);
+    repo.write("model.bin", b"m");
+    let added = repo.json(&["add", "model.bin"]);
+    assert_eq!(added[0].get("gitignore"), None, "{added}");
+    assert!(!repo.root.join(".gitignore").exists());
+    let moved = repo.ok(&["move", "model.bin", "weights.bin"]);
+    assert_eq!(moved, "moved model.bin to weights.bin\n");
+    let staged = Command::new("git")
+        .args(["diff", "--cached", "--name-only"])
+        .current_dir(outer)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&staged.stdout), "");
+    repo.ok(&["remote", "add", "-d", "store", "../store"]);
+    assert_eq!(repo.json(&["push", "-A"])["transferred"], 1);
 }

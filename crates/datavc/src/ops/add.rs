@@ -10,7 +10,6 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::git;
-use crate::gitignore;
 use crate::hash::Oid;
 use crate::link::{self, LinkType};
 use crate::lock::LockMode;
@@ -28,8 +27,10 @@ pub struct Tracked {
     pub path: String,
     /// The pointer file written, relative to the root.
     pub pointer: String,
-    /// The `.gitignore` that now ignores the path, relative to the root.
-    pub gitignore: String,
+    /// The `.gitignore` that now ignores the path, relative to the root (none where git
+    /// does not version the repository, `core.no_scm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gitignore: Option<String>,
     /// The content's id.
     pub oid: String,
     /// Bytes.
@@ -49,7 +50,7 @@ pub fn add(repo: &Repo, paths: &[PathBuf], progress: &dyn Progress) -> Result<Ve
         .iter()
         .map(|path| check_trackable(repo, &stage_outputs, path))
         .collect::<Result<Vec<_>>>()?;
-    refuse_git_tracked(repo, &targets)?;
+    check_git(repo, &targets)?;
     let _lock = repo.lock(LockMode::Write)?;
     sweep_temp_files(&targets)?;
     track_all(repo, &targets, progress)
@@ -75,7 +76,7 @@ fn track_all(repo: &Repo, paths: &[PathBuf], progress: &dyn Progress) -> Result<
     let changed = tracked.iter().filter(|t| t.changed);
     super::autostage(
         repo,
-        changed.flat_map(|t| [t.pointer.as_str(), t.gitignore.as_str()]),
+        changed.flat_map(|t| std::iter::once(t.pointer.as_str()).chain(t.gitignore.as_deref())),
     )?;
     Ok(tracked)
 }
@@ -120,19 +121,28 @@ fn check_trackable(repo: &Repo, stage_outputs: &[PathBuf], path: &Path) -> Resul
     Ok(path)
 }
 
-/// Fails naming a target git tracks (itself or files in it), as DVC does: git would keep
-/// its data, which is what datavc is there to prevent.
-fn refuse_git_tracked(repo: &Repo, targets: &[PathBuf]) -> Result<()> {
-    if !git::in_work_tree(repo.root())? {
+/// Fails, as DVC does, naming a target git tracks (itself or files in it): git would keep
+/// its data, which is what datavc is there to prevent; or one whose pointer git ignores:
+/// the pointer could never be committed.
+fn check_git(repo: &Repo, targets: &[PathBuf]) -> Result<()> {
+    if !super::uses_git(repo)? {
         return Ok(());
     }
-    let relpaths = targets
-        .iter()
-        .map(|t| repo.relpath(t))
-        .collect::<Result<Vec<_>>>()?;
-    let relpaths: Vec<&str> = relpaths.iter().map(String::as_str).collect();
-    match git::tracked(repo.root(), &relpaths)?.into_iter().next() {
-        Some(path) => Err(Error::TrackedByGit { path }),
+    let outputs: Vec<String> = (targets.iter().map(|t| repo.relpath(t))).collect::<Result<_>>()?;
+    let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
+    if let Some(path) = git::tracked(repo.root(), &outputs)?.into_iter().next() {
+        let path = crate::repo::from_here(repo.root(), &path);
+        return Err(Error::TrackedByGit { path });
+    }
+    let pointers: Vec<String> = (outputs.iter())
+        .map(|output| format!("{output}.{POINTER_EXT}"))
+        .collect();
+    let pointers: Vec<&str> = pointers.iter().map(String::as_str).collect();
+    match git::ignored(repo.root(), &pointers)?.into_iter().next() {
+        Some(pointer) => {
+            let pointer = crate::repo::from_here(repo.root(), &pointer);
+            Err(Error::PointerIgnored { pointer })
+        }
         None => Ok(()),
     }
 }
@@ -192,11 +202,10 @@ fn track(
     };
     let pointer_file = Repo::pointer_path(path);
     let changed = write_pointer(&pointer_file, out)?;
-    let ignore_file = gitignore::ignore(path.parent().unwrap_or(repo.root()), &name)?;
     Ok(Tracked {
         path: repo.relpath(path)?,
         pointer: repo.relpath(&pointer_file)?,
-        gitignore: repo.relpath(&ignore_file)?,
+        gitignore: super::ignore(repo, path)?,
         oid: output_oid.to_string(),
         size,
         nfiles,

@@ -16,7 +16,6 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::fsutil;
 use crate::git::{self, RevScope};
 use crate::hash::Oid;
 use crate::manifest::{Entry, Manifest};
@@ -24,6 +23,7 @@ use crate::pointer::{Output, POINTER_EXT, Pointer};
 use crate::repo::{Repo, absolute};
 use crate::stages::{STAGES_FILE, StageOutput};
 use crate::state::StateDb;
+use crate::{fsutil, gitignore};
 
 /// Records in the state database the objects this command wrote into the cache, which were
 /// verified as they were written; call after the cache is flushed, so that in durable mode
@@ -34,16 +34,64 @@ fn record_verified(repo: &Repo, state: &mut StateDb) -> Result<()> {
     state.record_verified(&repo.cache().take_verified())
 }
 
-/// Whether commands stage in git the pointer and `.gitignore` files they change, as DVC's
-/// do: `core.autostage` is set, and the repository is in a git work tree.
-pub fn autostages(repo: &Repo) -> Result<bool> {
-    Ok(repo.config().autostage() && git::in_work_tree(repo.root())?)
+/// Whether git versions the repository: it lies in a git work tree, and DVC's
+/// `core.no_scm` is not set.
+fn uses_git(repo: &Repo) -> Result<bool> {
+    Ok(!repo.config().no_scm() && git::in_work_tree(repo.root())?)
+}
+
+/// Who stages in git the pointer and `.gitignore` files commands change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GitUse {
+    /// Nobody: the repository is not to be versioned by git (`core.no_scm`).
+    None,
+    /// The user, with the `git add` line the commands suggest (also before `git init`).
+    Manual,
+    /// The commands, as DVC's do with `core.autostage`.
+    Autostage,
+}
+
+/// Who stages in git what the repository's commands change.
+pub fn git_use(repo: &Repo) -> Result<GitUse> {
+    if repo.config().no_scm() {
+        return Ok(GitUse::None);
+    }
+    Ok(match repo.config().autostage() && uses_git(repo)? {
+        true => GitUse::Autostage,
+        false => GitUse::Manual,
+    })
+}
+
+/// Adds `/name` for the absolute `path` to the `.gitignore` beside it, unless the
+/// repository is not versioned by git (`core.no_scm`); returns that file, relative to the
+/// root.
+fn ignore(repo: &Repo, path: &Path) -> Result<Option<String>> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Ok(None);
+    };
+    if repo.config().no_scm() {
+        return Ok(None);
+    }
+    let file = gitignore::ignore(dir, &name.to_string_lossy())?;
+    repo.relpath(&file).map(Some)
+}
+
+/// Removes the line [`ignore`] adds; returns the `.gitignore` file, relative to the root,
+/// if it changed.
+fn unignore(repo: &Repo, path: &Path) -> Result<Option<String>> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Ok(None);
+    };
+    match gitignore::unignore(dir, &name.to_string_lossy())? {
+        Some(file) => repo.relpath(&file).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Stages `paths` (pointer and `.gitignore` files a command changed, relative to the
-/// root) in git, where [`autostages`].
+/// root) in git, where [`GitUse::Autostage`].
 fn autostage<'a>(repo: &Repo, paths: impl IntoIterator<Item = &'a str>) -> Result<()> {
-    if !autostages(repo)? {
+    if git_use(repo)? != GitUse::Autostage {
         return Ok(());
     }
     let mut paths: Vec<&str> = paths.into_iter().collect();
@@ -120,6 +168,10 @@ pub(crate) fn with_revisions(
     scope: RevScope,
     unreadable: Unreadable,
 ) -> Result<(Vec<Pointer>, Vec<String>)> {
+    // Without git there is no history, as in DVC: the workspace is all there is.
+    if !scope.any() || !uses_git(repo)? {
+        return Ok((selected, Vec::new()));
+    }
     let revisions = git::revisions(repo.root(), scope)?;
     let mut skipped = Vec::new();
     let mut parts: HashMap<PathBuf, Vec<Option<String>>> = HashMap::new();

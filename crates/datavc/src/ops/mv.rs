@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::fsutil;
 use crate::lock::LockMode;
 use crate::pointer::{Output, POINTER_EXT, Pointer};
 use crate::repo::{Repo, absolute};
 use crate::state::{FileKey, StateDb};
 use crate::workspace::scan;
-use crate::{fsutil, gitignore};
 
 /// What `move` did.
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +66,7 @@ pub fn mv(repo: &Repo, from: &Path, to: &Path) -> Result<Moved> {
     let moving = (&pointer, &pointer.outs[index]);
     check_destination(repo, &tracked, moving, &from, &to, &new_file)?;
     let (data, ignore) = place_data(repo, &mut state, &pointer.outs[index], &from, &to)?;
-    let mut gitignores = vec![repo.relpath(&ignore)?];
+    let mut gitignores = Vec::from_iter(ignore);
     pointer.relocate(new_file.clone());
     let path = fsutil::relative_slash(&to, pointer.dir()).expect("checked to lie in its folder");
     let out = Output {
@@ -78,11 +78,7 @@ pub fn mv(repo: &Repo, from: &Path, to: &Path) -> Result<Moved> {
     if new_file != old_file {
         fsutil::remove_file(&old_file)?;
     }
-    if let (Some(dir), Some(name)) = (from.parent(), from.file_name())
-        && let Some(file) = gitignore::unignore(dir, &name.to_string_lossy())?
-    {
-        gitignores.push(repo.relpath(&file)?);
-    }
+    gitignores.extend(super::unignore(repo, &from)?);
     let moved = Moved {
         from: repo.relpath(&from)?,
         to: repo.relpath(&to)?,
@@ -211,16 +207,16 @@ fn check_destination(
 }
 
 /// Puts the output's data at `to`, git-ignored there, with its state records; returns
-/// whether the data is at `to` now, and the `.gitignore` file. Where `from` is gone, `to`
-/// must already hold the recorded content (a move interrupted after its rename), or be
-/// empty (the output was not checked out: only the pointer moves).
+/// whether the data is at `to` now, and the `.gitignore` file, if one is written. Where
+/// `from` is gone, `to` must already hold the recorded content (a move interrupted after
+/// its rename), or be empty (the output was not checked out: only the pointer moves).
 fn place_data(
     repo: &Repo,
     state: &mut StateDb,
     out: &Output,
     from: &Path,
     to: &Path,
-) -> Result<(bool, PathBuf)> {
+) -> Result<(bool, Option<String>)> {
     let (from_there, to_there) = (exists(from), exists(to));
     if to_there && (from_there || !holds(repo, state, to, out)?) {
         return Err(Error::Unmovable {
@@ -228,12 +224,8 @@ fn place_data(
             reason: format!("`{}` already exists", repo.relpath(to)?),
         });
     }
-    let (dir, name) = (
-        to.parent().unwrap_or(repo.root()),
-        to.file_name().unwrap_or_default(),
-    );
-    fsutil::create_dir_all(dir)?;
-    let ignore = gitignore::ignore(dir, &name.to_string_lossy())?;
+    fsutil::create_dir_all(to.parent().unwrap_or(repo.root()))?;
+    let ignore = super::ignore(repo, to)?;
     if from_there {
         let records = state_records(repo, state, from, to)?;
         std::fs::rename(from, to).map_err(Error::io("move", from))?;

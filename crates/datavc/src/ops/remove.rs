@@ -17,7 +17,7 @@ use crate::ops::checkout::Overwrite;
 use crate::repo::Repo;
 use crate::state::StateDb;
 use crate::workspace::{Content, HashedFile, scan};
-use crate::{fsutil, gitignore, link};
+use crate::{fsutil, link};
 
 /// One pointer `remove` deleted.
 #[derive(Debug, Clone, Serialize)]
@@ -70,11 +70,7 @@ pub fn remove(repo: &Repo, targets: &[PathBuf], delete: Option<Overwrite>) -> Re
                     }
                 }
             }
-            if let (Some(dir), Some(name)) = (path.parent(), path.file_name())
-                && let Some(file) = gitignore::unignore(dir, &name.to_string_lossy())?
-            {
-                gitignores.push(repo.relpath(&file)?);
-            }
+            gitignores.extend(super::unignore(repo, &path)?);
             outputs.push(super::display_path(repo, pointer, out));
         }
         fsutil::remove_file(&pointer.file)?;
