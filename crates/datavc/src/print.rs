@@ -293,14 +293,11 @@ impl Printer {
                 true => "",
                 false => " (not in the workspace: only its .dvc file changed)",
             };
-            let pointers =
-                std::iter::once(moved.pointer.as_str()).chain(moved.old_pointer.as_deref());
-            let ignores = moved.gitignores.iter().map(String::as_str);
             format!(
                 "moved {} to {}{data}\n{}",
                 moved.from,
                 moved.to,
-                self.git_hint(pointers.chain(ignores))
+                self.git_hint(moved.git_files())
             )
         })
     }

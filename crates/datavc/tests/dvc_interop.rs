@@ -105,6 +105,15 @@ fn clone_beside(root: &Path, name: &str) -> PathBuf {
     clone
 }
 
+/// A copy of `root` beside it, named `name`: its data, cache and git history, for
+/// running the other tool on the same start.
+fn copy_beside(root: &Path, name: &str) -> PathBuf {
+    let copy = root.with_file_name(name);
+    let copied = Command::new("cp").arg("-a").arg(root).arg(&copy).status();
+    assert!(copied.unwrap().success(), "cp -a {}", root.display());
+    copy
+}
+
 /// Names that catch ordering and escaping differences in `.dir` manifests and `.gitignore`.
 fn tricky_data(root: &Path) {
     let files: &[(&str, &[u8])] = &[
@@ -1157,13 +1166,7 @@ fn move_leaves_what_dvc_move_leaves() {
     run(&dvc, &["repro", "-q"], &root);
     git(&["add", "-A"], &root);
     git(&["commit", "-qm", "data"], &root);
-    let theirs = dir.path().join("theirs");
-    let copy = Command::new("cp")
-        .args(["-a"])
-        .arg(&root)
-        .arg(&theirs)
-        .status();
-    assert!(copy.unwrap().success());
+    let theirs = copy_beside(&root, "theirs");
 
     let moves: [[&str; 2]; 3] = [
         ["data", "dataset"],
@@ -1206,13 +1209,7 @@ fn autostage_stages_what_dvc_stages() {
         &root,
         &[("data/a", "a"), ("model.bin", "m"), ("w.bin", "w")],
     );
-    let theirs = dir.path().join("theirs");
-    let copy = Command::new("cp")
-        .arg("-a")
-        .arg(&root)
-        .arg(&theirs)
-        .status();
-    assert!(copy.unwrap().success());
+    let theirs = copy_beside(&root, "theirs");
 
     let staged = |root: &Path| {
         run(

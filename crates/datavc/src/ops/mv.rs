@@ -41,6 +41,14 @@ pub struct Moved {
     pub gitignores: Vec<String>,
 }
 
+impl Moved {
+    /// The pointer and `.gitignore` files the move changed, for git.
+    pub fn git_files(&self) -> impl Iterator<Item = &str> {
+        let pointers = std::iter::once(self.pointer.as_str()).chain(self.old_pointer.as_deref());
+        pointers.chain(self.gitignores.iter().map(String::as_str))
+    }
+}
+
 /// Moves the output tracked at `from` to `to` (into `to` when it is a folder).
 pub fn mv(repo: &Repo, from: &Path, to: &Path) -> Result<Moved> {
     let text = to.to_string_lossy();
@@ -89,11 +97,7 @@ pub fn mv(repo: &Repo, from: &Path, to: &Path) -> Result<Moved> {
         data,
         gitignores,
     };
-    let pointers = std::iter::once(moved.pointer.as_str()).chain(moved.old_pointer.as_deref());
-    super::autostage(
-        repo,
-        pointers.chain(moved.gitignores.iter().map(String::as_str)),
-    )?;
+    super::autostage(repo, moved.git_files())?;
     Ok(moved)
 }
 
