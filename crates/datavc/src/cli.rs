@@ -8,6 +8,7 @@ use datavc::config::{DvcConfig, Level, OptionName};
 use datavc::git::RevScope;
 use datavc::ops::checkout::{Missing, Overwrite};
 use datavc::ops::gc::GcOptions;
+use datavc::ops::get::GetOptions;
 use datavc::ops::transfer::TransferOptions;
 use datavc::progress::{Progress, Silent};
 use datavc::{HashAlgo, Repo, ops};
@@ -185,6 +186,25 @@ enum Command {
         #[arg(long)]
         files: bool,
     },
+    /// Copy data that another repository tracks (a data registry) here, as `dvc get`.
+    Get {
+        /// The repository: a folder or a git URL.
+        url: String,
+        /// The path in it, from its root.
+        path: String,
+        /// Where to put it (default: the path's last part, in this folder).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// The branch, tag or commit (default: the default branch).
+        #[arg(long)]
+        rev: Option<String>,
+        /// Replace what the destination holds.
+        #[arg(short, long)]
+        force: bool,
+        /// Concurrent downloads (default: 4 × cores).
+        #[arg(short, long)]
+        jobs: Option<usize>,
+    },
     /// Re-hash every cache object and report corrupt ones.
     Fsck,
     /// Stop tracking outputs: delete their .dvc files and .gitignore lines, keep the data.
@@ -359,18 +379,38 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
         None => &Silent,
     };
     let cwd = PathBuf::from(".");
-    if let Command::Init { hash } = &cli.command {
-        let algo = match hash {
-            Hash::Md5 => HashAlgo::Md5,
-            Hash::Blake3 => HashAlgo::Blake3,
-        };
-        let repo = Repo::init(&cwd, algo)?;
-        return Ok(out.init(&repo));
+    // The two commands that need no repository here.
+    match &cli.command {
+        Command::Init { hash } => {
+            let algo = match hash {
+                Hash::Md5 => HashAlgo::Md5,
+                Hash::Blake3 => HashAlgo::Blake3,
+            };
+            let repo = Repo::init(&cwd, algo)?;
+            return Ok(out.init(&repo));
+        }
+        Command::Get {
+            url,
+            path,
+            out: dest,
+            rev,
+            force,
+            jobs,
+        } => {
+            let options = GetOptions {
+                rev: rev.clone(),
+                out: dest.clone(),
+                force: *force,
+                jobs: *jobs,
+            };
+            return Ok(out.got(&ops::get::get(url, path, &options, progress)?));
+        }
+        _ => {}
     }
     let mut repo = Repo::discover(&cwd)?;
     let out = out.for_repo(repo.root(), ops::git_use(&repo)?);
     let code = match &cli.command {
-        Command::Init { .. } => unreachable!("handled above"),
+        Command::Init { .. } | Command::Get { .. } => unreachable!("handled above"),
         Command::Add { paths } => out.tracked(&ops::add::add(&repo, paths, progress)?),
         Command::Commit { targets, .. } => {
             out.tracked(&ops::add::commit(&repo, targets, progress)?)

@@ -328,6 +328,38 @@ pub enum Error {
         /// The revision as given.
         rev: String,
     },
+    /// A path `get` was asked for that the source repository does not hold.
+    #[error("{path} is not in {url}: neither git nor DVC tracks it there")]
+    NotInSource {
+        /// The path, as given.
+        path: String,
+        /// The repository, as given.
+        url: String,
+    },
+    /// Objects `get` needs that neither the source's cache nor its remote holds.
+    #[error(
+        "{count} object(s) missing from the cache and the default remote of {url}, first {first}"
+    )]
+    MissingInSource {
+        /// The repository, as given.
+        url: String,
+        /// How many.
+        count: usize,
+        /// The first (`path (oid)`).
+        first: String,
+    },
+    /// A `get` destination named as DVC names its own files.
+    #[error("{} is named like a DVC file (`.dvc`, `dvc.yaml`), not data", path.display())]
+    DvcFileName {
+        /// The destination.
+        path: PathBuf,
+    },
+    /// A destination that already holds something.
+    #[error("{} already exists", path.display())]
+    Exists {
+        /// The destination.
+        path: PathBuf,
+    },
     /// A pointer file names a hash algorithm this build does not know.
     #[error("unknown hash `{name}` in {}", path.display())]
     UnknownHash {
@@ -350,6 +382,7 @@ impl Error {
             | Error::MissingObjects { .. }
             | Error::Unrecorded { .. }
             | Error::MissingOnRemote { .. }
+            | Error::MissingInSource { .. }
             | Error::UnknownFolder { .. }
             | Error::WouldOverwrite { .. }
             | Error::WouldDelete { .. }
@@ -441,6 +474,18 @@ impl Error {
             Error::StageTemplate { .. } => {
                 "datavc resolves `${…}` from params.yaml, `vars` files (YAML, JSON, TOML) and mappings, and foreach or matrix items; `dvc repro --dry` shows how DVC resolves it"
                     .into()
+            }
+            Error::NotInSource { .. } => {
+                "name the path from that repository's root; `git ls-files` and `datavc ls` there list what it holds".into()
+            }
+            Error::MissingInSource { .. } => {
+                "push the data from a clone of that repository whose cache has it (`datavc push` or `dvc push`)".into()
+            }
+            Error::DvcFileName { .. } => {
+                "name the data a `.dvc` file tracks, not the file; `-o PATH` names another destination".into()
+            }
+            Error::Exists { .. } => {
+                "pass `--force` to replace it, or `-o PATH` to put the data elsewhere".into()
             }
             Error::BadPointer { .. } => {
                 "fix the file by hand, or restore it with `git checkout -- FILE`".into()

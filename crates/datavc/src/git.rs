@@ -1,5 +1,7 @@
-//! The little of git that `diff` and the `--all-*` flags need: list revisions and read pointer
-//! and pipeline files as they were committed. It runs the `git` program, as the user would.
+//! The little of git that datavc needs: list revisions and read pointer and pipeline files
+//! as they were committed (`diff`, the `--all-*` flags), ask what git tracks or ignores,
+//! stage files, and clone another repository (`get`). It runs the `git` program, as the
+//! user would.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -163,6 +165,37 @@ pub fn stage(root: &Path, paths: &[&str]) -> Result<()> {
         git(root, &[&remove[..], &gone[..]].concat())?;
     }
     Ok(())
+}
+
+/// Clones `url` (a git URL, or a folder relative to the working folder) into the new
+/// folder `dest`, without checking anything out.
+pub fn clone(url: &str, dest: &Path) -> Result<()> {
+    let dest = dest.to_string_lossy();
+    let args = ["clone", "--quiet", "--no-checkout", "--", url, &dest];
+    let output = Command::new("git")
+        .args(args)
+        .output()
+        .map_err(|e| Error::Git {
+            args: args.join(" "),
+            detail: e.to_string(),
+        })?;
+    match output.status.success() {
+        true => Ok(()),
+        false => Err(failed(&args, &output)),
+    }
+}
+
+/// Checks out in the clone at `root` the commit `rev` names (a branch of the repository
+/// it was cloned from counts too), detached; returns the commit.
+pub fn checkout_detached(root: &Path, rev: &str) -> Result<String> {
+    let commit = match verify(root, rev)? {
+        Some(commit) => commit,
+        None => commit(root, &format!("origin/{rev}")).map_err(|_| Error::UnknownRevision {
+            rev: rev.to_owned(),
+        })?,
+    };
+    git(root, &["checkout", "--quiet", "--detach", &commit])?;
+    Ok(commit)
 }
 
 /// The commits the scope names, without duplicates.

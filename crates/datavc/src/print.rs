@@ -15,6 +15,7 @@ use datavc::ops::checkout::CheckoutReport;
 use datavc::ops::diff::{Changed, DiffReport, Pair, Unexpanded};
 use datavc::ops::fsck::FsckReport;
 use datavc::ops::gc::GcReport;
+use datavc::ops::get::Got;
 use datavc::ops::ls::Listed;
 use datavc::ops::mv::Moved;
 use datavc::ops::remove::Removed;
@@ -247,6 +248,25 @@ impl Printer {
                     )
                 })
                 .collect()
+        })
+    }
+
+    pub fn got(&self, got: &Got) -> ExitCode {
+        self.emit(got, || {
+            let mut text: String = (got.fetched.iter())
+                .map(|report| {
+                    format!(
+                        "fetched {} object(s) ({}) via `{}`\n",
+                        report.transferred,
+                        HumanBytes(report.bytes),
+                        report.remote
+                    )
+                })
+                .collect();
+            let rev = &got.rev[..12.min(got.rev.len())];
+            let (path, url, out) = (&got.path, &got.url, got.out.display());
+            text.push_str(&format!("got {path} from {url} at {rev} into {out}\n"));
+            text
         })
     }
 

@@ -1,6 +1,6 @@
 //! End-to-end tests of the `datavc` binary on real folders: the add/status/checkout cycle,
-//! remotes, gc, remove, fsck, link types, and bad input (clear error, right exit code, no
-//! damage).
+//! remotes, gc, remove, fsck, link types, `get` from a data registry, and bad input (clear
+//! error, right exit code, no damage).
 
 mod harness;
 
@@ -1317,4 +1317,149 @@ fn a_repository_without_scm_leaves_git_alone() {
     assert_eq!(String::from_utf8_lossy(&staged.stdout), "");
     repo.ok(&["remote", "add", "-d", "store", "../store"]);
     assert_eq!(repo.json(&["push", "-A"])["transferred"], 1);
+}
+
+/// A data registry beside a `user` folder: a git repository whose data is pushed to the
+/// folder remote `store` beside it, `weights.safetensors` "weights v1" at tag `v1` and
+/// "weights v2" at the tip, and a `README` git tracks.
+fn registry() -> (Repo, PathBuf) {
+    let registry = Repo::new("md5");
+    git_in(&registry.root, &["init", "-q"]);
+    sample_data(&registry);
+    registry.write("README", b"registry\n");
+    registry.ok(&["add", "data/train", "data/test", "weights.safetensors"]);
+    let store = registry.root.with_file_name("store");
+    registry.ok(&["remote", "add", "-d", "store", store.to_str().unwrap()]);
+    registry.ok(&["push"]);
+    git_in(&registry.root, &["add", "-A"]);
+    git_in(&registry.root, &["commit", "-qm", "v1"]);
+    git_in(&registry.root, &["tag", "v1"]);
+    registry.write("weights.safetensors", b"weights v2");
+    registry.ok(&["add", "weights.safetensors"]);
+    registry.ok(&["push"]);
+    git_in(&registry.root, &["commit", "-qam", "v2"]);
+    let user = registry.root.with_file_name("user");
+    fs::create_dir(&user).unwrap();
+    (registry, user)
+}
+
+/// The names in `dir`, to show that `get` leaves nothing temporary behind.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = (fs::read_dir(dir).unwrap())
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn get_copies_a_registrys_data_from_its_cache_or_its_remote() {
+    let (registry, user) = registry();
+    let get = |args: &[&str]| harness::ok(&user, &[&["get", "../project"], args].concat());
+    get(&["data/train"]);
+    assert_eq!(fs::read(user.join("train/b.csv")).unwrap(), b"x,y\n3,4\n");
+    get(&[
+        "weights.safetensors",
+        "--rev",
+        "v1",
+        "-o",
+        "old.safetensors",
+    ]);
+    assert_eq!(
+        fs::read(user.join("old.safetensors")).unwrap(),
+        b"weights v1"
+    );
+    get(&["weights.safetensors"]);
+    assert_eq!(
+        fs::read(user.join("weights.safetensors")).unwrap(),
+        b"weights v2"
+    );
+    get(&["README"]);
+    assert_eq!(fs::read(user.join("README")).unwrap(), b"registry\n");
+    get(&["data/test/c.csv"]);
+    assert_eq!(fs::read(user.join("c.csv")).unwrap(), vec![7u8; 300_000]);
+
+    // With the registry's cache gone, the objects come from its remote; a folder holding
+    // `.dvc` files arrives without them, as `dvc get` leaves them out.
+    fs::remove_dir_all(registry.root.join(".dvc/cache")).unwrap();
+    fs::create_dir(user.join("copies")).unwrap();
+    let got = harness::json(&get(&["data", "-o", "copies", "--json"]));
+    assert_eq!(got["fetched"][0]["remote"], "source-cache", "{got}");
+    assert_eq!(got["fetched"][1]["remote"], "store", "{got}");
+    assert_eq!(got["fetched"][1]["transferred"], 5, "{got}");
+    let copied: Vec<String> = harness::files_below(&user.join("copies/data"))
+        .into_keys()
+        .collect();
+    assert_eq!(
+        copied,
+        [".gitignore", "test/c.csv", "train/a.csv", "train/b.csv"]
+    );
+    let tip = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(&registry.root)
+        .output()
+        .unwrap();
+    assert_eq!(got["rev"], String::from_utf8_lossy(&tip.stdout).trim());
+    assert_eq!(
+        names_in(&user),
+        [
+            "README",
+            "c.csv",
+            "copies",
+            "old.safetensors",
+            "train",
+            "weights.safetensors"
+        ]
+    );
+}
+
+#[test]
+fn get_refuses_what_it_cannot_do_whole_and_leaves_the_destination_alone() {
+    let (registry, user) = registry();
+    let mine = user.join("weights.safetensors");
+    fs::write(&mine, b"mine").unwrap();
+    let get = ["get", "../project", "weights.safetensors"];
+    let refused = harness::fails(&user, &get, 2);
+    assert!(refused.contains("already exists"), "{refused}");
+    assert_eq!(fs::read(&mine).unwrap(), b"mine");
+    harness::ok(&user, &[&get[..], &["--force"]].concat());
+    assert_eq!(fs::read(&mine).unwrap(), b"weights v2");
+
+    for (path, says) in [
+        ("nothere", "not in ../project"),
+        ("../project/README", "not in ../project"),
+        ("weights.safetensors.dvc", "named like a DVC file"),
+    ] {
+        let refused = harness::fails(&user, &["get", "../project", path], 2);
+        assert!(refused.contains(says), "{path}: {refused}");
+    }
+    let refused = harness::fails(&user, &["get", "../project", "README", "--rev", "v9"], 1);
+    assert!(refused.contains("unknown git revision `v9`"), "{refused}");
+
+    // Data that neither the registry's cache nor its remote holds: nothing arrives.
+    fs::remove_dir_all(registry.root.join(".dvc/cache")).unwrap();
+    fs::remove_dir_all(registry.root.with_file_name("store")).unwrap();
+    let refused = harness::fails(&user, &["get", "../project", "data/train"], 1);
+    assert!(
+        refused.contains("missing from the cache and the default remote"),
+        "{refused}"
+    );
+    assert_eq!(names_in(&user), ["weights.safetensors"]);
+}
+
+/// A killed `get` leaves its temporary folder beside the destination; the next `get` there
+/// removes it, but not the folder of a `get` still running (its lock is held).
+#[test]
+fn get_removes_what_a_killed_get_left_beside_the_destination() {
+    let (_registry, user) = registry();
+    let abandoned = user.join(".README.datavc-tmp-999999-0");
+    let running = user.join(".README.datavc-tmp-999999-1");
+    for folder in [&abandoned, &running] {
+        fs::create_dir_all(folder.join("repo/data")).unwrap();
+        fs::write(folder.join("in-use.lock"), b"").unwrap();
+    }
+    let held = fs::File::open(running.join("in-use.lock")).unwrap();
+    held.try_lock().unwrap();
+    harness::ok(&user, &["get", "../project", "README"]);
+    assert_eq!(names_in(&user), [".README.datavc-tmp-999999-1", "README"]);
 }

@@ -4,8 +4,9 @@
 //! read nested `.dvcignore` files alike, both share every level of DVC's config, both
 //! push, keep and pull the outputs of DVC's pipeline stages alike, both send an output
 //! with its own `remote:` there, both report the same `diff`, both pull a path inside a
-//! tracked folder alone, both move the objects of all branches, tags or commits alike, and
-//! both `move` outputs alike.
+//! tracked folder alone, both move the objects of all branches, tags or commits alike,
+//! both `move` outputs alike, and each `get`s from the other's data registry what its peer
+//! would.
 //!
 //! DVC is found through `DATAVC_DVC`, else `dvc` on `PATH`; `.ci/run` installs it. Without
 //! it these tests fail: compatibility is a promise, not an option.
@@ -1235,4 +1236,65 @@ fn autostage_stages_what_dvc_stages() {
         assert_eq!(staged(&root), by_dvc, "after {step:?}");
     }
     assert!(staged(&root).contains("dataset.dvc"));
+}
+
+/// Data registries: `datavc get` copies from one DVC made what `dvc get` copies, and `dvc
+/// get` reads one datavc made. Both caches are emptied first, so the data comes from the
+/// registries' remotes; `sub` holds a `.dvc` file, which neither tool copies.
+#[test]
+fn get_copies_what_dvc_get_copies() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let (by_dvc, _) = dvc_origin_with_remote(&dvc, dir.path());
+    tricky_data(&by_dvc);
+    write_files(
+        &by_dvc,
+        &[("sub/inner/w.bin", b"w"), ("sub/notes.txt", b"n")],
+    );
+    run(
+        &dvc,
+        &["add", "data", "model.safetensors", "sub/inner"],
+        &by_dvc,
+    );
+    run(&dvc, &["push"], &by_dvc);
+
+    let by_datavc = dir.path().join("by-datavc");
+    fs::create_dir(&by_datavc).unwrap();
+    git(&["init", "-q"], &by_datavc);
+    datavc(&["init", "--hash", "md5"], &by_datavc);
+    tricky_data(&by_datavc);
+    write_files(
+        &by_datavc,
+        &[("sub/inner/w.bin", b"w"), ("sub/notes.txt", b"n")],
+    );
+    datavc(
+        &["add", "data", "model.safetensors", "sub/inner"],
+        &by_datavc,
+    );
+    let store = dir.path().join("datavc-remote");
+    datavc(
+        &["remote", "add", "-d", "store", store.to_str().unwrap()],
+        &by_datavc,
+    );
+    datavc(&["push"], &by_datavc);
+
+    for registry in [&by_dvc, &by_datavc] {
+        git(&["add", "-A"], registry);
+        git(&["commit", "-qm", "data"], registry);
+        fs::remove_dir_all(registry.join(".dvc/cache")).unwrap();
+        let url = registry.to_str().unwrap();
+        let name = registry.file_name().unwrap().to_str().unwrap();
+        let [ours, theirs] = [format!("{name}-datavc"), format!("{name}-dvc")].map(|user| {
+            let user = dir.path().join(user);
+            fs::create_dir(&user).unwrap();
+            user
+        });
+        for path in ["data", "model.safetensors", "sub", "data/a/c/d"] {
+            datavc(&["get", url, path], &ours);
+            run(&dvc, &["get", url, path], &theirs);
+        }
+        same_tree(&ours, &theirs, &["data", "model.safetensors", "sub", "d"]);
+        assert_eq!(relative_files(&ours), relative_files(&theirs), "{name}");
+    }
+    assert!(relative_files(&dir.path().join("origin-dvc")).contains(&"sub/notes.txt".into()));
 }

@@ -5,6 +5,7 @@ pub mod checkout;
 pub mod diff;
 pub mod fsck;
 pub mod gc;
+pub mod get;
 pub mod ls;
 pub mod mv;
 pub mod remove;
