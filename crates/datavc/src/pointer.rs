@@ -37,6 +37,17 @@ pub struct Output {
     pub part: Option<String>,
 }
 
+/// The repository an imported output came from (`dvc import URL PATH`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ImportSource {
+    /// The repository: a git URL, or a folder.
+    pub url: String,
+    /// The commit it was imported at (`rev_lock`), else the revision asked for.
+    pub rev: Option<String>,
+    /// The path in that repository.
+    pub path: String,
+}
+
 /// A parsed pointer file.
 #[derive(Debug, Clone)]
 pub struct Pointer {
@@ -135,6 +146,26 @@ impl Pointer {
     /// Whether the file records dependencies, as `dvc import` writes them.
     pub fn has_deps(&self) -> bool {
         matches!(self.document.get("deps"), Some(Value::Sequence(deps)) if !deps.is_empty())
+    }
+
+    /// Where `dvc import` brought the outputs from: `deps: [{path, repo: {url, rev_lock}}]`.
+    pub fn import_source(&self) -> Option<ImportSource> {
+        let Some(Value::Sequence(deps)) = self.document.get("deps") else {
+            return None;
+        };
+        let [Value::Mapping(dep)] = deps.as_slice() else {
+            return None;
+        };
+        let Some(Value::Mapping(repo)) = dep.get("repo") else {
+            return None;
+        };
+        let text =
+            |map: &Mapping, key: &str| map.get(key).and_then(Value::as_str).map(str::to_owned);
+        Some(ImportSource {
+            url: text(repo, "url")?,
+            rev: text(repo, "rev_lock").or_else(|| text(repo, "rev")),
+            path: text(dep, "path")?,
+        })
     }
 
     /// The pipeline stage that records the outputs (as `dvc.lock` names it), if one does.

@@ -5,8 +5,8 @@
 //! push, keep and pull the outputs of DVC's pipeline stages alike, both send an output
 //! with its own `remote:` there, both report the same `diff`, both pull a path inside a
 //! tracked folder alone, both move the objects of all branches, tags or commits alike,
-//! both `move` outputs alike, and each `get`s from the other's data registry what its peer
-//! would.
+//! both `move` outputs alike, each `get`s from the other's data registry what its peer
+//! would, and both pull the outputs DVC imported from a registry alike.
 //!
 //! DVC is found through `DATAVC_DVC`, else `dvc` on `PATH`; `.ci/run` installs it. Without
 //! it these tests fail: compatibility is a promise, not an option.
@@ -1297,4 +1297,84 @@ fn get_copies_what_dvc_get_copies() {
         assert_eq!(relative_files(&ours), relative_files(&theirs), "{name}");
     }
     assert!(relative_files(&dir.path().join("origin-dvc")).contains(&"sub/notes.txt".into()));
+}
+
+/// Outputs `dvc import`ed from a registry: DVC pushes none of them, so `datavc pull` in a
+/// clone of the project fetches them from the registry, at the commit the import
+/// recorded, as `dvc pull` does; `datavc push` and `status --cloud` leave them out, as
+/// DVC's do.
+#[test]
+fn imported_outputs_are_pulled_from_their_registry_as_dvc_pulls_them() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let (registry, registry_remote) = dvc_origin_with_remote(&dvc, dir.path());
+    let v1: &[(&str, &[u8])] = &[
+        ("images/a.png", b"a1"),
+        ("images/sub/b.png", b"b1"),
+        ("model.bin", b"m1"),
+    ];
+    write_files(&registry, v1);
+    run(&dvc, &["add", "images", "model.bin"], &registry);
+    run(&dvc, &["push"], &registry);
+    git(&["add", "-A"], &registry);
+    git(&["commit", "-qm", "v1"], &registry);
+
+    let project = dir.path().join("project");
+    fs::create_dir(&project).unwrap();
+    git(&["init", "-q"], &project);
+    run(&dvc, &["init", "-q"], &project);
+    let own = dir.path().join("own-remote");
+    run(
+        &dvc,
+        &["remote", "add", "-d", "own", own.to_str().unwrap()],
+        &project,
+    );
+    run(
+        &dvc,
+        &["import", "../origin", "images", "-o", "imgs"],
+        &project,
+    );
+    run(&dvc, &["import", "../origin", "model.bin"], &project);
+    git(&["add", "-A"], &project);
+    git(&["commit", "-qm", "imports"], &project);
+    // The registry moves on; a pull takes what the import recorded.
+    write_files(&registry, &[("model.bin", b"m2")]);
+    run(&dvc, &["add", "model.bin"], &registry);
+    run(&dvc, &["push"], &registry);
+    git(&["commit", "-qam", "v2"], &registry);
+
+    let pushed: serde_json::Value =
+        serde_json::from_str(&datavc(&["push", "--json"], &project)).unwrap();
+    assert_eq!(pushed["transferred"], 0, "{pushed}");
+    assert_eq!(
+        datavc(&["status", "--cloud", "--json"], &project).trim(),
+        "[]"
+    );
+
+    let ours = clone_beside(&project, "ours");
+    let theirs = clone_beside(&project, "theirs");
+    datavc(&["pull"], &ours);
+    run(&dvc, &["pull"], &theirs);
+    same_tree(&ours, &theirs, &["imgs", "model.bin"]);
+    assert_eq!(fs::read(ours.join("model.bin")).unwrap(), b"m1");
+    assert_eq!(
+        relative_files(&ours.join(".dvc/tmp")).len(),
+        2,
+        "temporary files left"
+    );
+    // DVC sees both workspaces alike (each import with an update available).
+    assert_eq!(
+        run(&dvc, &["status"], &ours),
+        run(&dvc, &["status"], &theirs)
+    );
+
+    // With the registry's cache and remote gone too, the pull names what is missing.
+    fs::remove_dir_all(registry.join(".dvc/cache")).unwrap();
+    fs::remove_dir_all(&registry_remote).unwrap();
+    let third = clone_beside(&project, "third");
+    let refused = datavc_fails(&["pull"], &third, 1);
+    assert!(
+        refused.contains("missing from the cache and from remote `own, ../origin`"),
+        "{refused}"
+    );
 }

@@ -1,30 +1,24 @@
 //! `get`: copy data that another repository tracks (a data registry) to a path here, as
-//! `dvc get` does. The repository is cloned at the asked revision into a temporary folder
-//! beside the destination. Objects come from that repository's own cache when it is a
-//! local folder, then from its default remote for what the cache lacks. The path is
-//! checked out in the clone and renamed into place whole, so the destination holds all of
+//! `dvc get` does. The repository is cloned ([`super::source`]) beside the destination,
+//! the path's objects fetched into a cache in the clone's temporary folder and checked out
+//! in the clone, and the path renamed into place whole, so the destination holds all of
 //! the data or none of it; the temporary folder goes whatever happens.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
 
 use super::checkout::{self, Missing, Overwrite};
-use super::transfer::{self, TransferOptions, TransferReport};
-use crate::config::{DvcConfig, Level, OptionName, is_url};
+use super::source::{Fetched, Source};
+use super::transfer::TransferReport;
 use crate::dvcignore;
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::git;
 use crate::pointer::POINTER_EXT;
 use crate::progress::Progress;
-use crate::repo::{Repo, absolute};
+use crate::repo::absolute;
 use crate::stages::STAGES_FILE;
-
-/// The name the clone gives the source repository's cache, read as a folder remote (a
-/// DVC 3 cache and a folder remote share one layout).
-const SOURCE_CACHE: &str = "source-cache";
 
 /// How to get.
 #[derive(Debug, Clone, Default)]
@@ -76,29 +70,24 @@ pub fn get(url: &str, path: &str, options: &GetOptions, progress: &dyn Progress)
     let out = destination(name, options)?;
     refuse_existing(&out, options.force)?;
     fsutil::create_dir_all(out.parent().unwrap_or(&out))?;
-    let temp = TempFolder::beside(&out)?;
-    let clone = temp.path.join("repo");
-    git::clone(url, &clone)?;
-    let rev = git::checkout_detached(&clone, options.rev.as_deref().unwrap_or("HEAD"))?;
-    let source = parts
-        .iter()
-        .fold(clone.clone(), |path, part| path.join(part));
-    // A subfolder holding `.dvc` is another project; only the clone's root counts.
-    let fetched = match clone.join(".dvc").is_dir() {
-        true => check_out(url, &clone, &source, &temp.path, options, progress)?,
-        false => Vec::new(),
+    let source = Source::clone_at(url, options.rev.as_deref(), &out)?;
+    let data = source.path(&parts.join("/"));
+    let cache = source.scratch("cache");
+    let fetched = match source.fetch(std::slice::from_ref(&data), &cache, options.jobs, progress)? {
+        Some(fetched) => check_out(url, fetched, progress)?,
+        None => Vec::new(),
     };
-    if fs::symlink_metadata(&source).is_err() {
+    if fs::symlink_metadata(&data).is_err() {
         return Err(not_in_source());
     }
-    remove_dvc_files(&source)?;
+    remove_dvc_files(&data)?;
     // Again: the download may have taken a while.
     refuse_existing(&out, options.force)?;
-    place(&source, &out, &temp.path.join("replaced"))?;
+    place(&data, &out, &source.scratch("replaced"))?;
     Ok(Got {
         url: url.to_owned(),
         path: parts.join("/"),
-        rev,
+        rev: source.rev().to_owned(),
         out,
         fetched,
     })
@@ -169,36 +158,13 @@ fn refuse_existing(out: &Path, force: bool) -> Result<()> {
     }
 }
 
-/// Fetches the objects of what the clone tracks at (or inside) `source` and checks them
-/// out in the clone; returns the fetch reports.
-fn check_out(
-    url: &str,
-    clone: &Path,
-    source: &Path,
-    temp: &Path,
-    options: &GetOptions,
-    progress: &dyn Progress,
-) -> Result<Vec<TransferReport>> {
-    let places = configure(url, clone, &temp.join("cache"))?;
-    let repo = Repo::discover(clone)?;
-    let targets = targets(&repo, source)?;
-    if targets.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut fetched = Vec::new();
-    for remote in places {
-        let options = TransferOptions {
-            remote,
-            jobs: options.jobs,
-            ..TransferOptions::default()
-        };
-        let report = transfer::fetch(&repo, &targets, &options, progress)?;
-        let complete = report.missing.is_empty();
-        fetched.push(report);
-        if complete {
-            break;
-        }
-    }
+/// Checks out what was fetched, in the clone; returns the fetch reports.
+fn check_out(url: &str, fetched: Fetched, progress: &dyn Progress) -> Result<Vec<TransferReport>> {
+    let Fetched {
+        repo,
+        targets,
+        reports,
+    } = fetched;
     checkout::checkout(&repo, &targets, Overwrite::Refuse, Missing::Fail, progress).map_err(
         |error| match error {
             Error::MissingObjects { count, first } => Error::MissingInSource {
@@ -209,116 +175,5 @@ fn check_out(
             error => error,
         },
     )?;
-    Ok(fetched)
-}
-
-/// Points the clone's cache at `cache` and, where the source is a local folder, reads
-/// objects from the source's cache first and then from the remote the source's own
-/// configuration names (relative URLs resolved there, its credentials kept), as DVC
-/// does. Returns the remotes to try, in order (`None`: the default).
-fn configure(url: &str, clone: &Path, cache: &Path) -> Result<Vec<Option<String>>> {
-    let mut config = DvcConfig::load(&clone.join(".dvc"))?;
-    let cache = cache.to_string_lossy();
-    config.set_option(Level::Local, &OptionName::parse("cache.dir")?, Some(&cache))?;
-    // Links into a cache about to be deleted would leave nothing behind.
-    config.set_option(
-        Level::Local,
-        &OptionName::parse("cache.type")?,
-        Some("reflink,copy"),
-    )?;
-    let mut places = Vec::new();
-    if Path::new(url).join(".dvc").is_dir() {
-        let source = Repo::discover(Path::new(url))?;
-        let source_cache = source.cache().root().to_string_lossy();
-        config.replace_remote(Level::Local, SOURCE_CACHE, &source_cache, false)?;
-        places.push(Some(SOURCE_CACHE.to_owned()));
-        if let Some(name) = source.config().default_remote() {
-            let remote = source.config().remote(name)?;
-            let url = match is_url(&remote.url) {
-                true => remote.url.clone(),
-                false => (source.config().dir().join(&remote.url))
-                    .to_string_lossy()
-                    .into_owned(),
-            };
-            config.replace_remote(Level::Local, name, &url, true)?;
-            for (key, value) in &remote.options {
-                config.modify_remote(Level::Local, name, key, Some(value))?;
-            }
-        }
-    }
-    if config.default_remote().is_some() {
-        places.push(None);
-    }
-    Ok(places)
-}
-
-/// The outputs to fetch for `source`: the output it names (or lies in), or else every
-/// output inside it (a folder holding `.dvc` files); none for what only git tracks.
-fn targets(repo: &Repo, source: &Path) -> Result<Vec<PathBuf>> {
-    match super::select_outputs(repo, &[source.to_owned()]) {
-        Ok(_) => Ok(vec![source.to_owned()]),
-        Err(Error::NotTracked { .. }) => Ok((repo.outputs()?.iter())
-            .flat_map(|pointer| pointer.out_paths().collect::<Vec<_>>())
-            .filter(|path| path.starts_with(source))
-            .collect()),
-        Err(error) => Err(error),
-    }
-}
-
-/// A temporary folder beside the destination, removed with all it holds when dropped.
-/// A file in it stays locked while it is in use, so that a later `get` can tell the
-/// folder of one that was killed (the system released its lock) from one still running.
-struct TempFolder {
-    path: PathBuf,
-    lock: Option<File>,
-}
-
-/// The locked file in a [`TempFolder`].
-const IN_USE: &str = "in-use.lock";
-
-impl TempFolder {
-    /// A new folder for a `get` to `out`, after removing those killed ones left there.
-    fn beside(out: &Path) -> Result<TempFolder> {
-        remove_abandoned(out)?;
-        let path = fsutil::temp_beside(out);
-        fs::create_dir(&path).map_err(Error::io("create folder", &path))?;
-        let lock_path = path.join(IN_USE);
-        // Dropped on failure, it removes the folder again.
-        let mut folder = TempFolder { path, lock: None };
-        let lock = File::create(&lock_path).map_err(Error::io("create", &lock_path))?;
-        lock.try_lock()
-            .map_err(|e| Error::io("lock", &lock_path)(e.into()))?;
-        folder.lock = Some(lock);
-        Ok(folder)
-    }
-}
-
-impl Drop for TempFolder {
-    fn drop(&mut self) {
-        // Windows deletes no file that is still open.
-        drop(self.lock.take());
-        let _ = fs::remove_dir_all(&self.path);
-    }
-}
-
-/// Removes the temporary folders that killed `get`s to `out` left beside it.
-fn remove_abandoned(out: &Path) -> Result<()> {
-    let (Some(parent), Some(name)) = (out.parent(), out.file_name()) else {
-        return Ok(());
-    };
-    let prefix = format!(".{}{}", name.to_string_lossy(), fsutil::TEMP_MARK);
-    let entries = match fs::read_dir(parent) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io("list", parent)(e)),
-    };
-    for entry in entries.flatten() {
-        let abandoned = entry.file_name().to_string_lossy().starts_with(&prefix)
-            && entry.file_type().is_ok_and(|kind| kind.is_dir())
-            && File::open(entry.path().join(IN_USE)).is_ok_and(|lock| lock.try_lock().is_ok());
-        if abandoned {
-            let _ = fs::remove_dir_all(entry.path());
-        }
-    }
-    Ok(())
+    Ok(reports)
 }

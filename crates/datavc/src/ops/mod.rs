@@ -9,6 +9,7 @@ pub mod get;
 pub mod ls;
 pub mod mv;
 pub mod remove;
+mod source;
 pub mod status;
 pub mod transfer;
 pub mod unprotect;

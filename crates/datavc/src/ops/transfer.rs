@@ -35,6 +35,7 @@ use crate::lock::LockMode;
 use crate::manifest::Manifest;
 use crate::ops::Unreadable;
 use crate::ops::checkout::{CheckoutReport, Missing, Overwrite, checkout_locked};
+use crate::ops::source::Source;
 use crate::pointer::{Output, Pointer};
 use crate::progress::{Progress, Silent};
 use crate::remote::RemoteStore;
@@ -226,8 +227,11 @@ fn per_remote<T>(
         .collect()
 }
 
-/// The outputs a remote should hold: DVC's `push: false` keeps an output off every remote.
+/// The outputs a remote should hold: DVC's `push: false` keeps an output off every remote,
+/// and, as in DVC, imported outputs stay in the repository they came from, which `fetch`
+/// reads them from.
 fn pushable(mut pointers: Vec<Pointer>) -> Vec<Pointer> {
+    pointers.retain(|pointer| pointer.import_source().is_none());
     for pointer in &mut pointers {
         pointer.outs.retain(|out| out.push);
     }
@@ -348,7 +352,60 @@ fn fetch_locked(
     let reports = per_remote(pointers.to_vec(), options, |pointers, options| {
         fetch_from(repo, pointers, options, progress)
     })?;
-    Ok(TransferReport::combine(reports))
+    let report = TransferReport::combine(reports);
+    fetch_imported(repo, pointers, report, options.jobs, progress)
+}
+
+/// Fetches what the remote lacked of imported outputs from the repositories they were
+/// imported from, at the commit recorded, as DVC does (its `push` leaves imports out, so
+/// a remote seldom has them). The report then names only what is still missing.
+fn fetch_imported(
+    repo: &Repo,
+    pointers: &[Pointer],
+    mut report: TransferReport,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<TransferReport> {
+    let mut by_source: BTreeMap<(String, Option<String>), Vec<String>> = BTreeMap::new();
+    for pointer in pointers {
+        if let Some(import) = pointer.import_source()
+            && !missing_of(repo, std::slice::from_ref(pointer))?.is_empty()
+        {
+            let paths = by_source.entry((import.url, import.rev)).or_default();
+            paths.push(import.path);
+        }
+    }
+    if by_source.is_empty() {
+        return Ok(report);
+    }
+    let near = repo.root().join(".dvc").join("tmp").join("import");
+    for ((url, rev), paths) in by_source {
+        report.remote = format!("{}, {url}", report.remote);
+        // A relative folder is relative to the root, wherever the command runs.
+        let url = match repo.root().join(&url) {
+            folder if folder.is_dir() => folder.to_string_lossy().into_owned(),
+            _ => url,
+        };
+        let source = Source::clone_at(&url, rev.as_deref(), &near)?;
+        let paths: Vec<PathBuf> = paths.iter().map(|path| source.path(path)).collect();
+        if let Some(fetched) = source.fetch(&paths, repo.cache().root(), jobs, progress)? {
+            for fetched in fetched.reports {
+                report.transferred += fetched.transferred;
+                report.bytes += fetched.bytes;
+            }
+        }
+    }
+    report.missing = missing_of(repo, pointers)?;
+    Ok(report)
+}
+
+/// What the cache lacks of the outputs of `pointers`, as `path (oid)`.
+fn missing_of(repo: &Repo, pointers: &[Pointer]) -> Result<Vec<String>> {
+    let wanted = wanted_objects(repo, pointers)?;
+    Ok((wanted.files.into_iter())
+        .filter(|(oid, _)| !repo.cache().contains(oid))
+        .map(|(oid, path)| format!("{path} ({oid})"))
+        .collect())
 }
 
 /// [`fetch`] of `pointers` from the one remote `options` name.
