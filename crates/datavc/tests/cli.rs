@@ -1321,13 +1321,20 @@ fn a_repository_without_scm_leaves_git_alone() {
 
 /// A data registry beside a `user` folder: a git repository whose data is pushed to the
 /// folder remote `store` beside it, `weights.safetensors` "weights v1" at tag `v1` and
-/// "weights v2" at the tip, and a `README` git tracks.
+/// "weights v2" at the tip, an empty tracked folder `empty`, and a `README` git tracks.
 fn registry() -> (Repo, PathBuf) {
     let registry = Repo::new("md5");
     git_in(&registry.root, &["init", "-q"]);
     sample_data(&registry);
     registry.write("README", b"registry\n");
-    registry.ok(&["add", "data/train", "data/test", "weights.safetensors"]);
+    fs::create_dir(registry.root.join("empty")).unwrap();
+    registry.ok(&[
+        "add",
+        "data/train",
+        "data/test",
+        "weights.safetensors",
+        "empty",
+    ]);
     let store = registry.root.with_file_name("store");
     registry.ok(&["remote", "add", "-d", "store", store.to_str().unwrap()]);
     registry.ok(&["push"]);
@@ -1374,8 +1381,10 @@ fn get_copies_a_registrys_data_from_its_cache_or_its_remote() {
         fs::read(user.join("weights.safetensors")).unwrap(),
         b"weights v2"
     );
-    get(&["README"]);
+    get(&["./README"]);
     assert_eq!(fs::read(user.join("README")).unwrap(), b"registry\n");
+    get(&["empty"]);
+    assert_eq!(names_in(&user.join("empty")), Vec::<String>::new());
     get(&["data/test/c.csv"]);
     assert_eq!(fs::read(user.join("c.csv")).unwrap(), vec![7u8; 300_000]);
 
@@ -1406,6 +1415,7 @@ fn get_copies_a_registrys_data_from_its_cache_or_its_remote() {
             "README",
             "c.csv",
             "copies",
+            "empty",
             "old.safetensors",
             "train",
             "weights.safetensors"
@@ -1462,4 +1472,43 @@ fn get_removes_what_a_killed_get_left_beside_the_destination() {
     held.try_lock().unwrap();
     harness::ok(&user, &["get", "../project", "README"]);
     assert_eq!(names_in(&user), [".README.datavc-tmp-999999-1", "README"]);
+}
+
+/// A repository whose DVC project is in a subfolder (`dvc init --subdir`): its data is got
+/// through that project, and a copied project leaves its `.dvc` folder behind. A path
+/// through a committed symbolic link is refused: it could lead anywhere on this machine.
+#[cfg(unix)]
+#[test]
+fn get_reads_a_project_in_a_subfolder_and_follows_no_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let mono = dir.path().join("mono");
+    let project = mono.join("project");
+    fs::create_dir_all(project.join("d")).unwrap();
+    git_in(&mono, &["init", "-q"]);
+    harness::ok(&project, &["init", "--hash", "md5"]);
+    fs::write(project.join("d/x"), b"x").unwrap();
+    harness::ok(&project, &["add", "d"]);
+    let store = dir.path().join("store");
+    harness::ok(
+        &project,
+        &["remote", "add", "-d", "s", store.to_str().unwrap()],
+    );
+    harness::ok(&project, &["push"]);
+    std::os::unix::fs::symlink(dir.path(), mono.join("outside")).unwrap();
+    git_in(&mono, &["add", "-A"]);
+    git_in(&mono, &["commit", "-qm", "mono"]);
+    fs::remove_dir_all(project.join(".dvc/cache")).unwrap();
+
+    let user = dir.path().join("user");
+    fs::create_dir(&user).unwrap();
+    harness::ok(&user, &["get", "../mono", "project/d"]);
+    assert_eq!(fs::read(user.join("d/x")).unwrap(), b"x");
+    harness::ok(&user, &["get", "../mono", "project", "-o", "whole"]);
+    let copied: Vec<String> = harness::files_below(&user.join("whole"))
+        .into_keys()
+        .collect();
+    assert_eq!(copied, [".gitignore", "d/x"]);
+    let refused = harness::fails(&user, &["get", "../mono", "outside/store"], 2);
+    assert!(refused.contains("not in ../mono"), "{refused}");
+    assert_eq!(names_in(&user), ["d", "whole"]);
 }

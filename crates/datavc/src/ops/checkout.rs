@@ -84,6 +84,8 @@ pub enum Overwrite {
 
 struct Plan {
     place: Vec<(PathBuf, Oid)>,
+    /// Empty tracked folders to create: no file placed brings them back.
+    folders: Vec<PathBuf>,
     remove: Vec<PathBuf>,
     unchanged: usize,
     conflicts: Vec<PathBuf>,
@@ -120,6 +122,7 @@ pub(crate) fn checkout_locked(
     let mut state = repo.state()?;
     let mut plan = Plan {
         place: Vec::new(),
+        folders: Vec::new(),
         remove: Vec::new(),
         unchanged: 0,
         conflicts: Vec::new(),
@@ -183,8 +186,12 @@ fn plan_output(
     let manifest = repo.cache().manifest(oid)?;
     let part = out.part.as_deref();
     let root = part.map_or_else(|| path.clone(), |part| fsutil::join_slash(&path, part));
+    let scanned = scan(repo, state, &root)?;
+    if matches!(scanned, Content::Missing) && part.is_none() && manifest.entries().is_empty() {
+        plan.folders.push(root.clone());
+    }
     // Keyed by path below `root`; a file at `root` itself is keyed "".
-    let mut present: HashMap<String, HashedFile> = match scan(repo, state, &root)? {
+    let mut present: HashMap<String, HashedFile> = match scanned {
         Content::Dir { files, .. } => files.into_iter().map(|f| (f.relpath.clone(), f)).collect(),
         Content::File(file) => HashMap::from([(String::new(), file)]),
         Content::Missing => HashMap::new(),
@@ -251,6 +258,9 @@ fn apply(
     let relative = |path: &PathBuf| fsutil::relative_slash(path, repo.root()).unwrap_or_default();
     for path in &plan.remove {
         fsutil::remove_file(path)?;
+    }
+    for folder in &plan.folders {
+        fsutil::create_dir_all(folder)?;
     }
     let types = repo.link_types()?;
     // Objects `add` or `fetch` wrote verified, untouched since, are not hashed again.

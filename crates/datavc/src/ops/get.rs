@@ -58,6 +58,7 @@ pub fn get(url: &str, path: &str, options: &GetOptions, progress: &dyn Progress)
         url: url.to_owned(),
     };
     let parts: Vec<String> = (Path::new(path).components())
+        .filter(|part| *part != Component::CurDir)
         .map(|part| match part {
             Component::Normal(name) => Some(name.to_string_lossy().into_owned()),
             _ => None,
@@ -73,7 +74,8 @@ pub fn get(url: &str, path: &str, options: &GetOptions, progress: &dyn Progress)
     let source = Source::clone_at(url, options.rev.as_deref(), &out)?;
     let data = source.path(&parts.join("/"));
     let cache = source.scratch("cache");
-    let fetched = match source.fetch(std::slice::from_ref(&data), &cache, options.jobs, progress)? {
+    refuse_links(&source.path(""), &data, &not_in_source)?;
+    let fetched = match source.fetch(&data, &cache, options.jobs, progress)? {
         Some(fetched) => check_out(url, fetched, progress)?,
         None => Vec::new(),
     };
@@ -132,11 +134,36 @@ fn names_dvc_file(name: &str) -> bool {
     name.ends_with(&format!(".{POINTER_EXT}")) || name == STAGES_FILE
 }
 
-/// Deletes, in the clone, the files inside the folder `source` that DVC reads as its own
-/// (pointers, pipelines, ignore rules): its `get` leaves them out, and so does this one.
+/// Refuses a path whose folders, below `root`, include a symbolic link: git checks links
+/// out as they were committed, and one could point anywhere on this machine.
+fn refuse_links(root: &Path, data: &Path, not_in_source: &dyn Fn() -> Error) -> Result<()> {
+    let folders = data
+        .ancestors()
+        .skip(1)
+        .take_while(|folder| *folder != root);
+    for folder in folders {
+        if fs::symlink_metadata(folder).is_ok_and(|meta| meta.file_type().is_symlink()) {
+            return Err(not_in_source());
+        }
+    }
+    Ok(())
+}
+
+/// Deletes, in the clone, what inside the folder `source` DVC reads as its own (pointers,
+/// pipelines, ignore rules, a project's `.dvc` folder): its `get` leaves them out, and so
+/// does this one.
 fn remove_dvc_files(source: &Path) -> Result<()> {
-    for entry in walkdir::WalkDir::new(source).min_depth(1) {
+    if !fs::symlink_metadata(source).is_ok_and(|meta| meta.is_dir()) {
+        return Ok(());
+    }
+    let mut walk = walkdir::WalkDir::new(source).min_depth(1).into_iter();
+    while let Some(entry) = walk.next() {
         let entry = entry.map_err(|e| Error::io("list", source)(e.into()))?;
+        if entry.file_type().is_dir() && entry.file_name() == ".dvc" {
+            walk.skip_current_dir();
+            fs::remove_dir_all(entry.path()).map_err(Error::io("remove", entry.path()))?;
+            continue;
+        }
         let name = entry.file_name().to_string_lossy();
         if entry.file_type().is_file() && (names_dvc_file(&name) || name == dvcignore::FILE_NAME) {
             fsutil::remove_file(entry.path())?;

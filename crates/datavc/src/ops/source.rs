@@ -70,24 +70,26 @@ impl Source {
     }
 
     /// Fetches into the cache folder `cache` the objects of the outputs at, inside or
-    /// above `paths` (in the clone). `None` where the source tracks no data (no `.dvc` at
-    /// its root: a subfolder holding one is another project), or none of the paths.
+    /// above `path` (in the clone), of the DVC project holding it: the nearest folder
+    /// above it with a `.dvc` (a repository may hold several, `dvc init --subdir`).
+    /// `None` where no project holds it, or none of its outputs are there.
     pub(crate) fn fetch(
         &self,
-        paths: &[PathBuf],
+        path: &Path,
         cache: &Path,
         jobs: Option<usize>,
         progress: &dyn Progress,
     ) -> Result<Option<Fetched>> {
-        if !self.clone.join(".dvc").is_dir() {
+        let project = path
+            .ancestors()
+            .take_while(|folder| folder.starts_with(&self.clone))
+            .find(|folder| folder.join(".dvc").is_dir());
+        let Some(project) = project else {
             return Ok(None);
-        }
-        let places = self.configure(cache)?;
-        let repo = Repo::discover(&self.clone)?;
-        let mut targets = Vec::new();
-        for path in paths {
-            targets.extend(outputs_for(&repo, path)?);
-        }
+        };
+        let places = self.configure(project, cache)?;
+        let repo = Repo::discover(project)?;
+        let targets = outputs_for(&repo, path)?;
         if targets.is_empty() {
             return Ok(None);
         }
@@ -112,21 +114,22 @@ impl Source {
         }))
     }
 
-    /// Points the clone's cache at `cache`; where the source is a local folder, reads its
-    /// cache first and then the remote its own configuration names (relative URLs resolved
-    /// there, its credentials kept), as DVC does. Returns the remotes to try, in order
-    /// (`None`: the default).
-    fn configure(&self, cache: &Path) -> Result<Vec<Option<String>>> {
-        let mut config = DvcConfig::load(&self.clone.join(".dvc"))?;
+    /// Points the cache of the project at `project` (in the clone) at `cache`; where the
+    /// source is a local folder, reads the project's cache there first and then the remote
+    /// its own configuration names (relative URLs resolved there, its credentials kept),
+    /// as DVC does. Returns the remotes to try, in order (`None`: the default).
+    fn configure(&self, project: &Path, cache: &Path) -> Result<Vec<Option<String>>> {
+        let mut config = DvcConfig::load(&project.join(".dvc"))?;
         let cache = cache.to_string_lossy();
         config.set_option(Level::Local, &OptionName::parse("cache.dir")?, Some(&cache))?;
         // Links into a cache that may be deleted next would leave nothing behind.
         let types = OptionName::parse("cache.type")?;
         config.set_option(Level::Local, &types, Some("reflink,copy"))?;
         let mut places = Vec::new();
-        let local = Path::new(&self.url);
+        let within = project.strip_prefix(&self.clone).unwrap_or(Path::new(""));
+        let local = Path::new(&self.url).join(within);
         if local.join(".dvc").is_dir() {
-            let source = Repo::discover(local)?;
+            let source = Repo::discover(&local)?;
             let source_cache = source.cache().root().to_string_lossy();
             config.replace_remote(Level::Local, SOURCE_CACHE, &source_cache, false)?;
             places.push(Some(SOURCE_CACHE.to_owned()));

@@ -387,9 +387,10 @@ fn fetch_imported(
             _ => url,
         };
         let source = Source::clone_at(&url, rev.as_deref(), &near)?;
-        let paths: Vec<PathBuf> = paths.iter().map(|path| source.path(path)).collect();
-        if let Some(fetched) = source.fetch(&paths, repo.cache().root(), jobs, progress)? {
-            for fetched in fetched.reports {
+        for path in paths {
+            let path = source.path(&path);
+            let fetched = source.fetch(&path, repo.cache().root(), jobs, progress)?;
+            for fetched in fetched.into_iter().flat_map(|fetched| fetched.reports) {
                 report.transferred += fetched.transferred;
                 report.bytes += fetched.bytes;
             }
