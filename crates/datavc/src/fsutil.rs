@@ -263,6 +263,11 @@ pub fn set_readonly(path: &Path, readonly: bool) -> Result<()> {
     Ok(())
 }
 
+/// Whether anything is at `path`, a broken symbolic link included.
+pub fn exists(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok()
+}
+
 /// Creates a folder and its parents.
 pub fn create_dir_all(path: &Path) -> Result<()> {
     fs::create_dir_all(path).map_err(Error::io("create folder", path))

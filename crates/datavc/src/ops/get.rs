@@ -79,7 +79,7 @@ pub fn get(url: &str, path: &str, options: &GetOptions, progress: &dyn Progress)
         Some(fetched) => check_out(url, fetched, progress)?,
         None => Vec::new(),
     };
-    if fs::symlink_metadata(&data).is_err() {
+    if !fsutil::exists(&data) {
         return Err(not_in_source());
     }
     remove_dvc_files(&data)?;
@@ -98,7 +98,7 @@ pub fn get(url: &str, path: &str, options: &GetOptions, progress: &dyn Progress)
 /// Renames `source` to `out`; what `out` held goes to `replaced` first, and back if the
 /// rename fails.
 fn place(source: &Path, out: &Path, replaced: &Path) -> Result<()> {
-    let replacing = exists(out);
+    let replacing = fsutil::exists(out);
     if replacing {
         fs::rename(out, replaced).map_err(Error::io("move", out))?;
     }
@@ -172,12 +172,8 @@ fn remove_dvc_files(source: &Path) -> Result<()> {
     Ok(())
 }
 
-fn exists(path: &Path) -> bool {
-    fs::symlink_metadata(path).is_ok()
-}
-
 fn refuse_existing(out: &Path, force: bool) -> Result<()> {
-    match exists(out) && !force {
+    match fsutil::exists(out) && !force {
         true => Err(Error::Exists {
             path: out.to_owned(),
         }),

@@ -110,7 +110,7 @@ fn destination(
     from: &Path,
     to: PathBuf,
 ) -> Result<PathBuf> {
-    if !to.is_dir() || (!exists(from) && holds(repo, state, &to, out)?) {
+    if !to.is_dir() || (!fsutil::exists(from) && holds(repo, state, &to, out)?) {
         return Ok(to);
     }
     Ok(to.join(from.file_name().unwrap_or_default()))
@@ -119,10 +119,6 @@ fn destination(
 /// Whether `path` holds the content `out` records.
 fn holds(repo: &Repo, state: &mut StateDb, path: &Path, out: &Output) -> Result<bool> {
     Ok(scan(repo, state, path)?.oid().as_ref() == Some(&out.oid))
-}
-
-fn exists(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok()
 }
 
 /// The pointer file (not a pipeline's) whose output is `from`, and the output's index.
@@ -221,7 +217,7 @@ fn place_data(
     from: &Path,
     to: &Path,
 ) -> Result<(bool, Option<String>)> {
-    let (from_there, to_there) = (exists(from), exists(to));
+    let (from_there, to_there) = (fsutil::exists(from), fsutil::exists(to));
     if to_there && (from_there || !holds(repo, state, to, out)?) {
         return Err(Error::Unmovable {
             path: from.to_owned(),
