@@ -9,6 +9,7 @@ use datavc::git::RevScope;
 use datavc::ops::checkout::{Missing, Overwrite};
 use datavc::ops::gc::GcOptions;
 use datavc::ops::get::GetOptions;
+use datavc::ops::import::{ImportOptions, UpdateOptions};
 use datavc::ops::transfer::TransferOptions;
 use datavc::progress::{Progress, Silent};
 use datavc::{HashAlgo, Repo, ops};
@@ -199,6 +200,43 @@ enum Command {
         #[arg(long)]
         rev: Option<String>,
         /// Replace what the destination holds.
+        #[arg(short, long)]
+        force: bool,
+        /// Concurrent downloads (default: 4 × cores).
+        #[arg(short, long)]
+        jobs: Option<usize>,
+    },
+    /// Copy data that another repository tracks here and track it, recording where it
+    /// came from, as `dvc import`; `pull` then fetches it from there.
+    Import {
+        /// The repository: a folder or a git URL.
+        url: String,
+        /// The path in it, from its root.
+        path: String,
+        /// Where to put it in this repository (default: the path's last part, in this
+        /// folder).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// The branch or tag to take it from, which `update` then follows (default: the
+        /// default branch).
+        #[arg(long)]
+        rev: Option<String>,
+        /// Replace what the destination and its .dvc file hold.
+        #[arg(short, long)]
+        force: bool,
+        /// Concurrent downloads (default: 4 × cores).
+        #[arg(short, long)]
+        jobs: Option<usize>,
+    },
+    /// Bring imported data up to the newest commit of the revision it follows, as
+    /// `dvc update`.
+    Update {
+        /// Pointer files or imported paths (default: every import).
+        targets: Vec<PathBuf>,
+        /// Follow this branch or tag (or pin this commit) from now on.
+        #[arg(long)]
+        rev: Option<String>,
+        /// Replace data changed here that is saved nowhere else.
         #[arg(short, long)]
         force: bool,
         /// Concurrent downloads (default: 4 × cores).
@@ -505,6 +543,35 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             out.diff(&report, style)
         }
         Command::Ls { files } => out.ls(&ops::ls::ls(&repo, *files)?),
+        Command::Import {
+            url,
+            path,
+            out: dest,
+            rev,
+            force,
+            jobs,
+        } => {
+            let options = ImportOptions {
+                rev: rev.clone(),
+                out: dest.clone(),
+                force: *force,
+                jobs: *jobs,
+            };
+            out.imported(&ops::import::import(&repo, url, path, &options, progress)?)
+        }
+        Command::Update {
+            targets,
+            rev,
+            force,
+            jobs,
+        } => {
+            let options = UpdateOptions {
+                rev: rev.clone(),
+                force: *force,
+                jobs: *jobs,
+            };
+            out.updated(&ops::import::update(&repo, targets, &options, progress)?)
+        }
         Command::Fsck => out.fsck(&ops::fsck::fsck(&repo)?),
         Command::Remove {
             targets,

@@ -354,6 +354,12 @@ pub enum Error {
         /// The destination.
         path: PathBuf,
     },
+    /// `update` named a pointer that `import` did not write.
+    #[error("{} does not record an import; `update` refreshes only what `import` brought", pointer.display())]
+    NotImport {
+        /// The pointer file.
+        pointer: PathBuf,
+    },
     /// A destination that already holds something.
     #[error("{} already exists", path.display())]
     Exists {
@@ -483,6 +489,9 @@ impl Error {
             }
             Error::DvcFileName { .. } => {
                 "name the data a `.dvc` file tracks, not the file; `-o PATH` names another destination".into()
+            }
+            Error::NotImport { .. } => {
+                "`datavc add` records new content of data you track yourself".into()
             }
             Error::Exists { .. } => {
                 "pass `--force` to replace it, or `-o PATH` to put the data elsewhere".into()

@@ -45,6 +45,7 @@ mod md5_lanes;
 pub mod ops;
 pub mod pointer;
 pub mod progress;
+mod pyjson;
 pub mod remote;
 pub mod repo;
 pub mod stages;

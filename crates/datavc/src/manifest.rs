@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::hash::{HashAlgo, Oid};
+use crate::pyjson;
 
 /// One file of a tracked folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +62,7 @@ impl Manifest {
             out.push_str("\": \"");
             out.push_str(&entry.oid.hex);
             out.push_str("\", \"relpath\": ");
-            push_python_json_string(&mut out, &entry.relpath);
+            pyjson::push_string(&mut out, &entry.relpath);
             out.push('}');
         }
         out.push(']');
@@ -143,30 +144,6 @@ fn is_safe_relpath(relpath: &str) -> bool {
             .all(|part| !part.is_empty() && part != "." && part != "..")
 }
 
-/// Appends `text` as Python's `json.dumps` writes a string with `ensure_ascii=True`.
-fn push_python_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,13 +186,6 @@ mod tests {
             Manifest::new(HashAlgo::Md5, vec![]).oid().to_string(),
             "d751713988987e9331980363e24189ce.dir"
         );
-    }
-
-    #[test]
-    fn non_ascii_is_escaped_like_python() {
-        let mut out = String::new();
-        push_python_json_string(&mut out, "é\u{1F600}\"\u{1}");
-        assert_eq!(out, "\"\\u00e9\\ud83d\\ude00\\\"\\u0001\"");
     }
 
     #[test]

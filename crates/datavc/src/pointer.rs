@@ -12,6 +12,7 @@ use serde_norway::{Mapping, Value};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::hash::{HashAlgo, Oid};
+use crate::pyjson;
 
 /// The extension of pointer files.
 pub const POINTER_EXT: &str = "dvc";
@@ -40,12 +41,37 @@ pub struct Output {
 /// The repository an imported output came from (`dvc import URL PATH`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ImportSource {
-    /// The repository: a git URL, or a folder.
+    /// The repository: a git URL, or a folder (relative to the repository root).
     pub url: String,
-    /// The commit it was imported at (`rev_lock`), else the revision asked for.
+    /// The branch or tag asked for (`rev`), which `update` follows; `None`: the default
+    /// branch.
     pub rev: Option<String>,
+    /// The commit it was imported at (`rev_lock`).
+    pub rev_lock: Option<String>,
     /// The path in that repository.
     pub path: String,
+}
+
+impl ImportSource {
+    /// The revision the data was taken at: the commit, else the revision asked for.
+    pub fn locked_rev(&self) -> Option<&str> {
+        self.rev_lock.as_deref().or(self.rev.as_deref())
+    }
+
+    /// The dependency as DVC writes it: `{path, repo: {url, rev, rev_lock}}`.
+    fn to_dep(&self) -> Value {
+        let mut repo = Mapping::new();
+        repo.insert("url".into(), self.url.clone().into());
+        for (key, value) in [("rev", &self.rev), ("rev_lock", &self.rev_lock)] {
+            if let Some(value) = value {
+                repo.insert(key.into(), value.clone().into());
+            }
+        }
+        let mut dep = Mapping::new();
+        dep.insert("path".into(), self.path.clone().into());
+        dep.insert("repo".into(), Value::Mapping(repo));
+        Value::Mapping(dep)
+    }
 }
 
 /// A parsed pointer file.
@@ -77,6 +103,20 @@ impl Pointer {
             document,
             outs: vec![out],
         }
+    }
+
+    /// A new pointer for an output imported from another repository, as `dvc import`
+    /// writes it: frozen (DVC's `repro` leaves it alone), with the source as dependency.
+    pub fn new_import(file: PathBuf, source: &ImportSource, out: Output) -> Pointer {
+        let mut pointer = Pointer::new(file, out);
+        let outs = pointer.document.shift_remove("outs");
+        pointer.document.insert("frozen".into(), true.into());
+        let deps = Value::Sequence(vec![source.to_dep()]);
+        pointer.document.insert("deps".into(), deps);
+        pointer
+            .document
+            .extend(outs.map(|outs| ("outs".into(), outs)));
+        pointer
     }
 
     /// A pipeline stage's output, read from `lock_file`: its path is `dir/out.path`.
@@ -163,9 +203,32 @@ impl Pointer {
             |map: &Mapping, key: &str| map.get(key).and_then(Value::as_str).map(str::to_owned);
         Some(ImportSource {
             url: text(repo, "url")?,
-            rev: text(repo, "rev_lock").or_else(|| text(repo, "rev")),
+            rev: text(repo, "rev"),
+            rev_lock: text(repo, "rev_lock"),
             path: text(dep, "path")?,
         })
+    }
+
+    /// Records that the import now comes from `source` (a new `rev` or `rev_lock`). Keys
+    /// keep their place and new ones come last, as DVC's `update` writes them.
+    pub fn set_import_source(&mut self, source: &ImportSource) {
+        let Some(Value::Sequence(deps)) = self.document.get_mut("deps") else {
+            return;
+        };
+        let Some(Value::Mapping(dep)) = deps.first_mut() else {
+            return;
+        };
+        let Value::Mapping(fresh) = source.to_dep() else {
+            unreachable!("a dependency is a mapping");
+        };
+        for (key, value) in fresh {
+            match (dep.get_mut(&key), value) {
+                (Some(Value::Mapping(old)), Value::Mapping(new)) => old.extend(new),
+                (_, value) => {
+                    dep.insert(key, value);
+                }
+            }
+        }
     }
 
     /// The pipeline stage that records the outputs (as `dvc.lock` names it), if one does.
@@ -198,12 +261,59 @@ impl Pointer {
                 detail: format!("stage `{stage}` is DVC's to record (`dvc commit` or `dvc repro`)"),
             });
         }
-        let text = serde_norway::to_string(&self.document).map_err(|e| Error::BadPointer {
+        let bad = |detail: String| Error::BadPointer {
             path: self.file.clone(),
-            detail: e.to_string(),
-        })?;
+            detail,
+        };
+        let mut document = self.document.clone();
+        if self.has_deps() {
+            // DVC reads a stage whose `md5` disagrees with its fields as changed.
+            let md5: Value = stage_md5(&document).map_err(|e| bad(e.to_string()))?.into();
+            document = match document.contains_key("md5") {
+                true => {
+                    document.insert("md5".into(), md5);
+                    document
+                }
+                // First, where DVC writes it.
+                false => std::iter::once(("md5".into(), md5))
+                    .chain(document)
+                    .collect(),
+            };
+        }
+        let text = serde_norway::to_string(&document).map_err(|e| bad(e.to_string()))?;
         write_atomic(&self.file, text.as_bytes())
     }
+}
+
+/// A stage's `md5`, as DVC computes it: the md5 of Python's `json.dumps(stage,
+/// sort_keys=True)`, without `md5` itself and without the fields DVC leaves out at any
+/// depth (annotations, `frozen`, sizes and the like).
+fn stage_md5(document: &Mapping) -> serde_json::Result<String> {
+    let mut stage = serde_json::to_value(document)?;
+    if let Some(fields) = stage.as_object_mut() {
+        fields.remove("md5");
+        if fields.get("wdir").and_then(serde_json::Value::as_str) == Some(".") {
+            fields.remove("wdir");
+        }
+    }
+    const LEFT_OUT: [&str; 11] = [
+        "desc", "type", "labels", "meta", "locked", "frozen", "metric", "persist", "isexec",
+        "size", "nfiles",
+    ];
+    fn leave_out(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(fields) => {
+                fields.retain(|key, _| !LEFT_OUT.contains(&key.as_str()));
+                fields.values_mut().for_each(leave_out);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(leave_out),
+            _ => {}
+        }
+    }
+    leave_out(&mut stage);
+    Ok(HashAlgo::Md5
+        .hash_bytes(pyjson::dumps(&stage).as_bytes())
+        .hex)
 }
 
 fn folder_of(file: &Path) -> PathBuf {
@@ -310,6 +420,46 @@ mod tests {
             written.contains("desc: raw dump") && written.contains("owner: ada"),
             "{written}"
         );
+    }
+
+    /// Written by `dvc import ../reg model.bin -o sub/m.bin --rev v1` (DVC 3.67.1).
+    const DVC_IMPORT: &str = "md5: 778890ba3d86d0f32c03aac8ff4fa099\nfrozen: true\ndeps:\n- path: model.bin\n  repo:\n    url: ../reg\n    rev: v1\n    rev_lock: 1d0461af1bb925008aa2aae08489ffe246c023c6\nouts:\n- md5: 69b64623f86def16ce17d454b8be41ae\n  size: 2\n  hash: md5\n  path: m.bin\n";
+
+    #[test]
+    fn an_import_is_written_as_dvc_import_writes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let parsed = Pointer::parse(Path::new("m.bin.dvc"), DVC_IMPORT).unwrap();
+        let source = parsed.import_source().unwrap();
+        assert_eq!(source.locked_rev(), source.rev_lock.as_deref());
+        let file = dir.path().join("m.bin.dvc");
+        Pointer::new_import(file.clone(), &source, parsed.outs[0].clone())
+            .save()
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), DVC_IMPORT);
+
+        // New content and a new commit give a new stage md5, as DVC computes it:
+        // python3 -c 'import json,hashlib; print(hashlib.md5(json.dumps({"deps": [{"path":
+        // "model.bin", "repo": {"url": "../reg", "rev": "v2", "rev_lock": "ab"}}], "outs":
+        // [{"md5": "39c3c1505d0855232002f6ae5cdec287", "hash": "md5", "path": "m.bin"}]},
+        // sort_keys=True).encode()).hexdigest())'
+        let mut pointer = Pointer::load(&file).unwrap();
+        let mut out = pointer.outs[0].clone();
+        out.oid = Oid::parse(HashAlgo::Md5, "39c3c1505d0855232002f6ae5cdec287").unwrap();
+        out.size = 3;
+        pointer.set_out(0, out);
+        let moved = ImportSource {
+            rev: Some("v2".into()),
+            rev_lock: Some("ab".into()),
+            ..source
+        };
+        pointer.set_import_source(&moved);
+        pointer.save().unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.starts_with("md5: ac8ce0dd092560dae1fa9676798e1c7a\n"),
+            "{text}"
+        );
+        assert_eq!(Pointer::load(&file).unwrap().import_source(), Some(moved));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use datavc::ops::diff::{Changed, DiffReport, Pair, Unexpanded};
 use datavc::ops::fsck::FsckReport;
 use datavc::ops::gc::GcReport;
 use datavc::ops::get::Got;
+use datavc::ops::import::Imported;
 use datavc::ops::ls::Listed;
 use datavc::ops::mv::Moved;
 use datavc::ops::remove::Removed;
@@ -253,21 +254,44 @@ impl Printer {
 
     pub fn got(&self, got: &Got) -> ExitCode {
         self.emit(got, || {
-            let mut text: String = (got.fetched.iter())
-                .map(|report| {
-                    format!(
-                        "fetched {} object(s) ({}) via `{}`\n",
-                        report.transferred,
-                        HumanBytes(report.bytes),
-                        report.remote
-                    )
-                })
-                .collect();
+            let mut text = fetch_lines(&got.fetched);
             let rev = &got.rev[..12.min(got.rev.len())];
             let (path, url, out) = (&got.path, &got.url, got.out.display());
             text.push_str(&format!("got {path} from {url} at {rev} into {out}\n"));
             text
         })
+    }
+
+    pub fn imported(&self, imported: &Imported) -> ExitCode {
+        self.emit(imported, || {
+            self.import_text("imported", std::slice::from_ref(imported))
+        })
+    }
+
+    pub fn updated(&self, updated: &[Imported]) -> ExitCode {
+        self.emit(&updated, || self.import_text("updated", updated))
+    }
+
+    /// `verb`: what happened to an output that changed.
+    fn import_text(&self, verb: &str, imported: &[Imported]) -> String {
+        let mut text = String::new();
+        for i in imported {
+            text.push_str(&fetch_lines(&i.fetched));
+            let (t, rev) = (&i.tracked, &i.rev[..12.min(i.rev.len())]);
+            let verb = if t.changed { verb } else { "unchanged" };
+            let (url, path) = (&i.url, &i.source_path);
+            text.push_str(&format!(
+                "{verb} {} from {url} ({path}) at {rev} -> {}\n",
+                t.path, t.pointer
+            ));
+        }
+        if imported.iter().any(|i| i.tracked.changed) {
+            let tracked = imported.iter().map(|i| &i.tracked);
+            let pointers = tracked.clone().map(|t| t.pointer.as_str());
+            let ignores = tracked.filter_map(|t| t.gitignore.as_deref());
+            text.push_str(&self.git_hint(pointers.chain(ignores)));
+        }
+        text
     }
 
     pub fn fsck(&self, report: &FsckReport) -> ExitCode {
@@ -582,4 +606,18 @@ fn diff_table(rows: &[DiffRow], show_hash: bool) -> String {
     }
     text.push('\n');
     text
+}
+
+/// One line per place objects were fetched from.
+fn fetch_lines(reports: &[TransferReport]) -> String {
+    (reports.iter())
+        .map(|report| {
+            format!(
+                "fetched {} object(s) ({}) via `{}`\n",
+                report.transferred,
+                HumanBytes(report.bytes),
+                report.remote
+            )
+        })
+        .collect()
 }

@@ -1512,3 +1512,126 @@ fn get_reads_a_project_in_a_subfolder_and_follows_no_links() {
     assert!(refused.contains("not in ../mono"), "{refused}");
     assert_eq!(names_in(&user), ["d", "whole"]);
 }
+
+/// The registry's tip commit, or that of `rev`.
+fn commit_of(registry: &Repo, rev: &str) -> String {
+    let output = Command::new("git")
+        .args(["rev-parse", &format!("{rev}^{{commit}}")])
+        .current_dir(&registry.root)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[test]
+fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
+    let (registry, user) = registry();
+    git_in(&registry.root, &["branch", "dev"]);
+    // A blake3 project importing from an md5 registry: the data is stored under blake3.
+    git_in(&user, &["init", "-q"]);
+    harness::ok(&user, &["init", "--hash", "blake3"]);
+    let import = |args: &[&str]| {
+        harness::json(&harness::ok(
+            &user,
+            &[&["import", "../project"], args, &["--json"]].concat(),
+        ))
+    };
+    let old = import(&["weights.safetensors", "--rev", "v1", "-o", "models/w.bin"]);
+    assert_eq!(old["path"], "models/w.bin", "{old}");
+    assert_eq!(old["rev"], commit_of(&registry, "v1"), "{old}");
+    assert_eq!(fs::read(user.join("models/w.bin")).unwrap(), b"weights v1");
+    let pointer = fs::read_to_string(user.join("models/w.bin.dvc")).unwrap();
+    for line in [
+        "frozen: true\n",
+        "- path: weights.safetensors\n",
+        "    url: ../project\n",
+        "    rev: v1\n",
+        "  hash: blake3\n",
+        "  path: w.bin\n",
+    ] {
+        assert!(pointer.contains(line), "{line:?} not in\n{pointer}");
+    }
+    assert_eq!(
+        fs::read_to_string(user.join("models/.gitignore")).unwrap(),
+        "/w.bin\n"
+    );
+    let train = import(&["data/train"]);
+    assert_eq!(train["nfiles"], 2, "{train}");
+    assert_eq!(fs::read(user.join("train/b.csv")).unwrap(), b"x,y\n3,4\n");
+    let status = harness::ok(&user, &["status"]);
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout),
+        "data is up to date\n"
+    );
+
+    // An import never replaces what is there without --force.
+    let refused = harness::fails(&user, &["import", "../project", "data/train"], 2);
+    assert!(refused.contains("already exists"), "{refused}");
+
+    // `update` follows the revision recorded: v1 is a tag, so nothing changes.
+    let same = harness::json(&harness::ok(&user, &["update", "--json"]));
+    assert_eq!(same[0]["changed"], false, "{same}");
+    assert_eq!(same[1]["changed"], false, "{same}");
+    let moved = harness::json(&harness::ok(
+        &user,
+        &["update", "models/w.bin", "--rev", "dev", "--json"],
+    ));
+    assert_eq!(moved[0]["changed"], true, "{moved}");
+    assert_eq!(moved[0]["rev"], commit_of(&registry, "dev"), "{moved}");
+    assert_eq!(fs::read(user.join("models/w.bin")).unwrap(), b"weights v2");
+    let pointer = fs::read_to_string(user.join("models/w.bin.dvc")).unwrap();
+    assert!(pointer.contains("    rev: dev\n"), "{pointer}");
+
+    // The registry moves on while the data was edited here: the edit is kept unless
+    // --force.
+    git_in(&registry.root, &["checkout", "-q", "dev"]);
+    registry.write("weights.safetensors", b"weights v3");
+    registry.ok(&["add", "weights.safetensors"]);
+    git_in(&registry.root, &["commit", "-qam", "v3"]);
+    fs::remove_file(user.join("models/w.bin")).unwrap();
+    fs::write(user.join("models/w.bin"), b"my edit").unwrap();
+    let refused = harness::fails(&user, &["update", "models/w.bin.dvc"], 1);
+    assert!(refused.contains("w.bin"), "{refused}");
+    assert_eq!(fs::read(user.join("models/w.bin")).unwrap(), b"my edit");
+    harness::ok(&user, &["update", "--force"]);
+    assert_eq!(fs::read(user.join("models/w.bin")).unwrap(), b"weights v3");
+
+    // Push leaves imports out; a clone (which has no remote: it was added after the
+    // commit) pulls them from the registry (its cache here), hashing them under its own
+    // algorithm.
+    git_in(&user, &["add", "-A"]);
+    git_in(&user, &["commit", "-qm", "imports"]);
+    let store = user.with_file_name("user-store");
+    harness::ok(
+        &user,
+        &["remote", "add", "-d", "own", store.to_str().unwrap()],
+    );
+    let pushed = harness::json(&harness::ok(&user, &["push", "--json"]));
+    assert_eq!(pushed["transferred"], 0, "{pushed}");
+    let clone = user.with_file_name("user-clone");
+    git_in(
+        user.parent().unwrap(),
+        &[
+            "clone",
+            "-q",
+            user.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    let pulled = harness::json(&harness::ok(&clone, &["pull", "--json"]));
+    assert_eq!(pulled["fetch"]["remote"], "../project", "{pulled}");
+    assert_eq!(fs::read(clone.join("models/w.bin")).unwrap(), b"weights v3");
+    assert_eq!(fs::read(clone.join("train/a.csv")).unwrap(), b"x,y\n1,2\n");
+    harness::assert_fsck_clean(&clone, "after pulling imports");
+    let status = harness::ok(&clone, &["status"]);
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout),
+        "data is up to date\n"
+    );
+
+    // `update` refreshes only imports.
+    fs::write(user.join("mine.txt"), b"mine").unwrap();
+    harness::ok(&user, &["add", "mine.txt"]);
+    let refused = harness::fails(&user, &["update", "mine.txt"], 2);
+    assert!(refused.contains("does not record an import"), "{refused}");
+}

@@ -1374,7 +1374,98 @@ fn imported_outputs_are_pulled_from_their_registry_as_dvc_pulls_them() {
     let third = clone_beside(&project, "third");
     let refused = datavc_fails(&["pull"], &third, 1);
     assert!(
-        refused.contains("missing from the cache and from remote `own, ../origin`"),
+        refused.contains("missing from the cache and from remote `../origin`"),
         "{refused}"
+    );
+}
+
+/// `datavc import` and `update` write, byte for byte, the pointers (stage `md5` included)
+/// and `.gitignore` lines that `dvc import` and `dvc update` write, and each tool updates
+/// the other's imports alike.
+#[test]
+fn import_and_update_write_what_dvc_writes() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let (registry, _) = dvc_origin_with_remote(&dvc, dir.path());
+    let v1: &[(&str, &[u8])] = &[
+        ("images/a.png", b"a1"),
+        ("images/sub/b.png", b"b1"),
+        ("model.bin", b"m1"),
+        ("notes.md", b"git only"),
+    ];
+    write_files(&registry, v1);
+    run(&dvc, &["add", "images", "model.bin"], &registry);
+    run(&dvc, &["push"], &registry);
+    git(&["add", "-A"], &registry);
+    git(&["commit", "-qm", "v1"], &registry);
+    git(&["tag", "v1"], &registry);
+
+    let [ours, theirs] = ["ours", "theirs"].map(|name| {
+        let project = dir.path().join(name);
+        fs::create_dir_all(project.join("sub")).unwrap();
+        git(&["init", "-q"], &project);
+        run(&dvc, &["init", "-q"], &project);
+        project
+    });
+    let imports: [&[&str]; 4] = [
+        &["images", "-o", "imgs"],
+        &["model.bin", "--rev", "v1", "-o", "sub/m.bin"],
+        &["images/sub/b.png"],
+        &["notes.md"],
+    ];
+    for args in imports {
+        datavc(&[&["import", "../origin"], args].concat(), &ours);
+        run(&dvc, &[&["import", "../origin"], args].concat(), &theirs);
+    }
+    let written = [
+        "imgs.dvc",
+        "sub/m.bin.dvc",
+        "b.png.dvc",
+        "notes.md.dvc",
+        ".gitignore",
+        "sub/.gitignore",
+    ];
+    let same_files = |what: &str| {
+        for file in written {
+            assert_eq!(
+                fs::read_to_string(ours.join(file)).unwrap(),
+                fs::read_to_string(theirs.join(file)).unwrap(),
+                "{file} {what}"
+            );
+        }
+        same_tree(&ours, &theirs, &["imgs", "sub/m.bin", "b.png", "notes.md"]);
+    };
+    same_files("after import");
+    assert_eq!(fs::read(ours.join("sub/m.bin")).unwrap(), b"m1");
+    assert_eq!(
+        run(&dvc, &["status"], &ours),
+        run(&dvc, &["status"], &theirs)
+    );
+
+    // The registry moves on, on a branch; each tool updates the other's imports.
+    git(&["checkout", "-qb", "dev"], &registry);
+    let v2: &[(&str, &[u8])] = &[("model.bin", b"m2"), ("images/c.png", b"c")];
+    write_files(&registry, v2);
+    run(&dvc, &["add", "images", "model.bin"], &registry);
+    run(&dvc, &["push"], &registry);
+    git(&["commit", "-qam", "v2"], &registry);
+    for project in [&ours, &theirs] {
+        git(&["add", "-A"], project);
+        git(&["commit", "-qm", "imports"], project);
+    }
+    datavc(&["update", "sub/m.bin.dvc", "--rev", "dev"], &theirs);
+    run(&dvc, &["update", "sub/m.bin.dvc", "--rev", "dev"], &ours);
+    datavc(&["update", "imgs.dvc", "--rev", "dev"], &theirs);
+    run(&dvc, &["update", "imgs.dvc", "--rev", "dev"], &ours);
+    same_files("after update");
+    assert_eq!(fs::read(theirs.join("sub/m.bin")).unwrap(), b"m2");
+    assert_eq!(fs::read(theirs.join("imgs/c.png")).unwrap(), b"c");
+    // Nothing new: neither tool changes anything.
+    datavc(&["update", "imgs.dvc", "sub/m.bin.dvc"], &theirs);
+    run(&dvc, &["update", "imgs.dvc", "sub/m.bin.dvc"], &ours);
+    same_files("after an update with nothing new");
+    assert_eq!(
+        run(&dvc, &["status"], &ours),
+        run(&dvc, &["status"], &theirs)
     );
 }

@@ -50,6 +50,9 @@ pub fn add(repo: &Repo, paths: &[PathBuf], progress: &dyn Progress) -> Result<Ve
         .iter()
         .map(|path| check_trackable(repo, &stage_outputs, path))
         .collect::<Result<Vec<_>>>()?;
+    if let Some(path) = targets.iter().find(|path| !fsutil::exists(path)) {
+        return Err(Error::NoSuchPath { path: path.clone() });
+    }
     check_git(repo, &targets)?;
     let _lock = repo.lock(LockMode::Write)?;
     sweep_temp_files(&targets)?;
@@ -81,7 +84,13 @@ fn track_all(repo: &Repo, paths: &[PathBuf], progress: &dyn Progress) -> Result<
     Ok(tracked)
 }
 
-fn check_trackable(repo: &Repo, stage_outputs: &[PathBuf], path: &Path) -> Result<PathBuf> {
+/// Refuses a path that cannot be an output (the root, inside `.dvc`, a pointer, inside a
+/// tracked folder, overlapping a stage's output); returns it absolute.
+pub(super) fn check_trackable(
+    repo: &Repo,
+    stage_outputs: &[PathBuf],
+    path: &Path,
+) -> Result<PathBuf> {
     let path = absolute(path)?;
     let relpath = repo.relpath(&path)?;
     let untrackable = |reason| {
@@ -115,16 +124,13 @@ fn check_trackable(repo: &Repo, stage_outputs: &[PathBuf], path: &Path) -> Resul
             "it is, holds or lies in an output of a pipeline stage (dvc.yaml), which DVC records",
         );
     }
-    if std::fs::symlink_metadata(&path).is_err() {
-        return Err(Error::NoSuchPath { path });
-    }
     Ok(path)
 }
 
 /// Fails, as DVC does, naming a target git tracks (itself or files in it): git would keep
 /// its data, which is what datavc is there to prevent; or one whose pointer git ignores:
 /// the pointer could never be committed.
-fn check_git(repo: &Repo, targets: &[PathBuf]) -> Result<()> {
+pub(super) fn check_git(repo: &Repo, targets: &[PathBuf]) -> Result<()> {
     if !super::uses_git(repo)? {
         return Ok(());
     }
@@ -153,7 +159,29 @@ fn track(
     path: &Path,
     progress: &dyn Progress,
 ) -> Result<Tracked> {
-    let (output_oid, size, nfiles) = match scan_into_cache(repo, state, path)? {
+    let out = store(repo, state, path, progress)?;
+    let pointer_file = Repo::pointer_path(path);
+    let changed = write_pointer(&pointer_file, out.clone())?;
+    Ok(Tracked {
+        path: repo.relpath(path)?,
+        pointer: repo.relpath(&pointer_file)?,
+        gitignore: super::ignore(repo, path)?,
+        oid: out.oid.to_string(),
+        size: out.size,
+        nfiles: out.nfiles,
+        changed,
+    })
+}
+
+/// Stores what `path` holds in the cache and links it back; returns the output a pointer
+/// beside it records.
+pub(super) fn store(
+    repo: &Repo,
+    state: &mut StateDb,
+    path: &Path,
+    progress: &dyn Progress,
+) -> Result<Output> {
+    let (oid, size, nfiles) = match scan_into_cache(repo, state, path)? {
         Content::Missing => {
             return Err(Error::NoSuchPath {
                 path: path.to_owned(),
@@ -187,29 +215,16 @@ fn track(
     progress.finish();
     repo.cache().flush()?;
     super::record_verified(repo, state)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let out = Output {
-        path: name.clone(),
-        oid: output_oid.clone(),
+    Ok(Output {
+        path: (path.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        oid,
         size,
         nfiles,
         push: true,
         remote: None,
         part: None,
-    };
-    let pointer_file = Repo::pointer_path(path);
-    let changed = write_pointer(&pointer_file, out)?;
-    Ok(Tracked {
-        path: repo.relpath(path)?,
-        pointer: repo.relpath(&pointer_file)?,
-        gitignore: super::ignore(repo, path)?,
-        oid: output_oid.to_string(),
-        size,
-        nfiles,
-        changed,
     })
 }
 

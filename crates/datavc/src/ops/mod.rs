@@ -6,6 +6,7 @@ pub mod diff;
 pub mod fsck;
 pub mod gc;
 pub mod get;
+pub mod import;
 pub mod ls;
 pub mod mv;
 pub mod remove;

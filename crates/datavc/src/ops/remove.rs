@@ -47,9 +47,7 @@ pub fn remove(repo: &Repo, targets: &[PathBuf], delete: Option<Overwrite>) -> Re
         let mut unsaved = Vec::new();
         for pointer in &pointers {
             for out in &pointer.outs {
-                let files = tracked_files(repo, &mut state, &pointer.out_path(out))?;
-                let missing = files.into_iter().filter(|f| !repo.cache().contains(&f.oid));
-                unsaved.extend(missing.map(|f| f.path));
+                unsaved.extend(self::unsaved(repo, &mut state, &pointer.out_path(out))?);
             }
         }
         if !unsaved.is_empty() {
@@ -87,6 +85,14 @@ pub fn remove(repo: &Repo, targets: &[PathBuf], delete: Option<Overwrite>) -> Re
         .flat_map(|r| r.gitignores.iter().map(String::as_str));
     super::autostage(repo, pointers.chain(ignores))?;
     Ok(removed)
+}
+
+/// The files an output holds now whose content the cache lacks: deleting or replacing
+/// them would lose it.
+pub(super) fn unsaved(repo: &Repo, state: &mut StateDb, output: &Path) -> Result<Vec<PathBuf>> {
+    let files = tracked_files(repo, state, output)?;
+    let missing = files.into_iter().filter(|f| !repo.cache().contains(&f.oid));
+    Ok(missing.map(|f| f.path).collect())
 }
 
 /// The files an output holds now, hashed: not those `.dvcignore` excludes.

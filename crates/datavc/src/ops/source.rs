@@ -1,20 +1,26 @@
-//! Another repository read as a source of data: the data registry `get` copies from, and
-//! the repository an output was `dvc import`ed from, which `fetch` and `pull` read what
-//! the remote lacks from (DVC pushes no imports). The repository is cloned at a revision
-//! into a temporary folder, and the objects of the outputs asked for are fetched into a
-//! chosen cache: from the source's own cache when it is a local folder, then from the
-//! default remote its configuration names, as DVC reads a source.
+//! Another repository read as a source of data: the data registry `get` and `import` copy
+//! from, and that `fetch` and `pull` read imported outputs from (DVC pushes no imports).
+//! The repository is cloned at a revision into a temporary folder, and the objects of the
+//! outputs asked for are fetched into a chosen cache: from the source's own cache when it
+//! is a local folder, then from the default remote its configuration names, as DVC reads a
+//! source. A [`SourceCopy`] goes one step further: the path checked out in the clone,
+//! without DVC's own files, ready to be renamed into place whole.
 
 use std::fs::{self, File};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
+use super::checkout::{self, Missing, Overwrite};
 use super::transfer::{self, TransferOptions, TransferReport};
 use crate::config::{DvcConfig, Level, OptionName, is_url};
+use crate::dvcignore;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::git;
+use crate::hash::HashAlgo;
+use crate::pointer::POINTER_EXT;
 use crate::progress::Progress;
 use crate::repo::Repo;
+use crate::stages::STAGES_FILE;
 
 /// The name the clone gives the source repository's cache, read as a folder remote (a
 /// DVC 3 cache and a folder remote share one layout).
@@ -70,9 +76,8 @@ impl Source {
     }
 
     /// Fetches into the cache folder `cache` the objects of the outputs at, inside or
-    /// above `path` (in the clone), of the DVC project holding it: the nearest folder
-    /// above it with a `.dvc` (a repository may hold several, `dvc init --subdir`).
-    /// `None` where no project holds it, or none of its outputs are there.
+    /// above `path` (in the clone), of the DVC project holding it. `None` where no
+    /// project holds it, or none of its outputs are there.
     pub(crate) fn fetch(
         &self,
         path: &Path,
@@ -80,11 +85,7 @@ impl Source {
         jobs: Option<usize>,
         progress: &dyn Progress,
     ) -> Result<Option<Fetched>> {
-        let project = path
-            .ancestors()
-            .take_while(|folder| folder.starts_with(&self.clone))
-            .find(|folder| folder.join(".dvc").is_dir());
-        let Some(project) = project else {
+        let Some(project) = self.project_of(path) else {
             return Ok(None);
         };
         let places = self.configure(project, cache)?;
@@ -112,6 +113,22 @@ impl Source {
             targets,
             reports,
         }))
+    }
+
+    /// The hash algorithm of the DVC project holding `path` (in the clone), if one does.
+    pub(crate) fn algo_of(&self, path: &Path) -> Result<Option<HashAlgo>> {
+        match self.project_of(path) {
+            Some(project) => Ok(Some(Repo::discover(project)?.algo())),
+            None => Ok(None),
+        }
+    }
+
+    /// The nearest folder above `path` (in the clone) with a `.dvc`: a repository may hold
+    /// several projects (`dvc init --subdir`).
+    fn project_of<'a>(&self, path: &'a Path) -> Option<&'a Path> {
+        path.ancestors()
+            .take_while(|folder| folder.starts_with(&self.clone))
+            .find(|folder| folder.join(".dvc").is_dir())
     }
 
     /// Points the cache of the project at `project` (in the clone) at `cache`; where the
@@ -152,6 +169,157 @@ impl Source {
         }
         Ok(places)
     }
+}
+
+/// A path of a source repository, copied out of it with its data into a temporary folder
+/// (beside where it goes), ready to be renamed into place whole.
+pub(crate) struct SourceCopy<'a> {
+    /// The clone, whose temporary folder holds the copy.
+    source: &'a Source,
+    /// The copy.
+    pub data: PathBuf,
+    /// The downloads, one per place objects were looked for (none for a path only git
+    /// tracks).
+    pub fetched: Vec<TransferReport>,
+}
+
+impl<'a> SourceCopy<'a> {
+    /// Copies the path `parts` out of `source`, the clone of the repository at `url`;
+    /// DVC's own files are left out of a folder.
+    pub(crate) fn of(
+        source: &'a Source,
+        url: &str,
+        parts: &[String],
+        jobs: Option<usize>,
+        progress: &dyn Progress,
+    ) -> Result<SourceCopy<'a>> {
+        let not_in_source = || Error::NotInSource {
+            path: parts.join("/"),
+            url: url.to_owned(),
+        };
+        let data = source.path(&parts.join("/"));
+        refuse_links(&source.path(""), &data, &not_in_source)?;
+        let cache = source.scratch("cache");
+        let fetched = match source.fetch(&data, &cache, jobs, progress)? {
+            Some(fetched) => check_out(url, fetched, progress)?,
+            None => Vec::new(),
+        };
+        if !fsutil::exists(&data) {
+            return Err(not_in_source());
+        }
+        remove_dvc_files(&data)?;
+        Ok(SourceCopy {
+            source,
+            data,
+            fetched,
+        })
+    }
+
+    /// Renames the copy to `out`, replacing what is there; what `out` held goes back if
+    /// the rename fails.
+    pub(crate) fn place(&self, out: &Path) -> Result<()> {
+        place(&self.data, out, &self.source.scratch("replaced"))
+    }
+}
+
+/// The parts of `path`, a path in the repository at `url` from its root; `.` parts
+/// dropped, and refused when it names no file or folder below the root.
+pub(crate) fn source_parts(url: &str, path: &str) -> Result<Vec<String>> {
+    let not_in_source = || Error::NotInSource {
+        path: path.to_owned(),
+        url: url.to_owned(),
+    };
+    let parts: Vec<String> = (Path::new(path).components())
+        .filter(|part| *part != Component::CurDir)
+        .map(|part| match part {
+            Component::Normal(name) => Some(name.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(not_in_source)?;
+    match parts.is_empty() {
+        true => Err(not_in_source()),
+        false => Ok(parts),
+    }
+}
+
+/// Renames `source` to `out`; what `out` held goes to `replaced` first, and back if the
+/// rename fails.
+fn place(source: &Path, out: &Path, replaced: &Path) -> Result<()> {
+    let replacing = fsutil::exists(out);
+    if replacing {
+        fs::rename(out, replaced).map_err(Error::io("move", out))?;
+    }
+    fs::rename(source, out)
+        .map_err(Error::io("move", source))
+        .inspect_err(|_| {
+            if replacing {
+                let _ = fs::rename(replaced, out);
+            }
+        })
+}
+
+/// Whether a file of this name is a pointer or a pipeline.
+pub(crate) fn names_dvc_file(name: &str) -> bool {
+    name.ends_with(&format!(".{POINTER_EXT}")) || name == STAGES_FILE
+}
+
+/// Refuses a path whose folders, below `root`, include a symbolic link: git checks links
+/// out as they were committed, and one could point anywhere on this machine.
+fn refuse_links(root: &Path, data: &Path, not_in_source: &dyn Fn() -> Error) -> Result<()> {
+    let folders = data
+        .ancestors()
+        .skip(1)
+        .take_while(|folder| *folder != root);
+    for folder in folders {
+        if fs::symlink_metadata(folder).is_ok_and(|meta| meta.file_type().is_symlink()) {
+            return Err(not_in_source());
+        }
+    }
+    Ok(())
+}
+
+/// Deletes, in the clone, what inside the folder `source` DVC reads as its own (pointers,
+/// pipelines, ignore rules, a project's `.dvc` folder): its `get` leaves them out, and so
+/// does this one.
+fn remove_dvc_files(source: &Path) -> Result<()> {
+    if !fs::symlink_metadata(source).is_ok_and(|meta| meta.is_dir()) {
+        return Ok(());
+    }
+    let mut walk = walkdir::WalkDir::new(source).min_depth(1).into_iter();
+    while let Some(entry) = walk.next() {
+        let entry = entry.map_err(|e| Error::io("list", source)(e.into()))?;
+        if entry.file_type().is_dir() && entry.file_name() == ".dvc" {
+            walk.skip_current_dir();
+            fs::remove_dir_all(entry.path()).map_err(Error::io("remove", entry.path()))?;
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_file() && (names_dvc_file(&name) || name == dvcignore::FILE_NAME) {
+            fsutil::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks out what was fetched, in the clone; returns the fetch reports.
+fn check_out(url: &str, fetched: Fetched, progress: &dyn Progress) -> Result<Vec<TransferReport>> {
+    let Fetched {
+        repo,
+        targets,
+        reports,
+    } = fetched;
+    checkout::checkout(&repo, &targets, Overwrite::Refuse, Missing::Fail, progress).map_err(
+        |error| match error {
+            Error::MissingObjects { count, first } => Error::MissingInSource {
+                url: url.to_owned(),
+                count,
+                first,
+            },
+            error => error,
+        },
+    )?;
+    Ok(reports)
 }
 
 /// The outputs to fetch for `path`: the output it names (or lies in), or else every

@@ -35,7 +35,7 @@ use crate::lock::LockMode;
 use crate::manifest::Manifest;
 use crate::ops::Unreadable;
 use crate::ops::checkout::{CheckoutReport, Missing, Overwrite, checkout_locked};
-use crate::ops::source::Source;
+use crate::ops::source::{Source, SourceCopy, source_parts};
 use crate::pointer::{Output, Pointer};
 use crate::progress::{Progress, Silent};
 use crate::remote::RemoteStore;
@@ -349,55 +349,84 @@ fn fetch_locked(
     options: &TransferOptions,
     progress: &dyn Progress,
 ) -> Result<TransferReport> {
-    let reports = per_remote(pointers.to_vec(), options, |pointers, options| {
-        fetch_from(repo, pointers, options, progress)
-    })?;
-    let report = TransferReport::combine(reports);
-    fetch_imported(repo, pointers, report, options.jobs, progress)
+    let (imports, own): (Vec<Pointer>, Vec<Pointer>) =
+        (pointers.iter().cloned()).partition(|pointer| pointer.import_source().is_some());
+    // Imports need no remote: they come from where they were imported from.
+    let mut reports = match own.is_empty() && !imports.is_empty() {
+        true => Vec::new(),
+        false => per_remote(own, options, |pointers, options| {
+            fetch_from(repo, pointers, options, progress)
+        })?,
+    };
+    reports.extend(fetch_imported(repo, &imports, options.jobs, progress)?);
+    Ok(TransferReport::combine(reports))
 }
 
-/// Fetches what the remote lacked of imported outputs from the repositories they were
+/// Fetches what the cache lacks of imported outputs from the repositories they were
 /// imported from, at the commit recorded, as DVC does (its `push` leaves imports out, so
-/// a remote seldom has them). The report then names only what is still missing.
+/// a remote seldom has them); one report per repository.
 fn fetch_imported(
     repo: &Repo,
-    pointers: &[Pointer],
-    mut report: TransferReport,
+    imports: &[Pointer],
     jobs: Option<usize>,
     progress: &dyn Progress,
-) -> Result<TransferReport> {
-    let mut by_source: BTreeMap<(String, Option<String>), Vec<String>> = BTreeMap::new();
-    for pointer in pointers {
-        if let Some(import) = pointer.import_source()
-            && !missing_of(repo, std::slice::from_ref(pointer))?.is_empty()
-        {
-            let paths = by_source.entry((import.url, import.rev)).or_default();
-            paths.push(import.path);
+) -> Result<Vec<TransferReport>> {
+    let mut by_source: BTreeMap<(String, Option<String>), Vec<Pointer>> = BTreeMap::new();
+    for pointer in imports {
+        if let Some(import) = pointer.import_source() {
+            let rev = import.locked_rev().map(str::to_owned);
+            let pointers = by_source.entry((import.url, rev)).or_default();
+            pointers.push(pointer.clone());
         }
-    }
-    if by_source.is_empty() {
-        return Ok(report);
     }
     let near = repo.root().join(".dvc").join("tmp").join("import");
-    for ((url, rev), paths) in by_source {
-        report.remote = format!("{}, {url}", report.remote);
-        // A relative folder is relative to the root, wherever the command runs.
-        let url = match repo.root().join(&url) {
-            folder if folder.is_dir() => folder.to_string_lossy().into_owned(),
-            _ => url,
+    let mut reports = Vec::new();
+    for ((url, rev), pointers) in by_source {
+        let mut report = TransferReport {
+            remote: url.clone(),
+            ..TransferReport::default()
         };
-        let source = Source::clone_at(&url, rev.as_deref(), &near)?;
-        for path in paths {
-            let path = source.path(&path);
-            let fetched = source.fetch(&path, repo.cache().root(), jobs, progress)?;
-            for fetched in fetched.into_iter().flat_map(|fetched| fetched.reports) {
-                report.transferred += fetched.transferred;
-                report.bytes += fetched.bytes;
+        let mut lacking = Vec::new();
+        for pointer in &pointers {
+            if !missing_of(repo, std::slice::from_ref(pointer))?.is_empty() {
+                lacking.extend(pointer.import_source().map(|import| import.path));
             }
         }
+        if !lacking.is_empty() {
+            let url = super::import::clone_url(repo, &url);
+            let source = Source::clone_at(&url, rev.as_deref(), &near)?;
+            for path in lacking {
+                for fetched in fetch_from_source(repo, &source, &url, &path, jobs, progress)? {
+                    report.transferred += fetched.transferred;
+                    report.bytes += fetched.bytes;
+                }
+            }
+        }
+        report.missing = missing_of(repo, &pointers)?;
+        reports.push(report);
     }
-    report.missing = missing_of(repo, pointers)?;
-    Ok(report)
+    Ok(reports)
+}
+
+/// Fetches the data at `path` in `source` into the cache: its objects, where the source
+/// hashes as this repository does; else (another hash, or a file only git tracks) a copy,
+/// stored under this repository's hash.
+fn fetch_from_source(
+    repo: &Repo,
+    source: &Source,
+    url: &str,
+    path: &str,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<Vec<TransferReport>> {
+    let data = source.path(path);
+    if source.algo_of(&data)? == Some(repo.algo()) {
+        let fetched = source.fetch(&data, repo.cache().root(), jobs, progress)?;
+        return Ok(fetched.map_or_else(Vec::new, |fetched| fetched.reports));
+    }
+    let copy = SourceCopy::of(source, url, &source_parts(url, path)?, jobs, progress)?;
+    super::import::store_copy(repo, &copy.data)?;
+    Ok(copy.fetched)
 }
 
 /// What the cache lacks of the outputs of `pointers`, as `path (oid)`.

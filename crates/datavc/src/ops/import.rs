@@ -1,0 +1,278 @@
+//! `import` and `update`: `get` that stays tracked, as `dvc import` and `dvc update`. The
+//! path is copied out of the source repository (see [`super::get`]), stored in this
+//! repository's cache like `add` stores data, and recorded in a pointer that names the
+//! source and the commit it came from (DVC's `deps: [{path, repo: {url, rev, rev_lock}}]`),
+//! so `pull` can fetch it from there and `update` can move it to a newer commit.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::add::{self, Tracked};
+use super::get;
+use super::source::{Source, SourceCopy, source_parts};
+use super::transfer::TransferReport;
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::lock::LockMode;
+use crate::manifest::{Entry, Manifest};
+use crate::pointer::{ImportSource, Output, Pointer};
+use crate::progress::Progress;
+use crate::repo::{Repo, absolute};
+use crate::state::StateDb;
+use crate::workspace::scan;
+
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// The branch or tag to take the path from, which `update` then follows (default: the
+    /// default branch).
+    pub rev: Option<String>,
+    /// Where to put it (default: the path's last part, in the working folder).
+    pub out: Option<PathBuf>,
+    /// Replace what is already there, and its pointer.
+    pub force: bool,
+    /// Concurrent downloads (default: the source's `jobs`, else 4 × cores).
+    pub jobs: Option<usize>,
+}
+
+/// How to update.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateOptions {
+    /// Follow this branch or tag from now on (default: the one recorded, else the
+    /// default branch).
+    pub rev: Option<String>,
+    /// Replace data changed here that is saved nowhere else.
+    pub force: bool,
+    /// Concurrent downloads.
+    pub jobs: Option<usize>,
+}
+
+/// What `import` or `update` did to one output.
+#[derive(Debug, Clone, Serialize)]
+pub struct Imported {
+    /// The output and its pointer, as `add` reports them; `changed` is false where
+    /// `update` found nothing new.
+    #[serde(flatten)]
+    pub tracked: Tracked,
+    /// The source repository, as recorded.
+    pub url: String,
+    /// The path in it.
+    pub source_path: String,
+    /// The commit the data now comes from.
+    pub rev: String,
+    /// The downloads, one per place objects were looked for.
+    pub fetched: Vec<TransferReport>,
+}
+
+/// Copies `path` of the repository at `url` (a folder or a git URL) to `options.out` in
+/// this repository, tracks it and records where it came from.
+pub fn import(
+    repo: &Repo,
+    url: &str,
+    path: &str,
+    options: &ImportOptions,
+    progress: &dyn Progress,
+) -> Result<Imported> {
+    let parts = source_parts(url, path)?;
+    let out = get::destination(&parts, options.out.as_deref())?;
+    let stage_outputs: Vec<PathBuf> = (repo.pipelines()?.into_iter())
+        .flat_map(|pipeline| pipeline.declared)
+        .collect();
+    let out = add::check_trackable(repo, &stage_outputs, &out)?;
+    add::check_git(repo, std::slice::from_ref(&out))?;
+    let pointer_file = Repo::pointer_path(&out);
+    for taken in [&out, &pointer_file] {
+        get::refuse_existing(taken, options.force)?;
+    }
+    let _lock = repo.lock(LockMode::Write)?;
+    fsutil::create_dir_all(out.parent().unwrap_or(&out))?;
+    let source = Source::clone_at(url, options.rev.as_deref(), &out)?;
+    let recorded = ImportSource {
+        url: recorded_url(repo, url)?,
+        rev: options.rev.clone(),
+        rev_lock: Some(source.rev().to_owned()),
+        path: parts.join("/"),
+    };
+    let fetched = place(&source, url, &parts, &out, options.jobs, progress)?;
+    // The clone goes before the data is stored: the disk need not hold a third copy.
+    drop(source);
+    let mut state = repo.state()?;
+    let output = add::store(repo, &mut state, &out, progress)?;
+    let pointer = Pointer::new_import(pointer_file, &recorded, output);
+    pointer.save()?;
+    report(repo, &pointer, recorded, fetched, true)
+}
+
+/// Copies the path `parts` out of `source` (the clone of `url`) to `out`, replacing what
+/// is there; returns the downloads.
+fn place(
+    source: &Source,
+    url: &str,
+    parts: &[String],
+    out: &Path,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<Vec<TransferReport>> {
+    let copy = SourceCopy::of(source, url, parts, jobs, progress)?;
+    copy.place(out)?;
+    Ok(copy.fetched)
+}
+
+/// Moves imported outputs (those of `targets`, or all) to the newest commit of the
+/// revision they follow, or to `options.rev`.
+pub fn update(
+    repo: &Repo,
+    targets: &[PathBuf],
+    options: &UpdateOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<Imported>> {
+    let pointers = super::select_pointers(repo, targets)?;
+    let mut imports = Vec::new();
+    for pointer in pointers {
+        match pointer.import_source() {
+            Some(recorded) => imports.push((pointer, recorded)),
+            None if targets.is_empty() => {}
+            None => {
+                return Err(Error::NotImport {
+                    pointer: pointer.file,
+                });
+            }
+        }
+    }
+    let _lock = repo.lock(LockMode::Write)?;
+    let mut state = repo.state()?;
+    (imports.into_iter())
+        .map(|(pointer, recorded)| {
+            update_one(repo, &mut state, pointer, recorded, options, progress)
+        })
+        .collect()
+}
+
+fn update_one(
+    repo: &Repo,
+    state: &mut StateDb,
+    mut pointer: Pointer,
+    old: ImportSource,
+    options: &UpdateOptions,
+    progress: &dyn Progress,
+) -> Result<Imported> {
+    let mut recorded = old.clone();
+    recorded.rev = options.rev.clone().or(old.rev.clone());
+    let out = pointer.out_path(&pointer.outs[0]);
+    let url = clone_url(repo, &recorded.url);
+    let source = Source::clone_at(&url, recorded.rev.as_deref(), &out)?;
+    recorded.rev_lock = Some(source.rev().to_owned());
+    let in_place = scan(repo, state, &out)?.oid() == Some(pointer.outs[0].oid.clone());
+    if recorded == old && in_place {
+        return report(repo, &pointer, recorded, Vec::new(), false);
+    }
+    if !in_place && !options.force {
+        let unsaved = super::remove::unsaved(repo, state, &out)?;
+        if !unsaved.is_empty() {
+            return Err(Error::WouldOverwrite { paths: unsaved });
+        }
+    }
+    let parts = source_parts(&url, &recorded.path)?;
+    let fetched = place(&source, &url, &parts, &out, options.jobs, progress)?;
+    drop(source); // As in `import`.
+    let old_out = &pointer.outs[0];
+    let output = Output {
+        // `push: false` and `remote:` are the user's choices, kept across new content.
+        push: old_out.push,
+        remote: old_out.remote.clone(),
+        path: old_out.path.clone(),
+        ..add::store(repo, state, &out, progress)?
+    };
+    pointer.set_out(0, output);
+    pointer.set_import_source(&recorded);
+    pointer.save()?;
+    report(repo, &pointer, recorded, fetched, true)
+}
+
+/// What happened to the import `pointer` records; where it `changed`, its output is
+/// git-ignored and what changed staged where `core.autostage` asks for it.
+fn report(
+    repo: &Repo,
+    pointer: &Pointer,
+    recorded: ImportSource,
+    fetched: Vec<TransferReport>,
+    changed: bool,
+) -> Result<Imported> {
+    let output = &pointer.outs[0];
+    let out = pointer.out_path(output);
+    let tracked = Tracked {
+        path: repo.relpath(&out)?,
+        pointer: repo.relpath(&pointer.file)?,
+        gitignore: match changed {
+            true => super::ignore(repo, &out)?,
+            false => None,
+        },
+        oid: output.oid.to_string(),
+        size: output.size,
+        nfiles: output.nfiles,
+        changed,
+    };
+    if changed {
+        let staged = std::iter::once(tracked.pointer.as_str()).chain(tracked.gitignore.as_deref());
+        super::autostage(repo, staged)?;
+    }
+    Ok(Imported {
+        tracked,
+        url: recorded.url,
+        source_path: recorded.path,
+        rev: recorded.rev_lock.unwrap_or_default(),
+        fetched,
+    })
+}
+
+/// The URL to record for a source given as `url` here: a folder relative to the
+/// repository root (`pull` reads it from there, wherever it runs), anything else as given.
+fn recorded_url(repo: &Repo, url: &str) -> Result<String> {
+    let folder = Path::new(url);
+    if folder.is_absolute() || !folder.is_dir() {
+        return Ok(url.to_owned());
+    }
+    let relative = pathdiff::diff_paths(absolute(folder)?, repo.root());
+    Ok(relative.map_or_else(|| url.to_owned(), |relative| slash(&relative)))
+}
+
+/// The URL to clone a recorded source from: a relative folder is relative to the root.
+pub(crate) fn clone_url(repo: &Repo, url: &str) -> String {
+    match repo.root().join(url) {
+        folder if !Path::new(url).is_absolute() && folder.is_dir() => {
+            folder.to_string_lossy().into_owned()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `path` with `/` between its parts, as DVC files write paths on every system.
+fn slash(path: &Path) -> String {
+    let parts: Vec<_> = path.iter().map(|part| part.to_string_lossy()).collect();
+    parts.join("/")
+}
+
+/// Stores the copy at `data` (a file or a folder) in the cache under this repository's
+/// hash, as `add` would record it: a folder's files first, then its manifest.
+pub(crate) fn store_copy(repo: &Repo, data: &Path) -> Result<()> {
+    let cache = repo.cache();
+    if !std::fs::symlink_metadata(data).is_ok_and(|meta| meta.is_dir()) {
+        cache.insert_file(data, repo.algo(), None)?;
+        return cache.flush();
+    }
+    let mut entries = Vec::new();
+    for entry in walkdir::WalkDir::new(data).min_depth(1) {
+        let entry = entry.map_err(|e| Error::io("list", data)(e.into()))?;
+        if !entry.file_type().is_dir() {
+            entries.push(Entry {
+                relpath: fsutil::relative_slash(entry.path(), data).unwrap_or_default(),
+                oid: cache.insert_file(entry.path(), repo.algo(), None)?,
+            });
+        }
+    }
+    let manifest = Manifest::new(repo.algo(), entries);
+    cache.flush()?;
+    cache.insert_bytes(&manifest.oid(), &manifest.to_bytes())?;
+    cache.flush()
+}
