@@ -10,6 +10,7 @@ use datavc::ops::checkout::{Missing, Overwrite};
 use datavc::ops::gc::GcOptions;
 use datavc::ops::get::GetOptions;
 use datavc::ops::import::{ImportOptions, UpdateOptions};
+use datavc::ops::list::ListOptions;
 use datavc::ops::transfer::TransferOptions;
 use datavc::progress::{Progress, Silent};
 use datavc::{HashAlgo, Repo, ops};
@@ -205,6 +206,29 @@ enum Command {
         /// Concurrent downloads (default: 4 × cores).
         #[arg(short, long)]
         jobs: Option<usize>,
+    },
+    /// List what another repository holds at a path, git's files and DVC's outputs, as
+    /// `dvc list`.
+    List {
+        /// The repository: a folder or a git URL.
+        url: String,
+        /// The path in it, from its root (default: the root).
+        path: Option<String>,
+        /// List every file below the path.
+        #[arg(short = 'R', long)]
+        recursive: bool,
+        /// List only what DVC tracks.
+        #[arg(long)]
+        dvc_only: bool,
+        /// The branch, tag or commit (default: the default branch).
+        #[arg(long)]
+        rev: Option<String>,
+        /// Show sizes.
+        #[arg(long)]
+        size: bool,
+        /// Show the hash of each output.
+        #[arg(long)]
+        show_hash: bool,
     },
     /// Copy data that another repository tracks here and track it, recording where it
     /// came from, as `dvc import`; `pull` then fetches it from there.
@@ -417,7 +441,7 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
         None => &Silent,
     };
     let cwd = PathBuf::from(".");
-    // The two commands that need no repository here.
+    // The commands that need no repository here.
     match &cli.command {
         Command::Init { hash } => {
             let algo = match hash {
@@ -443,12 +467,31 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             };
             return Ok(out.got(&ops::get::get(url, path, &options, progress)?));
         }
+        Command::List {
+            url,
+            path,
+            recursive,
+            dvc_only,
+            rev,
+            size,
+            show_hash,
+        } => {
+            let options = ListOptions {
+                rev: rev.clone(),
+                recursive: *recursive,
+                dvc_only: *dvc_only,
+            };
+            let listed = ops::list::list(url, path.as_deref(), &options)?;
+            return Ok(out.listed(&listed, *size, *show_hash));
+        }
         _ => {}
     }
     let mut repo = Repo::discover(&cwd)?;
     let out = out.for_repo(repo.root(), ops::git_use(&repo)?);
     let code = match &cli.command {
-        Command::Init { .. } | Command::Get { .. } => unreachable!("handled above"),
+        Command::Init { .. } | Command::Get { .. } | Command::List { .. } => {
+            unreachable!("handled above")
+        }
         Command::Add { paths } => out.tracked(&ops::add::add(&repo, paths, progress)?),
         Command::Commit { targets, .. } => {
             out.tracked(&ops::add::commit(&repo, targets, progress)?)

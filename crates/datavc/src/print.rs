@@ -17,6 +17,7 @@ use datavc::ops::fsck::FsckReport;
 use datavc::ops::gc::GcReport;
 use datavc::ops::get::Got;
 use datavc::ops::import::Imported;
+use datavc::ops::list::ListEntry;
 use datavc::ops::ls::Listed;
 use datavc::ops::mv::Moved;
 use datavc::ops::remove::Removed;
@@ -258,6 +259,27 @@ impl Printer {
             let rev = &got.rev[..12.min(got.rev.len())];
             let (path, url, out) = (&got.path, &got.url, got.out.display());
             text.push_str(&format!("got {path} from {url} at {rev} into {out}\n"));
+            text
+        })
+    }
+
+    pub fn listed(&self, listed: &[ListEntry], size: bool, show_hash: bool) -> ExitCode {
+        let hash = |entry: &ListEntry| entry.md5.clone().or(entry.blake3.clone());
+        let width = listed.iter().filter_map(hash).map(|h| h.len()).max();
+        self.emit(&listed, || {
+            let mut text = String::new();
+            for entry in listed {
+                if size {
+                    let bytes = entry.size.map_or("-".into(), |n| HumanBytes(n).to_string());
+                    text.push_str(&format!("{bytes:>10}  "));
+                }
+                if show_hash {
+                    let hash = hash(entry).unwrap_or("-".into());
+                    text.push_str(&format!("{hash:<0$}  ", width.unwrap_or(1)));
+                }
+                text.push_str(&entry.path);
+                text.push('\n');
+            }
             text
         })
     }

@@ -1635,3 +1635,45 @@ fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
     let refused = harness::fails(&user, &["update", "mine.txt"], 2);
     assert!(refused.contains("does not record an import"), "{refused}");
 }
+
+#[test]
+fn list_shows_a_registrys_files_and_outputs_or_says_what_is_wrong() {
+    let (_registry, user) = registry();
+    let list = |args: &[&str]| {
+        let output = harness::ok(&user, &[&["list", "../project"], args].concat());
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert_eq!(
+        list(&[]),
+        ".dvcignore\n.gitignore\nREADME\ndata\nempty\nempty.dvc\nweights.safetensors\nweights.safetensors.dvc\n"
+    );
+    assert_eq!(list(&["data", "--dvc-only"]), "test\ntrain\n");
+    assert_eq!(
+        list(&["data", "-R"]),
+        ".gitignore\ntest.dvc\ntest/c.csv\ntrain.dvc\ntrain/a.csv\ntrain/b.csv\n"
+    );
+    let refused = harness::fails(&user, &["list", "../project", "nothere"], 2);
+    assert!(
+        refused.contains("nothere is not in ../project"),
+        "{refused}"
+    );
+    let refused = harness::fails(&user, &["list", "../project", "--rev", "nope"], 1);
+    assert!(refused.contains("unknown git revision"), "{refused}");
+
+    // A blake3 registry's outputs carry their blake3.
+    let blake3 = Repo::new("blake3");
+    git_in(&blake3.root, &["init", "-q"]);
+    blake3.write("d/x", b"x");
+    blake3.ok(&["add", "d"]);
+    git_in(&blake3.root, &["add", "-A"]);
+    git_in(&blake3.root, &["commit", "-qm", "d"]);
+    let url = blake3.root.to_str().unwrap();
+    let listed = harness::json(&harness::ok(&user, &["list", url, "d", "--json"]));
+    assert_eq!(listed[0]["path"], "x", "{listed}");
+    assert_eq!(listed[0]["md5"], serde_json::Value::Null, "{listed}");
+    assert_eq!(
+        listed[0]["blake3"].as_str().map(str::len),
+        Some(64),
+        "{listed}"
+    );
+}

@@ -1469,3 +1469,80 @@ fn import_and_update_write_what_dvc_writes() {
         run(&dvc, &["status"], &theirs)
     );
 }
+
+/// `datavc list` shows what `dvc list` shows of a registry DVC made, git's files and
+/// DVC's outputs, at the root, inside tracked folders, recursively, only DVC's, at a tag,
+/// and with the registry's cache gone (manifests then come from its remote).
+#[test]
+fn list_shows_what_dvc_list_shows() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let (registry, _) = dvc_origin_with_remote(&dvc, dir.path());
+    tricky_data(&registry);
+    write_files(
+        &registry,
+        &[("sub/inner/w.bin", b"w"), ("sub/notes.txt", b"n")],
+    );
+    run(
+        &dvc,
+        &["add", "data", "model.safetensors", "sub/inner"],
+        &registry,
+    );
+    run(&dvc, &["push"], &registry);
+    git(&["add", "-A"], &registry);
+    git(&["commit", "-qm", "v1"], &registry);
+    git(&["tag", "v1"], &registry);
+    write_files(
+        &registry,
+        &[("model.safetensors", &b"v2"[..]), ("data/new", b"n")],
+    );
+    run(&dvc, &["add", "data", "model.safetensors"], &registry);
+    run(&dvc, &["push"], &registry);
+    git(&["commit", "-qam", "v2"], &registry);
+    fs::remove_dir_all(registry.join(".dvc/cache")).unwrap();
+    let user = dir.path().join("user");
+    fs::create_dir(&user).unwrap();
+
+    let cases: [&[&str]; 11] = [
+        &[],
+        &["data"],
+        &["data/a"],
+        &["data/a/c/d"],
+        &["sub"],
+        &["sub/inner/w.bin"],
+        &["-R"],
+        &["--dvc-only"],
+        &["-R", "--dvc-only"],
+        &["data", "-R"],
+        &["data", "--rev", "v1"],
+    ];
+    for args in cases {
+        let args = [&["list", "../origin"], args].concat();
+        assert_eq!(datavc(&args, &user), run(&dvc, &args, &user), "{args:?}");
+    }
+    // The JSON fields DVC gives, for outputs, files in tracked folders, folders and git's
+    // files alike.
+    let fields = |text: &str| -> Vec<(String, bool, bool, Option<String>)> {
+        let listed: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
+        (listed.iter())
+            .map(|e| {
+                let flag = |key: &str| e[key].as_bool().unwrap();
+                let md5 = e["md5"].as_str().map(str::to_owned);
+                (
+                    e["path"].as_str().unwrap().to_owned(),
+                    flag("isout"),
+                    flag("isdir"),
+                    md5,
+                )
+            })
+            .collect()
+    };
+    for place in [".", "data", "sub"] {
+        let args = ["list", "../origin", place, "--json"];
+        assert_eq!(
+            fields(&datavc(&args, &user)),
+            fields(&run(&dvc, &args, &user)),
+            "{place}"
+        );
+    }
+}

@@ -126,7 +126,7 @@ pub fn diff(
     // could sweep the staging folder takes the write lock, which excludes us.
     let remote = match uncached.is_empty() {
         true => None,
-        false => fetch_manifests(repo, uncached)?,
+        false => fetch_manifests(repo, uncached, None)?,
     };
     let mut before = committed(repo, &before_pointers)?;
     let mut after = match &after_pointers {

@@ -16,7 +16,8 @@ use crate::dvcignore;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::git;
-use crate::hash::HashAlgo;
+use crate::hash::{HashAlgo, Oid};
+use crate::manifest::Manifest;
 use crate::pointer::POINTER_EXT;
 use crate::progress::Progress;
 use crate::repo::Repo;
@@ -32,6 +33,37 @@ pub(crate) struct Source {
     temp: TempFolder,
     clone: PathBuf,
     rev: String,
+}
+
+/// A DVC project in the clone of a source.
+pub(crate) struct Project {
+    /// The project, its cache where the caller asked.
+    pub repo: Repo,
+    /// The remotes to read, in order (`None`: the default): the source's own cache
+    /// first, where the source is a local folder.
+    pub places: Vec<Option<String>>,
+}
+
+impl Project {
+    /// The manifests of `folders` (output ids with the path to name them by), from the
+    /// cache, fetched first from the places that have them; those none has are left out.
+    pub(crate) fn manifests(&self, folders: &[(Oid, String)]) -> Result<Vec<(Oid, Manifest)>> {
+        let cache = self.repo.cache();
+        for remote in &self.places {
+            let lacking: Vec<(Oid, String)> = (folders.iter())
+                .filter(|(oid, _)| !cache.contains(oid))
+                .cloned()
+                .collect();
+            if lacking.is_empty() {
+                break;
+            }
+            transfer::fetch_manifests(&self.repo, lacking, remote.clone())?;
+        }
+        (folders.iter())
+            .filter(|(oid, _)| cache.contains(oid))
+            .map(|(oid, _)| Ok((oid.clone(), cache.manifest(oid)?)))
+            .collect()
+    }
 }
 
 /// What [`Source::fetch`] fetched.
@@ -85,11 +117,9 @@ impl Source {
         jobs: Option<usize>,
         progress: &dyn Progress,
     ) -> Result<Option<Fetched>> {
-        let Some(project) = self.project_of(path) else {
+        let Some(Project { repo, places }) = self.project(path, cache)? else {
             return Ok(None);
         };
-        let places = self.configure(project, cache)?;
-        let repo = Repo::discover(project)?;
         let targets = outputs_for(&repo, path)?;
         if targets.is_empty() {
             return Ok(None);
@@ -113,6 +143,17 @@ impl Source {
             targets,
             reports,
         }))
+    }
+
+    /// The DVC project holding `path` (in the clone), if one does, with its cache at
+    /// `cache`.
+    pub(crate) fn project(&self, path: &Path, cache: &Path) -> Result<Option<Project>> {
+        let Some(project) = self.project_of(path) else {
+            return Ok(None);
+        };
+        let places = self.configure(project, cache)?;
+        let repo = Repo::discover(project)?;
+        Ok(Some(Project { repo, places }))
     }
 
     /// The hash algorithm of the DVC project holding `path` (in the clone), if one does.

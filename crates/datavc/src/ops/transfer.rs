@@ -498,17 +498,22 @@ fn fetch_from(
     })
 }
 
-/// Downloads folder manifests the cache lacks from the default remote, for commands that
-/// only need to know what a folder holds (`diff`), as DVC does. Returns the remote's name,
-/// or `None` where no default remote is configured; manifests it lacks stay uncached.
+/// Downloads folder manifests the cache lacks from `remote` (`None`: the default), for
+/// commands that only need to know what a folder holds (`diff`, `list`), as DVC does.
+/// Returns the remote's name, or `None` where none is named or configured; manifests it
+/// lacks stay uncached.
 pub(crate) fn fetch_manifests(
     repo: &Repo,
     manifests: Vec<(Oid, String)>,
+    remote: Option<String>,
 ) -> Result<Option<String>> {
-    let options = TransferOptions::default();
-    if repo.config().default_remote().is_none() {
+    if remote.is_none() && repo.config().default_remote().is_none() {
         return Ok(None);
     }
+    let options = TransferOptions {
+        remote,
+        ..TransferOptions::default()
+    };
     let remote = open_remote(repo, &options)?;
     runtime()?.block_on(async {
         remote.ensure_bucket().await?;
