@@ -86,6 +86,9 @@ pub struct Pointer {
     document: Mapping,
     /// Its outputs.
     pub outs: Vec<Output>,
+    /// The paths of outputs with no hash yet, as `dvc import --no-download` and
+    /// `--no-exec` write them; `update` records them.
+    pub unrecorded: Vec<String>,
 }
 
 impl Pointer {
@@ -94,7 +97,7 @@ impl Pointer {
         let mut document = Mapping::new();
         document.insert(
             "outs".into(),
-            Value::Sequence(vec![out_fields(&out, Mapping::new())]),
+            Value::Sequence(vec![Value::Mapping(out_fields(&out, Mapping::new()))]),
         );
         Pointer {
             dir: folder_of(&file),
@@ -102,6 +105,7 @@ impl Pointer {
             stage: None,
             document,
             outs: vec![out],
+            unrecorded: Vec::new(),
         }
     }
 
@@ -110,6 +114,8 @@ impl Pointer {
     pub fn new_import(file: PathBuf, source: &ImportSource, out: Output) -> Pointer {
         let mut pointer = Pointer::new(file, out);
         let outs = pointer.document.shift_remove("outs");
+        // First, where DVC writes it; `save` computes it.
+        pointer.document.insert("md5".into(), Value::Null);
         pointer.document.insert("frozen".into(), true.into());
         let deps = Value::Sequence(vec![source.to_dep()]);
         pointer.document.insert("deps".into(), deps);
@@ -127,6 +133,7 @@ impl Pointer {
             stage: Some(stage.to_owned()),
             document: Mapping::new(),
             outs: vec![out],
+            unrecorded: Vec::new(),
         }
     }
 
@@ -152,29 +159,58 @@ impl Pointer {
             Some(Value::Sequence(items)) => items,
             _ => return Err(bad("no `outs:` list".into())),
         };
-        let outs = outs
-            .iter()
-            .map(|item| parse_out(file, item))
-            .collect::<Result<Vec<_>>>()?;
+        let (mut parsed, mut unrecorded) = (Vec::new(), Vec::new());
+        for item in outs {
+            match unrecorded_path(item) {
+                Some(path) => {
+                    check_within(file, path)?;
+                    unrecorded.push(path.to_owned());
+                }
+                None => parsed.push(parse_out(file, item)?),
+            }
+        }
         Ok(Pointer {
             file: file.to_owned(),
             dir: folder_of(file),
             stage: None,
             document,
-            outs,
+            outs: parsed,
+            unrecorded,
         })
     }
 
     /// Replaces output `index`, keeping its other keys.
     pub fn set_out(&mut self, index: usize, out: Output) {
-        if let Some(Value::Sequence(items)) = self.document.get_mut("outs") {
-            let old = match items.get(index) {
-                Some(Value::Mapping(map)) => map.clone(),
-                _ => Mapping::new(),
-            };
-            items[index] = out_fields(&out, old);
-        }
+        let path = self.outs[index].path.clone();
+        self.replace_fields(&path, |old| out_fields(&out, old));
         self.outs[index] = out;
+    }
+
+    /// Records the content of the unrecorded output at `out.path`. The keys already there
+    /// keep their place and the new ones come last, as DVC's `update` writes them.
+    pub fn record(&mut self, out: Output) {
+        self.unrecorded.retain(|path| *path != out.path);
+        self.replace_fields(&out.path.clone(), |mut old| {
+            old.extend(out_fields(&out, Mapping::new()));
+            old
+        });
+        self.outs.push(out);
+    }
+
+    /// Rewrites the fields of the output at `path` in the document (from none, where it
+    /// lists no such output).
+    fn replace_fields(&mut self, path: &str, rewrite: impl FnOnce(Mapping) -> Mapping) {
+        let Some(Value::Sequence(items)) = self.document.get_mut("outs") else {
+            return;
+        };
+        let at = |item: &Value| item.get("path").and_then(Value::as_str) == Some(path);
+        match items.iter_mut().find(|item| at(item)) {
+            Some(item) => {
+                let old = item.as_mapping().cloned().unwrap_or_default();
+                *item = Value::Mapping(rewrite(old));
+            }
+            None => items.push(Value::Mapping(rewrite(Mapping::new()))),
+        }
     }
 
     /// Makes `file` the pointer's file; outputs' paths are then relative to its folder.
@@ -269,16 +305,8 @@ impl Pointer {
         if self.has_deps() {
             // DVC reads a stage whose `md5` disagrees with its fields as changed.
             let md5: Value = stage_md5(&document).map_err(|e| bad(e.to_string()))?.into();
-            document = match document.contains_key("md5") {
-                true => {
-                    document.insert("md5".into(), md5);
-                    document
-                }
-                // First, where DVC writes it.
-                false => std::iter::once(("md5".into(), md5))
-                    .chain(document)
-                    .collect(),
-            };
+            // In place, else last, where DVC's `update` puts it.
+            document.insert("md5".into(), md5);
         }
         let text = serde_norway::to_string(&document).map_err(|e| bad(e.to_string()))?;
         write_atomic(&self.file, text.as_bytes())
@@ -321,7 +349,7 @@ fn folder_of(file: &Path) -> PathBuf {
 }
 
 /// The output's fields in DVC's order, followed by the keys of `old` datavc does not own.
-fn out_fields(out: &Output, old: Mapping) -> Value {
+fn out_fields(out: &Output, old: Mapping) -> Mapping {
     let mut map = Mapping::new();
     map.insert(out.oid.algo.name().into(), out.oid.to_string().into());
     map.insert("size".into(), out.size.into());
@@ -336,19 +364,34 @@ fn out_fields(out: &Output, old: Mapping) -> Value {
             map.insert(key, value);
         }
     }
-    Value::Mapping(map)
+    map
+}
+
+/// The path of an output that names its hash algorithm but has no hash yet.
+fn unrecorded_path(item: &Value) -> Option<&str> {
+    let map = item.as_mapping()?;
+    let algo = HashAlgo::from_name(map.get("hash")?.as_str()?)?;
+    match map.contains_key(algo.name()) {
+        true => None,
+        false => map.get("path")?.as_str(),
+    }
 }
 
 fn parse_out(file: &Path, item: &Value) -> Result<Output> {
     let out = parse_out_fields(file, item)?;
-    let path = &out.path;
-    if path.split(['/', '\\']).any(|part| part == "..") || Path::new(path).is_absolute() {
-        return Err(Error::BadPointer {
+    check_within(file, &out.path)?;
+    Ok(out)
+}
+
+/// Refuses an output path that would lead out of the pointer's folder.
+fn check_within(file: &Path, path: &str) -> Result<()> {
+    match path.split(['/', '\\']).any(|part| part == "..") || Path::new(path).is_absolute() {
+        true => Err(Error::BadPointer {
             path: file.to_owned(),
             detail: format!("output path `{path}` leaves the pointer's folder"),
-        });
+        }),
+        false => Ok(()),
     }
-    Ok(out)
 }
 
 /// Parses an output's fields (of a pointer or a `dvc.lock`), its path unchecked.
@@ -460,6 +503,35 @@ mod tests {
             "{text}"
         );
         assert_eq!(Pointer::load(&file).unwrap().import_source(), Some(moved));
+    }
+
+    #[test]
+    fn an_output_without_a_hash_is_unrecorded_until_recorded_in_dvcs_order() {
+        // Written by `dvc import ../reg data -o ne --no-exec` (DVC 3.67.1), then the
+        // same once `dvc update ne.dvc` recorded it.
+        let dep = "deps:\n- path: data\n  repo:\n    url: ../reg\n    rev_lock: 9b49954195a33430e54e9cba7fb4b8d358a90a7f\n";
+        let before = format!("frozen: true\n{dep}outs:\n- hash: md5\n  path: ne\n");
+        let after = format!(
+            "frozen: true\n{dep}outs:\n- hash: md5\n  path: ne\n  md5: 849835d274483dc683eb416d6e4f887d.dir\n  size: 4\n  nfiles: 2\nmd5: 5bb2292daa334b9b18c0c254bf08219e\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ne.dvc");
+        let mut pointer = Pointer::parse(&file, &before).unwrap();
+        assert!(pointer.outs.is_empty());
+        assert_eq!(pointer.unrecorded, ["ne"]);
+        pointer.record(Output {
+            path: "ne".into(),
+            oid: Oid::parse(HashAlgo::Md5, "849835d274483dc683eb416d6e4f887d.dir").unwrap(),
+            size: 4,
+            nfiles: Some(2),
+            push: true,
+            remote: None,
+            part: None,
+        });
+        pointer.save().unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), after);
+        let escaping = "outs:\n- hash: md5\n  path: ../ne\n";
+        assert!(Pointer::parse(&file, escaping).is_err());
     }
 
     #[test]

@@ -1468,6 +1468,37 @@ fn import_and_update_write_what_dvc_writes() {
         run(&dvc, &["status"], &ours),
         run(&dvc, &["status"], &theirs)
     );
+
+    // Imports DVC wrote without data (`--no-download`) or without even a commit
+    // (`--no-exec`) are reported, and recorded by an update, as DVC records them.
+    for project in [&ours, &theirs] {
+        let no_download = [
+            "import",
+            "../origin",
+            "model.bin",
+            "-o",
+            "nd.bin",
+            "--no-download",
+        ];
+        run(&dvc, &no_download, project);
+        let no_exec = ["import", "../origin", "images", "-o", "ne", "--no-exec"];
+        run(&dvc, &no_exec, project);
+    }
+    let status = datavc(&["status"], &ours);
+    assert!(
+        status.contains("not recorded: nd.bin") && status.contains("not recorded: ne"),
+        "{status}"
+    );
+    datavc(&["update", "nd.bin.dvc", "ne.dvc"], &ours);
+    run(&dvc, &["update", "nd.bin.dvc", "ne.dvc"], &theirs);
+    for file in ["nd.bin.dvc", "ne.dvc", ".gitignore"] {
+        assert_eq!(
+            fs::read_to_string(ours.join(file)).unwrap(),
+            fs::read_to_string(theirs.join(file)).unwrap(),
+            "{file} after recording"
+        );
+    }
+    same_tree(&ours, &theirs, &["nd.bin", "ne"]);
 }
 
 /// `datavc list` shows what `dvc list` shows of a registry DVC made, git's files and

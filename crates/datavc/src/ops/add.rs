@@ -299,19 +299,21 @@ fn write_pointer(file: &Path, mut out: Output) -> Result<bool> {
         true => Pointer::load(file)?,
         false => Pointer::new(file.to_owned(), out.clone()),
     };
-    let index = pointer
-        .outs
-        .iter()
-        .position(|o| o.path == out.path)
-        .unwrap_or(0);
-    if let Some(old) = pointer.outs.get(index) {
+    // Another name than the path's is a hand edit: its first output is the one meant.
+    let index = (pointer.outs.iter().position(|o| o.path == out.path))
+        .or_else(|| (!pointer.outs.is_empty() && pointer.unrecorded.is_empty()).then_some(0));
+    let old = index.map(|index| &pointer.outs[index]);
+    if let Some(old) = old {
         // `push: false` and `remote:` are the user's choices, kept across new content.
         out.push = old.push;
         out.remote = old.remote.clone();
     }
-    let changed = pointer.outs.get(index) != Some(&out) || !file.is_file();
+    let changed = old != Some(&out) || !file.is_file();
     if changed {
-        pointer.set_out(index, out);
+        match index {
+            Some(index) => pointer.set_out(index, out),
+            None => pointer.record(out),
+        }
         pointer.save()?;
     }
     Ok(changed)

@@ -159,11 +159,26 @@ fn update_one(
 ) -> Result<Imported> {
     let mut recorded = old.clone();
     recorded.rev = options.rev.clone().or(old.rev.clone());
-    let out = pointer.out_path(&pointer.outs[0]);
+    // An import DVC wrote with `--no-download` or `--no-exec` has no hash yet.
+    let current = pointer.outs.first().cloned();
+    let name = match (&current, pointer.unrecorded.first()) {
+        (Some(output), _) => output.path.clone(),
+        (None, Some(path)) => path.clone(),
+        (None, None) => {
+            return Err(Error::BadPointer {
+                path: pointer.file.clone(),
+                detail: "an import with no output".into(),
+            });
+        }
+    };
+    let out = fsutil::join_slash(pointer.dir(), &name);
     let url = clone_url(repo, &recorded.url);
     let source = Source::clone_at(&url, recorded.rev.as_deref(), &out)?;
     recorded.rev_lock = Some(source.rev().to_owned());
-    let in_place = scan(repo, state, &out)?.oid() == Some(pointer.outs[0].oid.clone());
+    let in_place = match &current {
+        Some(output) => scan(repo, state, &out)?.oid().as_ref() == Some(&output.oid),
+        None => false,
+    };
     if recorded == old && in_place {
         return report(repo, &pointer, recorded, Vec::new(), false);
     }
@@ -176,15 +191,23 @@ fn update_one(
     let parts = source_parts(&url, &recorded.path)?;
     let fetched = place(&source, &url, &parts, &out, options.jobs, progress)?;
     drop(source); // As in `import`.
-    let old_out = &pointer.outs[0];
-    let output = Output {
-        // `push: false` and `remote:` are the user's choices, kept across new content.
-        push: old_out.push,
-        remote: old_out.remote.clone(),
-        path: old_out.path.clone(),
+    let stored = Output {
+        path: name,
         ..add::store(repo, state, &out, progress)?
     };
-    pointer.set_out(0, output);
+    match current {
+        Some(old_out) => pointer.set_out(
+            0,
+            Output {
+                // `push: false` and `remote:` are the user's choices, kept across new
+                // content.
+                push: old_out.push,
+                remote: old_out.remote,
+                ..stored
+            },
+        ),
+        None => pointer.record(stored),
+    }
     pointer.set_import_source(&recorded);
     pointer.save()?;
     report(repo, &pointer, recorded, fetched, true)

@@ -28,8 +28,9 @@ pub enum Change {
     NotInCache,
     /// A file inside a tracked folder that the pointer does not record.
     Added,
-    /// A pipeline stage's output that `dvc.lock` has no hash for: the stage never ran
-    /// here, or its lock was not committed.
+    /// An output with no hash: a pipeline stage's that `dvc.lock` does not record (the
+    /// stage never ran here, or its lock was not committed), or one `dvc import
+    /// --no-download` or `--no-exec` left for `update` to record.
     Unrecorded,
 }
 
@@ -75,6 +76,15 @@ pub fn status(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<OutputStatus>> {
                 path,
                 change,
                 files,
+            });
+        }
+        for path in &pointer.unrecorded {
+            let path = crate::fsutil::join_slash(pointer.dir(), path);
+            report.push(OutputStatus {
+                pointer: super::display_pointer(repo, pointer),
+                path: super::relative_or_full(repo, &path),
+                change: Change::Unrecorded,
+                files: BTreeMap::new(),
             });
         }
     }
