@@ -257,8 +257,9 @@ enum Command {
     Update {
         /// Pointer files or imported paths (default: every import).
         targets: Vec<PathBuf>,
-        /// Follow this branch or tag (or pin this commit) from now on.
-        #[arg(long)]
+        /// Follow this branch or tag (or pin this commit) from now on; only for the
+        /// imports named.
+        #[arg(long, requires = "targets")]
         rev: Option<String>,
         /// Replace data changed here that is saved nowhere else.
         #[arg(short, long)]

@@ -308,7 +308,7 @@ impl Printer {
             ));
         }
         if imported.iter().any(|i| i.tracked.changed) {
-            let tracked = imported.iter().map(|i| &i.tracked);
+            let tracked = (imported.iter().map(|i| &i.tracked)).filter(|t| t.changed);
             let pointers = tracked.clone().map(|t| t.pointer.as_str());
             let ignores = tracked.filter_map(|t| t.gitignore.as_deref());
             text.push_str(&self.git_hint(pointers.chain(ignores)));

@@ -240,7 +240,12 @@ impl Repo {
                 .file_type()
                 .map_err(Error::io("stat", &path))?
                 .is_dir();
-            if matches!(name.as_str(), ".dvc" | ".git") || rules.exclude(&name, is_dir) {
+            // A temporary folder may hold a whole clone of another repository (`get`,
+            // `import`), whose pointers are not this repository's.
+            if matches!(name.as_str(), ".dvc" | ".git")
+                || fsutil::is_temp_name(&name)
+                || rules.exclude(&name, is_dir)
+            {
                 continue;
             }
             if is_dir {

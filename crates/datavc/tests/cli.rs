@@ -1563,6 +1563,15 @@ fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
         String::from_utf8_lossy(&status.stdout),
         "data is up to date\n"
     );
+    // What a killed import leaves (a clone of the registry) is not this repository's.
+    let left = user.join(".train.datavc-tmp-1-0/repo");
+    fs::create_dir_all(&left).unwrap();
+    fs::copy(user.join("train.dvc"), left.join("train.dvc")).unwrap();
+    let status = harness::ok(&user, &["status"]);
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout),
+        "data is up to date\n"
+    );
 
     // An import never replaces what is there without --force.
     let refused = harness::fails(&user, &["import", "../project", "data/train"], 2);
@@ -1634,11 +1643,14 @@ fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
     harness::ok(&user, &["add", "mine.txt"]);
     let refused = harness::fails(&user, &["update", "mine.txt"], 2);
     assert!(refused.contains("does not record an import"), "{refused}");
+    // A new revision is for the imports named, not all of them at once.
+    let refused = harness::fails(&user, &["update", "--rev", "v1"], 2);
+    assert!(refused.contains("TARGETS"), "{refused}");
 }
 
 #[test]
 fn list_shows_a_registrys_files_and_outputs_or_says_what_is_wrong() {
-    let (_registry, user) = registry();
+    let (registry, user) = registry();
     let list = |args: &[&str]| {
         let output = harness::ok(&user, &[&["list", "../project"], args].concat());
         String::from_utf8(output.stdout).unwrap()
@@ -1659,12 +1671,28 @@ fn list_shows_a_registrys_files_and_outputs_or_says_what_is_wrong() {
     );
     let refused = harness::fails(&user, &["list", "../project", "--rev", "nope"], 1);
     assert!(refused.contains("unknown git revision"), "{refused}");
+    assert_eq!(list(&["/data/train"]), "a.csv\nb.csv\n");
+
+    // A folder whose manifest neither the registry's cache nor its remote has is an
+    // error, not an empty folder.
+    fs::remove_dir_all(registry.root.join(".dvc/cache")).unwrap();
+    registry.ok(&["remote", "modify", "store", "url", "/nowhere"]);
+    git_in(&registry.root, &["commit", "-qam", "remote gone"]);
+    let refused = harness::fails(&user, &["list", "../project", "data/train"], 1);
+    assert!(refused.contains("data/train ("), "{refused}");
 
     // A blake3 registry's outputs carry their blake3.
     let blake3 = Repo::new("blake3");
     git_in(&blake3.root, &["init", "-q"]);
     blake3.write("d/x", b"x");
     blake3.ok(&["add", "d"]);
+    blake3.write("run.sh", b"#!/bin/sh\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let script = blake3.root.join("run.sh");
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    }
     git_in(&blake3.root, &["add", "-A"]);
     git_in(&blake3.root, &["commit", "-qm", "d"]);
     let url = blake3.root.to_str().unwrap();
@@ -1676,4 +1704,9 @@ fn list_shows_a_registrys_files_and_outputs_or_says_what_is_wrong() {
         Some(64),
         "{listed}"
     );
+    let listed = harness::json(&harness::ok(&user, &["list", url, "--json"]));
+    let run = (listed.as_array().unwrap().iter())
+        .find(|entry| entry["path"] == "run.sh")
+        .unwrap();
+    assert_eq!(run["isexec"], cfg!(unix), "{listed}");
 }

@@ -1407,10 +1407,13 @@ fn import_and_update_write_what_dvc_writes() {
         run(&dvc, &["init", "-q"], &project);
         project
     });
-    let imports: [&[&str]; 4] = [
+    // Whole outputs, and what the import itself hashes: a part of a tracked folder and a
+    // file only git tracks.
+    let imports: [&[&str]; 5] = [
         &["images", "-o", "imgs"],
         &["model.bin", "--rev", "v1", "-o", "sub/m.bin"],
         &["images/sub/b.png"],
+        &["images/sub", "-o", "part"],
         &["notes.md"],
     ];
     for args in imports {
@@ -1421,6 +1424,7 @@ fn import_and_update_write_what_dvc_writes() {
         "imgs.dvc",
         "sub/m.bin.dvc",
         "b.png.dvc",
+        "part.dvc",
         "notes.md.dvc",
         ".gitignore",
         "sub/.gitignore",
@@ -1433,9 +1437,23 @@ fn import_and_update_write_what_dvc_writes() {
                 "{file} {what}"
             );
         }
-        same_tree(&ours, &theirs, &["imgs", "sub/m.bin", "b.png", "notes.md"]);
+        same_tree(
+            &ours,
+            &theirs,
+            &["imgs", "sub/m.bin", "b.png", "part", "notes.md"],
+        );
     };
     same_files("after import");
+    // A clone, with no remote, pulls all of them from the registry.
+    git(&["add", "-A"], &ours);
+    git(&["commit", "-qm", "imports"], &ours);
+    let clone = clone_beside(&ours, "ours-clone");
+    datavc(&["pull"], &clone);
+    same_tree(
+        &clone,
+        &theirs,
+        &["imgs", "sub/m.bin", "b.png", "part", "notes.md"],
+    );
     assert_eq!(fs::read(ours.join("sub/m.bin")).unwrap(), b"m1");
     assert_eq!(
         run(&dvc, &["status"], &ours),
@@ -1449,10 +1467,8 @@ fn import_and_update_write_what_dvc_writes() {
     run(&dvc, &["add", "images", "model.bin"], &registry);
     run(&dvc, &["push"], &registry);
     git(&["commit", "-qam", "v2"], &registry);
-    for project in [&ours, &theirs] {
-        git(&["add", "-A"], project);
-        git(&["commit", "-qm", "imports"], project);
-    }
+    git(&["add", "-A"], &theirs);
+    git(&["commit", "-qm", "imports"], &theirs);
     datavc(&["update", "sub/m.bin.dvc", "--rev", "dev"], &theirs);
     run(&dvc, &["update", "sub/m.bin.dvc", "--rev", "dev"], &ours);
     datavc(&["update", "imgs.dvc", "--rev", "dev"], &theirs);

@@ -81,10 +81,9 @@ pub fn import(
         .collect();
     let out = add::check_trackable(repo, &stage_outputs, &out)?;
     add::check_git(repo, std::slice::from_ref(&out))?;
+    // A pointer there without its data is replaced, as DVC replaces it.
+    get::refuse_existing(&out, options.force)?;
     let pointer_file = Repo::pointer_path(&out);
-    for taken in [&out, &pointer_file] {
-        get::refuse_existing(taken, options.force)?;
-    }
     let _lock = repo.lock(LockMode::Write)?;
     fsutil::create_dir_all(out.parent().unwrap_or(&out))?;
     let source = Source::clone_at(url, options.rev.as_deref(), &out)?;
@@ -101,7 +100,11 @@ pub fn import(
     let output = add::store(repo, &mut state, &out, progress)?;
     let pointer = Pointer::new_import(pointer_file, &recorded, output);
     pointer.save()?;
-    report(repo, &pointer, recorded, fetched, true)
+    let imported = report(repo, &pointer, recorded, fetched, true)?;
+    let tracked = &imported.tracked;
+    let staged = std::iter::once(tracked.pointer.as_str()).chain(tracked.gitignore.as_deref());
+    super::autostage(repo, staged)?;
+    Ok(imported)
 }
 
 /// Copies the path `parts` out of `source` (the clone of `url`) to `out`, replacing what
@@ -159,18 +162,7 @@ fn update_one(
 ) -> Result<Imported> {
     let mut recorded = old.clone();
     recorded.rev = options.rev.clone().or(old.rev.clone());
-    // An import DVC wrote with `--no-download` or `--no-exec` has no hash yet.
-    let current = pointer.outs.first().cloned();
-    let name = match (&current, pointer.unrecorded.first()) {
-        (Some(output), _) => output.path.clone(),
-        (None, Some(path)) => path.clone(),
-        (None, None) => {
-            return Err(Error::BadPointer {
-                path: pointer.file.clone(),
-                detail: "an import with no output".into(),
-            });
-        }
-    };
+    let (current, name) = import_output(&pointer)?;
     let out = fsutil::join_slash(pointer.dir(), &name);
     let url = clone_url(repo, &recorded.url);
     let source = Source::clone_at(&url, recorded.rev.as_deref(), &out)?;
@@ -213,8 +205,22 @@ fn update_one(
     report(repo, &pointer, recorded, fetched, true)
 }
 
+/// The output an import records, and its name; the output is `None` where DVC wrote the
+/// import with `--no-download` or `--no-exec`, with no hash yet.
+fn import_output(pointer: &Pointer) -> Result<(Option<Output>, String)> {
+    match (pointer.outs.first(), pointer.unrecorded.first()) {
+        (Some(output), _) => Ok((Some(output.clone()), output.path.clone())),
+        (None, Some(path)) => Ok((None, path.clone())),
+        (None, None) => Err(Error::BadPointer {
+            path: pointer.file.clone(),
+            detail: "an import with no output".into(),
+        }),
+    }
+}
+
 /// What happened to the import `pointer` records; where it `changed`, its output is
-/// git-ignored and what changed staged where `core.autostage` asks for it.
+/// git-ignored. (`import` stages what it wrote where `core.autostage` asks for it, and
+/// `update` leaves git alone, as DVC's do.)
 fn report(
     repo: &Repo,
     pointer: &Pointer,
@@ -236,10 +242,6 @@ fn report(
         nfiles: output.nfiles,
         changed,
     };
-    if changed {
-        let staged = std::iter::once(tracked.pointer.as_str()).chain(tracked.gitignore.as_deref());
-        super::autostage(repo, staged)?;
-    }
     Ok(Imported {
         tracked,
         url: recorded.url,

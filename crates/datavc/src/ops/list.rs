@@ -33,6 +33,8 @@ pub struct ListEntry {
     pub isout: bool,
     /// Whether it is a folder.
     pub isdir: bool,
+    /// Whether it is a file git checks out executable (outputs: false).
+    pub isexec: bool,
     /// Bytes, where known (a tracked folder's files are listed by their manifest, which
     /// has no sizes).
     pub size: Option<u64>,
@@ -48,6 +50,7 @@ pub struct ListEntry {
 struct Node {
     isout: bool,
     isdir: bool,
+    isexec: bool,
     size: Option<u64>,
     oid: Option<Oid>,
 }
@@ -57,7 +60,7 @@ pub fn list(url: &str, path: Option<&str>, options: &ListOptions) -> Result<Vec<
     let named = path.filter(|p| {
         Path::new(p)
             .components()
-            .any(|part| part != Component::CurDir)
+            .any(|part| !matches!(part, Component::CurDir | Component::RootDir))
     });
     let prefix = match named {
         Some(path) => source_parts(url, path)?.join("/"),
@@ -66,7 +69,7 @@ pub fn list(url: &str, path: Option<&str>, options: &ListOptions) -> Result<Vec<
     let near = std::env::temp_dir().join("datavc-list");
     let source = Source::clone_at(url, options.rev.as_deref(), &near)?;
     let mut nodes = git_files(&source.path(""))?;
-    add_outputs(&source, &prefix, options.recursive, &mut nodes)?;
+    add_outputs(url, &source, &prefix, options.recursive, &mut nodes)?;
     let listed = entries(&nodes, &prefix, options);
     match listed.is_empty() && !nodes.contains_key(&prefix) && !has_below(&nodes, &prefix) {
         true => Err(Error::NotInSource {
@@ -86,17 +89,30 @@ fn git_files(root: &Path) -> Result<BTreeMap<String, Node>> {
         if entry.file_type().is_dir() {
             continue;
         }
-        let size = entry.metadata().ok().map(|meta| meta.len());
+        let meta = entry.metadata().ok();
         let relpath = fsutil::relative_slash(entry.path(), root).unwrap_or_default();
         let node = Node {
             isout: false,
             isdir: false,
-            size,
+            isexec: meta.as_ref().is_some_and(is_executable),
+            size: meta.map(|meta| meta.len()),
             oid: None,
         };
         nodes.insert(relpath, node);
     }
     Ok(nodes)
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+/// Windows has no executable bit to read.
+#[cfg(not(unix))]
+fn is_executable(_: &std::fs::Metadata) -> bool {
+    false
 }
 
 fn is_hidden_folder(entry: &walkdir::DirEntry) -> bool {
@@ -107,6 +123,7 @@ fn is_hidden_folder(entry: &walkdir::DirEntry) -> bool {
 /// folders the listing enters: all below `prefix` when `recursive`, else the one that
 /// holds it.
 fn add_outputs(
+    url: &str,
     source: &Source,
     prefix: &str,
     recursive: bool,
@@ -137,28 +154,36 @@ fn add_outputs(
             let node = Node {
                 isout: true,
                 isdir: out.oid.dir,
+                isexec: false,
                 size: Some(out.size),
                 oid: Some(out.oid.clone()),
             };
             nodes.insert(relpath, node);
         }
     }
-    for (oid, manifest) in project.manifests(&folders)? {
-        let folder = folders
-            .iter()
-            .find(|(id, _)| *id == oid)
-            .map(|(_, path)| path);
+    let manifests = project.manifests(&folders)?;
+    let lacking: Vec<&(Oid, String)> = (folders.iter())
+        .filter(|(oid, _)| !manifests.iter().any(|(found, _)| found == oid))
+        .collect();
+    if let Some((oid, path)) = lacking.first() {
+        // Listed without its files, a folder would pass for empty.
+        return Err(Error::MissingInSource {
+            url: url.to_owned(),
+            count: lacking.len(),
+            first: format!("{path} ({oid})"),
+        });
+    }
+    // All there, in the order asked for.
+    for ((_, folder), (_, manifest)) in folders.iter().zip(manifests) {
         for entry in manifest.entries() {
             let node = Node {
                 isout: true,
                 isdir: false,
+                isexec: false,
                 size: None,
                 oid: Some(entry.oid.clone()),
             };
-            nodes.insert(
-                format!("{}/{}", folder.unwrap_or(&String::new()), entry.relpath),
-                node,
-            );
+            nodes.insert(format!("{folder}/{}", entry.relpath), node);
         }
     }
     Ok(())
@@ -211,6 +236,7 @@ fn entries(nodes: &BTreeMap<String, Node>, prefix: &str, options: &ListOptions) 
                     path: first.to_owned(),
                     isout: in_output_folder(nodes, &join(prefix, first)),
                     isdir: true,
+                    isexec: false,
                     size: None,
                     md5: None,
                     blake3: None,
@@ -262,6 +288,7 @@ fn entry(path: &str, node: &Node) -> ListEntry {
         path: path.to_owned(),
         isout: node.isout,
         isdir: node.isdir,
+        isexec: node.isexec,
         size: node.size,
         md5: hash(HashAlgo::Md5),
         blake3: hash(HashAlgo::Blake3),

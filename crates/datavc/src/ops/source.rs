@@ -18,7 +18,7 @@ use crate::fsutil;
 use crate::git;
 use crate::hash::{HashAlgo, Oid};
 use crate::manifest::Manifest;
-use crate::pointer::POINTER_EXT;
+use crate::pointer::{POINTER_EXT, Pointer};
 use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::stages::STAGES_FILE;
@@ -46,7 +46,8 @@ pub(crate) struct Project {
 
 impl Project {
     /// The manifests of `folders` (output ids with the path to name them by), from the
-    /// cache, fetched first from the places that have them; those none has are left out.
+    /// cache, fetched first from the places that have them, in `folders`' order; those
+    /// none has are left out.
     pub(crate) fn manifests(&self, folders: &[(Oid, String)]) -> Result<Vec<(Oid, Manifest)>> {
         let cache = self.repo.cache();
         for remote in &self.places {
@@ -156,12 +157,19 @@ impl Source {
         Ok(Some(Project { repo, places }))
     }
 
-    /// The hash algorithm of the DVC project holding `path` (in the clone), if one does.
-    pub(crate) fn algo_of(&self, path: &Path) -> Result<Option<HashAlgo>> {
-        match self.project_of(path) {
-            Some(project) => Ok(Some(Repo::discover(project)?.algo())),
-            None => Ok(None),
-        }
+    /// The hash algorithm of the output at `path` (in the clone), where `path` is one that
+    /// a DVC project records as a whole (not a part of one, nor a file only git tracks).
+    pub(crate) fn output_algo(&self, path: &Path) -> Result<Option<HashAlgo>> {
+        let Some(project) = self.project_of(path) else {
+            return Ok(None);
+        };
+        let repo = Repo::discover(project)?;
+        let outputs = repo.outputs()?;
+        let recorded = outputs
+            .iter()
+            .flat_map(Pointer::out_paths)
+            .any(|out| out == path);
+        Ok(recorded.then(|| repo.algo()))
     }
 
     /// The nearest folder above `path` (in the clone) with a `.dvc`: a repository may hold
@@ -270,8 +278,9 @@ pub(crate) fn source_parts(url: &str, path: &str) -> Result<Vec<String>> {
         path: path.to_owned(),
         url: url.to_owned(),
     };
+    // `/data` names `data` from the root too, as in DVC.
     let parts: Vec<String> = (Path::new(path).components())
-        .filter(|part| *part != Component::CurDir)
+        .filter(|part| !matches!(part, Component::CurDir | Component::RootDir))
         .map(|part| match part {
             Component::Normal(name) => Some(name.to_string_lossy().into_owned()),
             _ => None,

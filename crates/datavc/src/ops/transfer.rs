@@ -409,7 +409,8 @@ fn fetch_imported(
 }
 
 /// Fetches the data at `path` in `source` into the cache: its objects, where the source
-/// hashes as this repository does; else (another hash, or a file only git tracks) a copy,
+/// records it whole and hashes as this repository does; else (another hash, a part of a
+/// tracked folder, whose manifest the import made, or what only git tracks) a copy,
 /// stored under this repository's hash.
 fn fetch_from_source(
     repo: &Repo,
@@ -420,7 +421,7 @@ fn fetch_from_source(
     progress: &dyn Progress,
 ) -> Result<Vec<TransferReport>> {
     let data = source.path(path);
-    if source.algo_of(&data)? == Some(repo.algo()) {
+    if source.output_algo(&data)? == Some(repo.algo()) {
         let fetched = source.fetch(&data, repo.cache().root(), jobs, progress)?;
         return Ok(fetched.map_or_else(Vec::new, |fetched| fetched.reports));
     }
@@ -733,7 +734,10 @@ impl TransferReport {
         let mut names = Vec::new();
         let mut combined = TransferReport::default();
         for report in reports {
-            names.push(report.remote);
+            // One registry at several commits is named once.
+            if !names.contains(&report.remote) {
+                names.push(report.remote);
+            }
             combined.transferred += report.transferred;
             combined.bytes += report.bytes;
             combined.skipped += report.skipped;
