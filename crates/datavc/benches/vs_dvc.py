@@ -5,7 +5,8 @@ Usage: python3 crates/datavc/benches/vs_dvc.py --datavc target/release/datavc --
 
 Measures, for DVC and for datavc (md5 mode, the same work as DVC; and blake3 mode):
 add of many small files, add of one large file, status with nothing changed, status after
-one file changed, push to and pull from a local-folder remote. Prints a Markdown table and
+one file changed, push to and pull from a local-folder remote, and, reading the result as a
+data registry, `list -R` of it and `import` of its small files into a new project. Prints a Markdown table and
 writes the raw seconds as JSON. Not a test: figures depend on the machine.
 
 For scale it also times `cp` of the same data: on ext4 `add` copies every file into the
@@ -122,6 +123,15 @@ def bench_tool(tool, exe, data, work, reps):
     sh(["git", "commit", "-qm", "data"], repo)
     sh(["git", "clone", "-q", repo, clone], work)
     r["pull"] = timed(run + ["pull"], clone)
+    # The repository as a data registry: what a project sees in it, and an import of the
+    # small files from it (objects from its cache).
+    r["list_recursive"] = min(timed(run + ["list", "-R", repo], work) for _ in range(reps))
+    user = os.path.join(work, tool + "-user")
+    shutil.rmtree(user, ignore_errors=True)
+    os.makedirs(user)
+    sh(["git", "init", "-q"], user)
+    sh(commands["init"], user)
+    r["import_small"] = timed(run + ["import", repo, "small", "-o", "imported"], user)
     return r
 
 
@@ -138,7 +148,7 @@ def remove_runs(work, tools):
     if os.path.exists(os.path.join(work, "cp-big.bin")):
         os.remove(os.path.join(work, "cp-big.bin"))
     for tool in tools:
-        for suffix in ("", "-remote", "-clone"):
+        for suffix in ("", "-remote", "-clone", "-user"):
             path = os.path.join(work, tool + suffix)
             shutil.rmtree(path, ignore_errors=True)
 
@@ -159,8 +169,8 @@ def main():
         shutil.rmtree(data, ignore_errors=True)
         make_data(data, args.files, args.file_size, args.big)
     tools = args.tools.split(",")
-    # Each tool writes its copy of the data, its cache, a remote and a clone.
-    need = len(tools) * 5 * (args.files * args.file_size + args.big)
+    # Each tool writes its copy of the data, its cache, a remote, a clone and an import.
+    need = len(tools) * 6 * (args.files * args.file_size + args.big)
     free = shutil.disk_usage(args.work).free
     if free < need:
         sys.exit(f"{args.work} has {free >> 30} GiB free; the runs need {need >> 30} GiB")

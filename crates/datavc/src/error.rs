@@ -354,6 +354,16 @@ pub enum Error {
         /// The destination.
         path: PathBuf,
     },
+    /// An import's path that its source no longer holds at the revision followed.
+    #[error("{path} is no longer in {url} at {rev}")]
+    GoneFromSource {
+        /// The path in the source.
+        path: String,
+        /// The source, as recorded.
+        url: String,
+        /// The commit looked at.
+        rev: String,
+    },
     /// `update` named a pointer that `import` did not write.
     #[error("{} does not record an import; `update` refreshes only what `import` brought", pointer.display())]
     NotImport {
@@ -389,6 +399,7 @@ impl Error {
             | Error::Unrecorded { .. }
             | Error::MissingOnRemote { .. }
             | Error::MissingInSource { .. }
+            | Error::GoneFromSource { .. }
             | Error::UnknownFolder { .. }
             | Error::WouldOverwrite { .. }
             | Error::WouldDelete { .. }
@@ -489,6 +500,9 @@ impl Error {
             }
             Error::DvcFileName { .. } => {
                 "name the data a `.dvc` file tracks, not the file; `-o PATH` names another destination".into()
+            }
+            Error::GoneFromSource { .. } => {
+                "`update --rev REV TARGET` follows a revision that has it; `datavc remove TARGET` stops tracking it, keeping the data".into()
             }
             Error::NotImport { .. } => {
                 "`datavc add` records new content of data you track yourself".into()

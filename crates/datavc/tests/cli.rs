@@ -1646,6 +1646,16 @@ fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
     // A new revision is for the imports named, not all of them at once.
     let refused = harness::fails(&user, &["update", "--rev", "v1"], 2);
     assert!(refused.contains("TARGETS"), "{refused}");
+
+    // The registry stops tracking the file: the update says so and keeps the data.
+    git_in(&registry.root, &["rm", "-q", "weights.safetensors.dvc"]);
+    git_in(&registry.root, &["commit", "-qm", "gone"]);
+    let refused = harness::fails(&user, &["update", "models/w.bin.dvc"], 1);
+    assert!(
+        refused.contains("weights.safetensors is no longer in ../project at"),
+        "{refused}"
+    );
+    assert_eq!(fs::read(user.join("models/w.bin")).unwrap(), b"weights v3");
 }
 
 #[test]

@@ -181,7 +181,16 @@ fn update_one(
         }
     }
     let parts = source_parts(&url, &recorded.path)?;
-    let fetched = place(&source, &url, &parts, &out, options.jobs, progress)?;
+    let fetched = (place(&source, &url, &parts, &out, options.jobs, progress)).map_err(
+        |error| match error {
+            Error::NotInSource { .. } => Error::GoneFromSource {
+                path: recorded.path.clone(),
+                url: recorded.url.clone(),
+                rev: source.rev().to_owned(),
+            },
+            error => error,
+        },
+    )?;
     drop(source); // As in `import`.
     let stored = Output {
         path: name,
