@@ -8,8 +8,8 @@ use datavc::config::{DvcConfig, Level, OptionName};
 use datavc::git::RevScope;
 use datavc::ops::checkout::{Missing, Overwrite};
 use datavc::ops::gc::GcOptions;
-use datavc::ops::get::GetOptions;
-use datavc::ops::import::{ImportOptions, UpdateOptions};
+use datavc::ops::get::CopyOptions;
+use datavc::ops::import::UpdateOptions;
 use datavc::ops::list::ListOptions;
 use datavc::ops::transfer::TransferOptions;
 use datavc::progress::{Progress, Silent};
@@ -189,24 +189,7 @@ enum Command {
         files: bool,
     },
     /// Copy data that another repository tracks (a data registry) here, as `dvc get`.
-    Get {
-        /// The repository: a folder or a git URL.
-        url: String,
-        /// The path in it, from its root.
-        path: String,
-        /// Where to put it (default: the path's last part, in this folder).
-        #[arg(short, long)]
-        out: Option<PathBuf>,
-        /// The branch, tag or commit (default: the default branch).
-        #[arg(long)]
-        rev: Option<String>,
-        /// Replace what the destination holds.
-        #[arg(short, long)]
-        force: bool,
-        /// Concurrent downloads (default: 4 × cores).
-        #[arg(short, long)]
-        jobs: Option<usize>,
-    },
+    Get(CopyArgs),
     /// List what another repository holds at a path, git's files and DVC's outputs, as
     /// `dvc list`.
     List {
@@ -232,26 +215,7 @@ enum Command {
     },
     /// Copy data that another repository tracks here and track it, recording where it
     /// came from, as `dvc import`; `pull` then fetches it from there.
-    Import {
-        /// The repository: a folder or a git URL.
-        url: String,
-        /// The path in it, from its root.
-        path: String,
-        /// Where to put it in this repository (default: the path's last part, in this
-        /// folder).
-        #[arg(short, long)]
-        out: Option<PathBuf>,
-        /// The branch or tag to take it from, which `update` then follows (default: the
-        /// default branch).
-        #[arg(long)]
-        rev: Option<String>,
-        /// Replace what the destination and its .dvc file hold.
-        #[arg(short, long)]
-        force: bool,
-        /// Concurrent downloads (default: 4 × cores).
-        #[arg(short, long)]
-        jobs: Option<usize>,
-    },
+    Import(CopyArgs),
     /// Bring imported data up to the newest commit of the revision it follows, as
     /// `dvc update`.
     Update {
@@ -296,6 +260,39 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+}
+
+/// A path of another repository and where to copy it, for `get` and `import`.
+#[derive(clap::Args)]
+struct CopyArgs {
+    /// The repository: a folder or a git URL.
+    url: String,
+    /// The path in it, from its root.
+    path: String,
+    /// Where to put it (default: the path's last part, in this folder).
+    #[arg(short, long)]
+    out: Option<PathBuf>,
+    /// The branch, tag or commit (default: the default branch); `import` records it for
+    /// `update` to follow.
+    #[arg(long)]
+    rev: Option<String>,
+    /// Replace what the destination holds.
+    #[arg(short, long)]
+    force: bool,
+    /// Concurrent downloads (default: 4 × cores).
+    #[arg(short, long)]
+    jobs: Option<usize>,
+}
+
+impl CopyArgs {
+    fn options(&self) -> CopyOptions {
+        CopyOptions {
+            rev: self.rev.clone(),
+            out: self.out.clone(),
+            force: self.force,
+            jobs: self.jobs,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -452,21 +449,9 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             let repo = Repo::init(&cwd, algo)?;
             return Ok(out.init(&repo));
         }
-        Command::Get {
-            url,
-            path,
-            out: dest,
-            rev,
-            force,
-            jobs,
-        } => {
-            let options = GetOptions {
-                rev: rev.clone(),
-                out: dest.clone(),
-                force: *force,
-                jobs: *jobs,
-            };
-            return Ok(out.got(&ops::get::get(url, path, &options, progress)?));
+        Command::Get(copy) => {
+            let got = ops::get::get(&copy.url, &copy.path, &copy.options(), progress)?;
+            return Ok(out.got(&got));
         }
         Command::List {
             url,
@@ -490,7 +475,7 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
     let mut repo = Repo::discover(&cwd)?;
     let out = out.for_repo(repo.root(), ops::git_use(&repo)?);
     let code = match &cli.command {
-        Command::Init { .. } | Command::Get { .. } | Command::List { .. } => {
+        Command::Init { .. } | Command::Get(_) | Command::List { .. } => {
             unreachable!("handled above")
         }
         Command::Add { paths } => out.tracked(&ops::add::add(&repo, paths, progress)?),
@@ -587,21 +572,11 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             out.diff(&report, style)
         }
         Command::Ls { files } => out.ls(&ops::ls::ls(&repo, *files)?),
-        Command::Import {
-            url,
-            path,
-            out: dest,
-            rev,
-            force,
-            jobs,
-        } => {
-            let options = ImportOptions {
-                rev: rev.clone(),
-                out: dest.clone(),
-                force: *force,
-                jobs: *jobs,
-            };
-            out.imported(&ops::import::import(&repo, url, path, &options, progress)?)
+        Command::Import(copy) => {
+            let options = copy.options();
+            out.imported(&ops::import::import(
+                &repo, &copy.url, &copy.path, &options, progress,
+            )?)
         }
         Command::Update {
             targets,

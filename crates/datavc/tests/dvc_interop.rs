@@ -1238,6 +1238,24 @@ fn autostage_stages_what_dvc_stages() {
     assert!(staged(&root).contains("dataset.dvc"));
 }
 
+/// [`dvc_origin_with_remote`] as a data registry DVC made: [`tricky_data`] and
+/// `sub/inner` added and pushed, uncommitted, beside the git file `sub/notes.txt`.
+fn dvc_registry(dvc: &Path, dir: &Path) -> PathBuf {
+    let (registry, _) = dvc_origin_with_remote(dvc, dir);
+    tricky_data(&registry);
+    write_files(
+        &registry,
+        &[("sub/inner/w.bin", b"w"), ("sub/notes.txt", b"n")],
+    );
+    run(
+        dvc,
+        &["add", "data", "model.safetensors", "sub/inner"],
+        &registry,
+    );
+    run(dvc, &["push"], &registry);
+    registry
+}
+
 /// Data registries: `datavc get` copies from one DVC made what `dvc get` copies, and `dvc
 /// get` reads one datavc made. Both caches are emptied first, so the data comes from the
 /// registries' remotes; `sub` holds a `.dvc` file, which neither tool copies.
@@ -1245,18 +1263,7 @@ fn autostage_stages_what_dvc_stages() {
 fn get_copies_what_dvc_get_copies() {
     let dvc = dvc_program();
     let dir = tempfile::tempdir().unwrap();
-    let (by_dvc, _) = dvc_origin_with_remote(&dvc, dir.path());
-    tricky_data(&by_dvc);
-    write_files(
-        &by_dvc,
-        &[("sub/inner/w.bin", b"w"), ("sub/notes.txt", b"n")],
-    );
-    run(
-        &dvc,
-        &["add", "data", "model.safetensors", "sub/inner"],
-        &by_dvc,
-    );
-    run(&dvc, &["push"], &by_dvc);
+    let by_dvc = dvc_registry(&dvc, dir.path());
 
     let by_datavc = dir.path().join("by-datavc");
     fs::create_dir(&by_datavc).unwrap();
@@ -1524,18 +1531,7 @@ fn import_and_update_write_what_dvc_writes() {
 fn list_shows_what_dvc_list_shows() {
     let dvc = dvc_program();
     let dir = tempfile::tempdir().unwrap();
-    let (registry, _) = dvc_origin_with_remote(&dvc, dir.path());
-    tricky_data(&registry);
-    write_files(
-        &registry,
-        &[("sub/inner/w.bin", b"w"), ("sub/notes.txt", b"n")],
-    );
-    run(
-        &dvc,
-        &["add", "data", "model.safetensors", "sub/inner"],
-        &registry,
-    );
-    run(&dvc, &["push"], &registry);
+    let registry = dvc_registry(&dvc, dir.path());
     git(&["add", "-A"], &registry);
     git(&["commit", "-qm", "v1"], &registry);
     git(&["tag", "v1"], &registry);

@@ -15,10 +15,11 @@ use crate::fsutil;
 use crate::progress::Progress;
 use crate::repo::absolute;
 
-/// How to get.
+/// How to copy a path out of a source repository, for `get` and `import`.
 #[derive(Debug, Clone, Default)]
-pub struct GetOptions {
-    /// The branch, tag or commit to take the path from (default: the default branch).
+pub struct CopyOptions {
+    /// The branch, tag or commit to take the path from (default: the default branch);
+    /// `import` records it for `update` to follow.
     pub rev: Option<String>,
     /// Where to put it (default: the path's last part, in the working folder).
     pub out: Option<PathBuf>,
@@ -47,7 +48,7 @@ pub struct Got {
 /// Copies `path` (relative to the root of the repository at `url`, a folder or a git URL)
 /// to `options.out`, which must not exist unless `options.force`. DVC's own files in a
 /// folder (`.dvc` files, `dvc.yaml`, `.dvcignore`) are left out, as `dvc get` leaves them.
-pub fn get(url: &str, path: &str, options: &GetOptions, progress: &dyn Progress) -> Result<Got> {
+pub fn get(url: &str, path: &str, options: &CopyOptions, progress: &dyn Progress) -> Result<Got> {
     let parts = source_parts(url, path)?;
     let out = destination(&parts, options.out.as_deref())?;
     refuse_existing(&out, options.force)?;

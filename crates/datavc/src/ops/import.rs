@@ -9,32 +9,17 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::add::{self, Tracked};
-use super::get;
+use super::get::{self, CopyOptions};
 use super::source::{Source, SourceCopy, source_parts};
 use super::transfer::TransferReport;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::lock::LockMode;
-use crate::manifest::{Entry, Manifest};
 use crate::pointer::{ImportSource, Output, Pointer};
 use crate::progress::Progress;
 use crate::repo::{Repo, absolute};
 use crate::state::StateDb;
 use crate::workspace::scan;
-
-/// How to import.
-#[derive(Debug, Clone, Default)]
-pub struct ImportOptions {
-    /// The branch or tag to take the path from, which `update` then follows (default: the
-    /// default branch).
-    pub rev: Option<String>,
-    /// Where to put it (default: the path's last part, in the working folder).
-    pub out: Option<PathBuf>,
-    /// Replace what is already there, and its pointer.
-    pub force: bool,
-    /// Concurrent downloads (default: the source's `jobs`, else 4 × cores).
-    pub jobs: Option<usize>,
-}
 
 /// How to update.
 #[derive(Debug, Clone, Default)]
@@ -71,7 +56,7 @@ pub fn import(
     repo: &Repo,
     url: &str,
     path: &str,
-    options: &ImportOptions,
+    options: &CopyOptions,
     progress: &dyn Progress,
 ) -> Result<Imported> {
     let parts = source_parts(url, path)?;
@@ -285,28 +270,4 @@ pub(crate) fn clone_url(repo: &Repo, url: &str) -> String {
 fn slash(path: &Path) -> String {
     let parts: Vec<_> = path.iter().map(|part| part.to_string_lossy()).collect();
     parts.join("/")
-}
-
-/// Stores the copy at `data` (a file or a folder) in the cache under this repository's
-/// hash, as `add` would record it: a folder's files first, then its manifest.
-pub(crate) fn store_copy(repo: &Repo, data: &Path) -> Result<()> {
-    let cache = repo.cache();
-    if !std::fs::symlink_metadata(data).is_ok_and(|meta| meta.is_dir()) {
-        cache.insert_file(data, repo.algo(), None)?;
-        return cache.flush();
-    }
-    let mut entries = Vec::new();
-    for entry in walkdir::WalkDir::new(data).min_depth(1) {
-        let entry = entry.map_err(|e| Error::io("list", data)(e.into()))?;
-        if !entry.file_type().is_dir() {
-            entries.push(Entry {
-                relpath: fsutil::relative_slash(entry.path(), data).unwrap_or_default(),
-                oid: cache.insert_file(entry.path(), repo.algo(), None)?,
-            });
-        }
-    }
-    let manifest = Manifest::new(repo.algo(), entries);
-    cache.flush()?;
-    cache.insert_bytes(&manifest.oid(), &manifest.to_bytes())?;
-    cache.flush()
 }

@@ -32,7 +32,7 @@ use crate::fsutil::{self, NewFile};
 use crate::git::RevScope;
 use crate::hash::{CHUNK, HashAlgo, Oid, batches, hash_open};
 use crate::lock::LockMode;
-use crate::manifest::Manifest;
+use crate::manifest::{Entry, Manifest};
 use crate::ops::Unreadable;
 use crate::ops::checkout::{CheckoutReport, Missing, Overwrite, checkout_locked};
 use crate::ops::source::{Source, SourceCopy, source_parts};
@@ -426,8 +426,32 @@ fn fetch_from_source(
         return Ok(fetched.map_or_else(Vec::new, |fetched| fetched.reports));
     }
     let copy = SourceCopy::of(source, url, &source_parts(url, path)?, jobs, progress)?;
-    super::import::store_copy(repo, &copy.data)?;
+    store_copy(repo, &copy.data)?;
     Ok(copy.fetched)
+}
+
+/// Stores the copy at `data` (a file or a folder) in the cache under this repository's
+/// hash, as `add` would record it: a folder's files first, then its manifest.
+fn store_copy(repo: &Repo, data: &Path) -> Result<()> {
+    let cache = repo.cache();
+    if !std::fs::symlink_metadata(data).is_ok_and(|meta| meta.is_dir()) {
+        cache.insert_file(data, repo.algo(), None)?;
+        return cache.flush();
+    }
+    let mut entries = Vec::new();
+    for entry in walkdir::WalkDir::new(data).min_depth(1) {
+        let entry = entry.map_err(|e| Error::io("list", data)(e.into()))?;
+        if !entry.file_type().is_dir() {
+            entries.push(Entry {
+                relpath: fsutil::relative_slash(entry.path(), data).unwrap_or_default(),
+                oid: cache.insert_file(entry.path(), repo.algo(), None)?,
+            });
+        }
+    }
+    let manifest = Manifest::new(repo.algo(), entries);
+    cache.flush()?;
+    cache.insert_bytes(&manifest.oid(), &manifest.to_bytes())?;
+    cache.flush()
 }
 
 /// What the cache lacks of the outputs of `pointers`, as `path (oid)`.
