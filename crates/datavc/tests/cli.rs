@@ -1659,6 +1659,52 @@ fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
 }
 
 #[test]
+fn import_of_an_output_hashed_alike_checks_it_out_from_this_cache_replacing_what_is_there() {
+    let (registry, user) = registry();
+    // An md5 project importing a whole output of an md5 registry takes its objects as they
+    // are.
+    git_in(&user, &["init", "-q"]);
+    harness::ok(&user, &["init", "--hash", "md5"]);
+    fs::write(user.join("train"), b"a file where the folder goes").unwrap();
+    harness::fails(&user, &["import", "../project", "data/train"], 2);
+    let imported = harness::json(&harness::ok(
+        &user,
+        &["import", "../project", "data/train", "-f", "--json"],
+    ));
+    let recorded = fs::read_to_string(registry.root.join("data/train.dvc")).unwrap();
+    let md5 = imported["oid"].as_str().unwrap();
+    assert!(
+        recorded.contains(&format!("md5: {md5}\n")),
+        "{md5} not in\n{recorded}"
+    );
+    assert_eq!(names_in(&user.join("train")), ["a.csv", "b.csv"]);
+    // Replaced again over an edit and a stray file: the folder is the registry's exactly.
+    fs::write(user.join("train/extra.txt"), b"stray").unwrap();
+    fs::remove_file(user.join("train/a.csv")).unwrap();
+    fs::write(user.join("train/a.csv"), b"edited").unwrap();
+    harness::ok(&user, &["import", "../project", "data/train", "-f"]);
+    assert_eq!(names_in(&user.join("train")), ["a.csv", "b.csv"]);
+    assert_eq!(fs::read(user.join("train/a.csv")).unwrap(), b"x,y\n1,2\n");
+    assert_eq!(
+        names_in(&user),
+        [
+            ".dvc",
+            ".dvcignore",
+            ".git",
+            ".gitignore",
+            "train",
+            "train.dvc"
+        ]
+    );
+    harness::assert_fsck_clean(&user, "after importing objects as they are");
+    let status = harness::ok(&user, &["status"]);
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout),
+        "data is up to date\n"
+    );
+}
+
+#[test]
 fn list_shows_a_registrys_files_and_outputs_or_says_what_is_wrong() {
     let (registry, user) = registry();
     let list = |args: &[&str]| {

@@ -216,9 +216,7 @@ pub(super) fn store(
     repo.cache().flush()?;
     super::record_verified(repo, state)?;
     Ok(Output {
-        path: (path.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        path: output_name(path),
         oid,
         size,
         nfiles,
@@ -283,6 +281,13 @@ fn store_and_link(
         .collect();
     state.record(&fresh)?;
     Ok(results.into_iter().map(|(oid, _)| oid).collect())
+}
+
+/// The name a pointer beside `path` records it by.
+pub(super) fn output_name(path: &Path) -> String {
+    (path.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn state_entry(repo: &Repo, path: &Path) -> Result<(String, FileKey)> {

@@ -1,14 +1,18 @@
-//! `import` and `update`: `get` that stays tracked, as `dvc import` and `dvc update`. The
-//! path is copied out of the source repository (see [`super::get`]), stored in this
-//! repository's cache like `add` stores data, and recorded in a pointer that names the
-//! source and the commit it came from (DVC's `deps: [{path, repo: {url, rev, rev_lock}}]`),
-//! so `pull` can fetch it from there and `update` can move it to a newer commit.
+//! `import` and `update`: `get` that stays tracked, as `dvc import` and `dvc update`. An
+//! output the source records whole, hashed as this repository hashes, has its objects
+//! fetched straight into this repository's cache and checked out from there, as `pull`
+//! would; anything else (a part of a tracked folder, what only git tracks, another hash)
+//! is copied out of the source (see [`super::get`]) and stored like `add` stores data.
+//! Either way a pointer names the source and the commit it came from (DVC's
+//! `deps: [{path, repo: {url, rev, rev_lock}}]`), so `pull` can fetch it from there and
+//! `update` can move it to a newer commit.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::add::{self, Tracked};
+use super::checkout::{self, Overwrite};
 use super::get::{self, CopyOptions};
 use super::source::{Source, SourceCopy, source_parts};
 use super::transfer::TransferReport;
@@ -78,11 +82,16 @@ pub fn import(
         rev_lock: Some(source.rev().to_owned()),
         path: parts.join("/"),
     };
-    let fetched = place(&source, url, &parts, &out, options.jobs, progress)?;
-    // The clone goes before the data is stored: the disk need not hold a third copy.
-    drop(source);
     let mut state = repo.state()?;
-    let output = add::store(repo, &mut state, &out, progress)?;
+    let (output, fetched) = bring(
+        repo,
+        &mut state,
+        source,
+        &parts,
+        &out,
+        options.jobs,
+        progress,
+    )?;
     let pointer = Pointer::new_import(pointer_file, &recorded, output);
     pointer.save()?;
     let imported = report(repo, &pointer, recorded, fetched, true)?;
@@ -92,19 +101,69 @@ pub fn import(
     Ok(imported)
 }
 
-/// Copies the path `parts` out of `source` (the clone of `url`) to `out`, replacing what
-/// is there; returns the downloads.
-fn place(
-    source: &Source,
-    url: &str,
+/// Puts the data of the path `parts` of `source` at `out`, replacing what is there, and in
+/// this repository's cache; returns the output a pointer records and the downloads. The
+/// clone goes first.
+fn bring(
+    repo: &Repo,
+    state: &mut StateDb,
+    source: Source,
     parts: &[String],
     out: &Path,
     jobs: Option<usize>,
     progress: &dyn Progress,
-) -> Result<Vec<TransferReport>> {
-    let copy = SourceCopy::of(source, url, parts, jobs, progress)?;
-    copy.place(out)?;
-    Ok(copy.fetched)
+) -> Result<(Output, Vec<TransferReport>)> {
+    let url = source.url().to_owned();
+    let data = source.path(&parts.join("/"));
+    match source.recorded_output(&data)? {
+        Some(recorded) if recorded.oid.algo == repo.algo() => {
+            let output = Output {
+                path: add::output_name(out),
+                push: true,
+                remote: None,
+                part: None,
+                ..recorded
+            };
+            // The source hashes as this repository does: its objects are this cache's
+            // too, and need no copy in the clone.
+            let fetched = source.fetch(&data, repo.cache().root(), jobs, progress)?;
+            drop(source);
+            check_out(repo, &url, out, &output, progress)?;
+            Ok((
+                output,
+                fetched.map_or_else(Vec::new, |fetched| fetched.reports),
+            ))
+        }
+        _ => {
+            let copy = SourceCopy::of(&source, &url, parts, jobs, progress)?;
+            copy.place(out)?;
+            let fetched = copy.fetched;
+            // The clone goes before the data is stored: the disk need not hold a third copy.
+            drop(source);
+            Ok((add::store(repo, state, out, progress)?, fetched))
+        }
+    }
+}
+
+/// Checks `output` out at `out` from the cache, replacing what is there (the caller has
+/// made sure that nothing is lost).
+fn check_out(
+    repo: &Repo,
+    url: &str,
+    out: &Path,
+    output: &Output,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let pointer = Pointer::new(Repo::pointer_path(out), output.clone());
+    let report = checkout::checkout_locked(repo, &[pointer], Overwrite::Force, progress)?;
+    match report.missing.first() {
+        Some(first) => Err(Error::MissingInSource {
+            url: url.to_owned(),
+            count: report.missing.len(),
+            first: first.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Moves imported outputs (those of `targets`, or all) to the newest commit of the
@@ -166,20 +225,19 @@ fn update_one(
         }
     }
     let parts = source_parts(&url, &recorded.path)?;
-    let fetched = (place(&source, &url, &parts, &out, options.jobs, progress)).map_err(
-        |error| match error {
-            Error::NotInSource { .. } => Error::GoneFromSource {
-                path: recorded.path.clone(),
-                url: recorded.url.clone(),
-                rev: source.rev().to_owned(),
-            },
-            error => error,
+    let rev = source.rev().to_owned();
+    let brought = bring(repo, state, source, &parts, &out, options.jobs, progress);
+    let (stored, fetched) = brought.map_err(|error| match error {
+        Error::NotInSource { .. } => Error::GoneFromSource {
+            path: recorded.path.clone(),
+            url: recorded.url.clone(),
+            rev,
         },
-    )?;
-    drop(source); // As in `import`.
+        error => error,
+    })?;
     let stored = Output {
         path: name,
-        ..add::store(repo, state, &out, progress)?
+        ..stored
     };
     match current {
         Some(old_out) => pointer.set_out(

@@ -16,9 +16,9 @@ use crate::dvcignore;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::git;
-use crate::hash::{HashAlgo, Oid};
+use crate::hash::Oid;
 use crate::manifest::Manifest;
-use crate::pointer::{POINTER_EXT, Pointer};
+use crate::pointer::{Output, POINTER_EXT};
 use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::stages::STAGES_FILE;
@@ -93,6 +93,11 @@ impl Source {
         })
     }
 
+    /// The repository, as given.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
     /// The commit checked out.
     pub(crate) fn rev(&self) -> &str {
         &self.rev
@@ -157,9 +162,9 @@ impl Source {
         Ok(Some(Project { repo, places }))
     }
 
-    /// The hash algorithm of the output at `path` (in the clone), where `path` is one that
-    /// a DVC project records as a whole (not a part of one, nor a file only git tracks).
-    pub(crate) fn output_algo(&self, path: &Path) -> Result<Option<HashAlgo>> {
+    /// The output a DVC project records at `path` (in the clone), where it records that
+    /// path as a whole (not a part of one, nor a file only git tracks).
+    pub(crate) fn recorded_output(&self, path: &Path) -> Result<Option<Output>> {
         let Some(project) = self.project_of(path) else {
             return Ok(None);
         };
@@ -167,9 +172,8 @@ impl Source {
         let outputs = repo.outputs()?;
         let recorded = outputs
             .iter()
-            .flat_map(Pointer::out_paths)
-            .any(|out| out == path);
-        Ok(recorded.then(|| repo.algo()))
+            .find_map(|pointer| (pointer.outs.iter()).find(|out| pointer.out_path(out) == path));
+        Ok(recorded.cloned())
     }
 
     /// The nearest folder above `path` (in the clone) with a `.dvc`: a repository may hold

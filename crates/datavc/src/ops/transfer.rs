@@ -421,7 +421,10 @@ fn fetch_from_source(
     progress: &dyn Progress,
 ) -> Result<Vec<TransferReport>> {
     let data = source.path(path);
-    if source.output_algo(&data)? == Some(repo.algo()) {
+    if source
+        .recorded_output(&data)?
+        .is_some_and(|out| out.oid.algo == repo.algo())
+    {
         let fetched = source.fetch(&data, repo.cache().root(), jobs, progress)?;
         return Ok(fetched.map_or_else(Vec::new, |fetched| fetched.reports));
     }
