@@ -328,6 +328,9 @@ pub enum Error {
         /// The revision as given.
         rev: String,
     },
+    /// The program was interrupted ([`crate::scratch::interrupt`]).
+    #[error("interrupted")]
+    Interrupted,
     /// A path `get` was asked for that the source repository does not hold.
     #[error("{path} is not in {url}: neither git nor DVC tracks it there")]
     NotInSource {
@@ -407,7 +410,8 @@ impl Error {
             | Error::State { .. }
             | Error::Git { .. }
             | Error::UnknownRevision { .. }
-            | Error::OptionNotSet { .. } => 1,
+            | Error::OptionNotSet { .. }
+            | Error::Interrupted => 1,
             _ => 2,
         }
     }

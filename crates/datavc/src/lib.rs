@@ -48,6 +48,7 @@ pub mod progress;
 mod pyjson;
 pub mod remote;
 pub mod repo;
+pub mod scratch;
 pub mod stages;
 pub mod state;
 mod templates;

@@ -1704,6 +1704,40 @@ fn import_of_an_output_hashed_alike_checks_it_out_from_this_cache_replacing_what
     );
 }
 
+/// Ctrl-C during a `get` removes the temporary clone, and the data in it, at once.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_get_leaves_nothing_behind() {
+    // Data only on the registry's remote: `get` fetches and verifies 256 MiB, long enough
+    // to be interrupted.
+    let registry = Repo::new("md5");
+    git_in(&registry.root, &["init", "-q"]);
+    registry.write("big.bin", &vec![7; 256 << 20]);
+    registry.ok(&["add", "big.bin"]);
+    let store = registry.root.with_file_name("store");
+    registry.ok(&["remote", "add", "-d", "store", store.to_str().unwrap()]);
+    registry.ok(&["push"]);
+    git_in(&registry.root, &["add", "-A"]);
+    git_in(&registry.root, &["commit", "-qm", "big"]);
+    fs::remove_dir_all(registry.root.join(".dvc/cache")).unwrap();
+    let user = registry.root.with_file_name("user");
+    fs::create_dir(&user).unwrap();
+    let mut get = harness::datavc(&user)
+        .args(["get", "../project", "big.bin"])
+        .spawn()
+        .unwrap();
+    while names_in(&user).is_empty() {
+        let finished = get.try_wait().unwrap();
+        assert!(finished.is_none(), "get ended ({finished:?}) before Ctrl-C");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let pid = get.id().to_string();
+    let kill = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(kill.success());
+    assert_eq!(get.wait().unwrap().code(), Some(130));
+    assert_eq!(names_in(&user), Vec::<String>::new());
+}
+
 #[test]
 fn list_shows_a_registrys_files_and_outputs_or_says_what_is_wrong() {
     let (registry, user) = registry();

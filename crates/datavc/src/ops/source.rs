@@ -6,7 +6,7 @@
 //! source. A [`SourceCopy`] goes one step further: the path checked out in the clone,
 //! without DVC's own files, ready to be renamed into place whole.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use super::checkout::{self, Missing, Overwrite};
@@ -21,6 +21,7 @@ use crate::manifest::Manifest;
 use crate::pointer::{Output, POINTER_EXT};
 use crate::progress::Progress;
 use crate::repo::Repo;
+use crate::scratch::{self, TempFolder};
 use crate::stages::STAGES_FILE;
 
 /// The name the clone gives the source repository's cache, read as a folder remote (a
@@ -300,17 +301,19 @@ pub(crate) fn source_parts(url: &str, path: &str) -> Result<Vec<String>> {
 /// Renames `source` to `out`; what `out` held goes to `replaced` first, and back if the
 /// rename fails.
 fn place(source: &Path, out: &Path, replaced: &Path) -> Result<()> {
-    let replacing = fsutil::exists(out);
-    if replacing {
-        fs::rename(out, replaced).map_err(Error::io("move", out))?;
-    }
-    fs::rename(source, out)
-        .map_err(Error::io("move", source))
-        .inspect_err(|_| {
-            if replacing {
-                let _ = fs::rename(replaced, out);
-            }
-        })
+    scratch::moving(|| {
+        let replacing = fsutil::exists(out);
+        if replacing {
+            fs::rename(out, replaced).map_err(Error::io("move", out))?;
+        }
+        fs::rename(source, out)
+            .map_err(Error::io("move", source))
+            .inspect_err(|_| {
+                if replacing {
+                    let _ = fs::rename(replaced, out);
+                }
+            })
+    })
 }
 
 /// Whether a file of this name is a pointer or a pipeline.
@@ -387,62 +390,4 @@ fn outputs_for(repo: &Repo, path: &Path) -> Result<Vec<PathBuf>> {
             .collect()),
         Err(error) => Err(error),
     }
-}
-
-/// A temporary folder, removed with all it holds when dropped. A file in it stays locked
-/// while it is in use, so that a later command can tell the folder of one that was killed
-/// (the system released its lock) from one still running.
-struct TempFolder {
-    path: PathBuf,
-    lock: Option<File>,
-}
-
-/// The locked file in a [`TempFolder`].
-const IN_USE: &str = "in-use.lock";
-
-impl TempFolder {
-    /// A new folder beside `near`, after removing those killed commands left there.
-    fn beside(near: &Path) -> Result<TempFolder> {
-        remove_abandoned(near)?;
-        let path = fsutil::temp_beside(near);
-        fs::create_dir(&path).map_err(Error::io("create folder", &path))?;
-        let lock_path = path.join(IN_USE);
-        // Dropped on failure, it removes the folder again.
-        let mut folder = TempFolder { path, lock: None };
-        let lock = File::create(&lock_path).map_err(Error::io("create", &lock_path))?;
-        lock.try_lock()
-            .map_err(|e| Error::io("lock", &lock_path)(e.into()))?;
-        folder.lock = Some(lock);
-        Ok(folder)
-    }
-}
-
-impl Drop for TempFolder {
-    fn drop(&mut self) {
-        // Windows deletes no file that is still open.
-        drop(self.lock.take());
-        let _ = fs::remove_dir_all(&self.path);
-    }
-}
-
-/// Removes the temporary folders that killed commands left beside `near`.
-fn remove_abandoned(near: &Path) -> Result<()> {
-    let (Some(parent), Some(name)) = (near.parent(), near.file_name()) else {
-        return Ok(());
-    };
-    let prefix = format!(".{}{}", name.to_string_lossy(), fsutil::TEMP_MARK);
-    let entries = match fs::read_dir(parent) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io("list", parent)(e)),
-    };
-    for entry in entries.flatten() {
-        let abandoned = entry.file_name().to_string_lossy().starts_with(&prefix)
-            && entry.file_type().is_ok_and(|kind| kind.is_dir())
-            && File::open(entry.path().join(IN_USE)).is_ok_and(|lock| lock.try_lock().is_ok());
-        if abandoned {
-            let _ = fs::remove_dir_all(entry.path());
-        }
-    }
-    Ok(())
 }
