@@ -262,6 +262,29 @@ impl StateDb {
         Ok(())
     }
 
+    /// Moves the hashes recorded for `from` (a file, or a folder and all below it) to `to`,
+    /// where a rename took the files, so that they are not hashed again. The rows move in
+    /// the database itself: another connection (a checkout's) may have recorded them.
+    pub fn moved(&mut self, from: &str, to: &str) -> Result<()> {
+        // Loaded rows must not bring the old paths back in memory.
+        self.hashes()?;
+        let sql = "UPDATE OR REPLACE state SET path = ?2 || substr(path, length(?1) + 1)
+            WHERE path = ?1 OR substr(path, 1, length(?1) + 1) = ?1 || '/'";
+        self.in_transaction(sql, |update| update.execute(params![from, to]).map(drop))?;
+        let by_path = &mut self.hashes.by_path;
+        let below = format!("{from}/");
+        let moving: Vec<String> = (by_path.keys())
+            .filter(|path| *path == from || path.starts_with(&below))
+            .cloned()
+            .collect();
+        for path in moving {
+            if let Some(entry) = by_path.remove(&path) {
+                by_path.insert(format!("{to}{}", &path[from.len()..]), entry);
+            }
+        }
+        Ok(())
+    }
+
     /// Records cache objects datavc just wrote, verified, in one transaction.
     pub fn record_verified(&mut self, objects: &[(Oid, ObjectKey)]) -> Result<()> {
         if objects.is_empty() {
@@ -415,5 +438,42 @@ mod tests {
         assert_eq!(hashes.get("f", changed), None);
         let mut other_algo = StateDb::open(&db_path, HashAlgo::Blake3).unwrap();
         assert_eq!(other_algo.hashes().unwrap().get("f", key), None);
+    }
+
+    #[test]
+    fn a_move_carries_the_hashes_another_connection_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"abc").unwrap();
+        let key = FileKey::of(&std::fs::metadata(&file).unwrap());
+        let oid = HashAlgo::Md5.hash_bytes(b"abc");
+        let db_path = dir.path().join("tmp/state.db");
+        let mut db = StateDb::open(&db_path, HashAlgo::Md5).unwrap();
+        db.hashes().unwrap();
+        let recorded = ["tmp/a/f", "tmp/a/sub/g", "tmp/ab/h", "tmp/a"];
+        let entries: Vec<_> = (recorded.iter())
+            .map(|path| (path.to_string(), key, oid.clone()))
+            .collect();
+        StateDb::open(&db_path, HashAlgo::Md5)
+            .unwrap()
+            .record(&entries)
+            .unwrap();
+        db.record(&[("tmp/a/f".into(), key, oid.clone())]).unwrap();
+        db.moved("tmp/a", "data").unwrap();
+        assert_eq!(db.hashes().unwrap().get("data/f", key), Some(oid.clone()));
+        assert_eq!(db.hashes().unwrap().get("tmp/a/f", key), None);
+        let mut reopened = StateDb::open(&db_path, HashAlgo::Md5).unwrap();
+        let hashes = reopened.hashes().unwrap();
+        for (path, moved) in [
+            ("data/f", true),
+            ("data/sub/g", true),
+            ("data", true),
+            ("tmp/ab/h", true),
+            ("tmp/a/f", false),
+            ("tmp/a/sub/g", false),
+            ("tmp/a", false),
+        ] {
+            assert_eq!(hashes.get(path, key).is_some(), moved, "{path}");
+        }
     }
 }

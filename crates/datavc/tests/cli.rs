@@ -8,6 +8,8 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use datavc::state::FileKey;
+
 struct Repo {
     _dir: tempfile::TempDir,
     root: PathBuf,
@@ -778,27 +780,11 @@ fn ls_lists_outputs_and_with_files_their_contents() {
     assert_eq!(repo.json(&["ls"])[1]["cached"], false);
 }
 
-/// Runs `git ARGS` in `dir` with a throwaway identity, failing the test if git fails.
-fn git_in(dir: &std::path::Path, args: &[&str]) {
-    let output = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git is installed");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// A git clone of `repo` beside it, named `name`: pointers and config, no cache.
 fn git_clone(repo: &Repo, name: &str) -> Repo {
     let root = repo.root.with_file_name(name);
     let (from, to) = (repo.root.to_str().unwrap(), root.to_str().unwrap());
-    git_in(repo.root.parent().unwrap(), &["clone", "-q", from, to]);
+    harness::git(repo.root.parent().unwrap(), &["clone", "-q", from, to]);
     Repo {
         _dir: tempfile::tempdir().unwrap(),
         root,
@@ -809,20 +795,20 @@ fn git_clone(repo: &Repo, name: &str) -> Repo {
 fn diff_of_folders_fetches_their_manifests_or_says_why_it_cannot() {
     let repo = Repo::new("md5");
     let remote = repo.root.with_file_name("remote");
-    git_in(&repo.root, &["init", "-q"]);
+    harness::git(&repo.root, &["init", "-q"]);
     repo.ok(&["remote", "add", "-d", "store", remote.to_str().unwrap()]);
     repo.write("data/x", b"x");
     repo.write("data/y", b"y1");
     repo.ok(&["add", "data"]);
     repo.ok(&["push"]);
-    git_in(&repo.root, &["add", "-A"]);
-    git_in(&repo.root, &["commit", "-qm", "v1"]);
+    harness::git(&repo.root, &["add", "-A"]);
+    harness::git(&repo.root, &["commit", "-qm", "v1"]);
     repo.write("data/y", b"y2");
     repo.write("data/z", b"z");
     repo.ok(&["add", "data"]);
     repo.ok(&["push"]);
-    git_in(&repo.root, &["add", "-A"]);
-    git_in(&repo.root, &["commit", "-qm", "v2"]);
+    harness::git(&repo.root, &["add", "-A"]);
+    harness::git(&repo.root, &["commit", "-qm", "v2"]);
 
     // A clone's cache is empty; diff fetches both manifests from the default remote.
     let clone = git_clone(&repo, "clone");
@@ -896,13 +882,13 @@ fn diff_of_folders_fetches_their_manifests_or_says_why_it_cannot() {
 #[test]
 fn diff_names_what_it_cannot_compare() {
     let repo = Repo::new("md5");
-    git_in(&repo.root, &["init", "-q"]);
+    harness::git(&repo.root, &["init", "-q"]);
     repo.write("model.bin", b"v1");
     repo.ok(&["add", "model.bin"]);
     assert_eq!(repo.json(&["diff"]), serde_json::json!({}));
     assert_eq!(repo.ok(&["diff"]), "");
-    git_in(&repo.root, &["add", "-A"]);
-    git_in(&repo.root, &["commit", "-qm", "v1"]);
+    harness::git(&repo.root, &["add", "-A"]);
+    harness::git(&repo.root, &["commit", "-qm", "v1"]);
     let stderr = repo.fails(&["diff", "nosuch"], 1);
     assert!(stderr.contains("unknown git revision `nosuch`"), "{stderr}");
     let stderr = repo.fails(&["diff", "--targets", "other.bin"], 2);
@@ -917,7 +903,7 @@ fn diff_names_what_it_cannot_compare() {
     // overwrite the workspace's good copy with it.
     let good = fs::read(repo.root.join("model.bin.dvc")).unwrap();
     repo.write("model.bin.dvc", b"outs: [");
-    git_in(&repo.root, &["commit", "-qam", "broken"]);
+    harness::git(&repo.root, &["commit", "-qam", "broken"]);
     repo.write("model.bin.dvc", &good);
     let stderr = repo.fails(&["diff", "HEAD"], 2);
     assert!(stderr.contains("in revision `HEAD`: "), "{stderr}");
@@ -1044,15 +1030,15 @@ fn a_part_of_a_tracked_folder_is_pushed_and_checked_out_alone() {
 #[test]
 fn push_sends_what_the_cache_has_then_names_what_it_lacks() {
     let repo = Repo::new("md5");
-    git_in(&repo.root, &["init", "-q"]);
+    harness::git(&repo.root, &["init", "-q"]);
     let remote = repo.root.with_file_name("remote");
     repo.ok(&["remote", "add", "-d", "store", remote.to_str().unwrap()]);
     repo.write("data/a", b"a");
     repo.write("data/sub/b", b"b");
     repo.ok(&["add", "data"]);
     repo.ok(&["push"]);
-    git_in(&repo.root, &["add", "-A"]);
-    git_in(&repo.root, &["commit", "-qm", "data"]);
+    harness::git(&repo.root, &["add", "-A"]);
+    harness::git(&repo.root, &["commit", "-qm", "data"]);
 
     let clone = git_clone(&repo, "clone");
     clone.ok(&["pull", "data/sub/b"]);
@@ -1258,11 +1244,11 @@ fn move_renames_an_output_with_its_pointer_and_never_clobbers() {
 #[test]
 fn add_refuses_what_git_tracks_or_ignores_as_dvc_does() {
     let repo = Repo::new("md5");
-    git_in(&repo.root, &["init", "-q"]);
+    harness::git(&repo.root, &["init", "-q"]);
     repo.write("data/a.csv", b"a");
     repo.write("model.bin", b"m");
     repo.write("sub/sp dir/x", b"x");
-    git_in(&repo.root, &["add", "data/a.csv", "sub/sp dir/x"]);
+    harness::git(&repo.root, &["add", "data/a.csv", "sub/sp dir/x"]);
     let stderr = repo.fails(&["add", "model.bin", "data"], 2);
     assert!(
         stderr.contains("data is tracked by git") && stderr.contains("git rm -r --cached data`"),
@@ -1282,7 +1268,7 @@ fn add_refuses_what_git_tracks_or_ignores_as_dvc_does() {
     );
     assert!(!repo.root.join("ig/x.dvc").exists() && !repo.root.join("ig/.gitignore").exists());
 
-    git_in(&repo.root, &["rm", "-r", "-q", "--cached", "data"]);
+    harness::git(&repo.root, &["rm", "-r", "-q", "--cached", "data"]);
     repo.ok(&["add", "model.bin", "data"]);
     assert_eq!(repo.ok(&["status"]), "data is up to date\n");
     repo.write("model.bin", b"m2");
@@ -1300,7 +1286,7 @@ fn add_refuses_what_git_tracks_or_ignores_as_dvc_does() {
 fn a_repository_without_scm_leaves_git_alone() {
     let repo = Repo::new("md5");
     let outer = repo.root.parent().unwrap();
-    git_in(outer, &["init", "-q"]);
+    harness::git(outer, &["init", "-q"]);
     fs::write(repo.root.join(".dvc/config"), "[core]\n    no_scm = True\n").unwrap();
     repo.ok(&["config", "core.autostage", "true"]);
     repo.write("model.bin", b"m");
@@ -1324,7 +1310,7 @@ fn a_repository_without_scm_leaves_git_alone() {
 /// "weights v2" at the tip, an empty tracked folder `empty`, and a `README` git tracks.
 fn registry() -> (Repo, PathBuf) {
     let registry = Repo::new("md5");
-    git_in(&registry.root, &["init", "-q"]);
+    harness::git(&registry.root, &["init", "-q"]);
     sample_data(&registry);
     registry.write("README", b"registry\n");
     fs::create_dir(registry.root.join("empty")).unwrap();
@@ -1338,13 +1324,13 @@ fn registry() -> (Repo, PathBuf) {
     let store = registry.root.with_file_name("store");
     registry.ok(&["remote", "add", "-d", "store", store.to_str().unwrap()]);
     registry.ok(&["push"]);
-    git_in(&registry.root, &["add", "-A"]);
-    git_in(&registry.root, &["commit", "-qm", "v1"]);
-    git_in(&registry.root, &["tag", "v1"]);
+    harness::git(&registry.root, &["add", "-A"]);
+    harness::git(&registry.root, &["commit", "-qm", "v1"]);
+    harness::git(&registry.root, &["tag", "v1"]);
     registry.write("weights.safetensors", b"weights v2");
     registry.ok(&["add", "weights.safetensors"]);
     registry.ok(&["push"]);
-    git_in(&registry.root, &["commit", "-qam", "v2"]);
+    harness::git(&registry.root, &["commit", "-qam", "v2"]);
     let user = registry.root.with_file_name("user");
     fs::create_dir(&user).unwrap();
     (registry, user)
@@ -1484,7 +1470,7 @@ fn get_reads_a_project_in_a_subfolder_and_follows_no_links() {
     let mono = dir.path().join("mono");
     let project = mono.join("project");
     fs::create_dir_all(project.join("d")).unwrap();
-    git_in(&mono, &["init", "-q"]);
+    harness::git(&mono, &["init", "-q"]);
     harness::ok(&project, &["init", "--hash", "md5"]);
     fs::write(project.join("d/x"), b"x").unwrap();
     harness::ok(&project, &["add", "d"]);
@@ -1495,8 +1481,8 @@ fn get_reads_a_project_in_a_subfolder_and_follows_no_links() {
     );
     harness::ok(&project, &["push"]);
     std::os::unix::fs::symlink(dir.path(), mono.join("outside")).unwrap();
-    git_in(&mono, &["add", "-A"]);
-    git_in(&mono, &["commit", "-qm", "mono"]);
+    harness::git(&mono, &["add", "-A"]);
+    harness::git(&mono, &["commit", "-qm", "mono"]);
     fs::remove_dir_all(project.join(".dvc/cache")).unwrap();
 
     let user = dir.path().join("user");
@@ -1526,9 +1512,9 @@ fn commit_of(registry: &Repo, rev: &str) -> String {
 #[test]
 fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
     let (registry, user) = registry();
-    git_in(&registry.root, &["branch", "dev"]);
+    harness::git(&registry.root, &["branch", "dev"]);
     // A blake3 project importing from an md5 registry: the data is stored under blake3.
-    git_in(&user, &["init", "-q"]);
+    harness::git(&user, &["init", "-q"]);
     harness::ok(&user, &["init", "--hash", "blake3"]);
     let import = |args: &[&str]| {
         harness::json(&harness::ok(
@@ -1593,10 +1579,10 @@ fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
 
     // The registry moves on while the data was edited here: the edit is kept unless
     // --force.
-    git_in(&registry.root, &["checkout", "-q", "dev"]);
+    harness::git(&registry.root, &["checkout", "-q", "dev"]);
     registry.write("weights.safetensors", b"weights v3");
     registry.ok(&["add", "weights.safetensors"]);
-    git_in(&registry.root, &["commit", "-qam", "v3"]);
+    harness::git(&registry.root, &["commit", "-qam", "v3"]);
     fs::remove_file(user.join("models/w.bin")).unwrap();
     fs::write(user.join("models/w.bin"), b"my edit").unwrap();
     let refused = harness::fails(&user, &["update", "models/w.bin.dvc"], 1);
@@ -1608,8 +1594,8 @@ fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
     // Push leaves imports out; a clone (which has no remote: it was added after the
     // commit) pulls them from the registry (its cache here), hashing them under its own
     // algorithm.
-    git_in(&user, &["add", "-A"]);
-    git_in(&user, &["commit", "-qm", "imports"]);
+    harness::git(&user, &["add", "-A"]);
+    harness::git(&user, &["commit", "-qm", "imports"]);
     let store = user.with_file_name("user-store");
     harness::ok(
         &user,
@@ -1618,7 +1604,7 @@ fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
     let pushed = harness::json(&harness::ok(&user, &["push", "--json"]));
     assert_eq!(pushed["transferred"], 0, "{pushed}");
     let clone = user.with_file_name("user-clone");
-    git_in(
+    harness::git(
         user.parent().unwrap(),
         &[
             "clone",
@@ -1648,8 +1634,8 @@ fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
     assert!(refused.contains("TARGETS"), "{refused}");
 
     // The registry stops tracking the file: the update says so and keeps the data.
-    git_in(&registry.root, &["rm", "-q", "weights.safetensors.dvc"]);
-    git_in(&registry.root, &["commit", "-qm", "gone"]);
+    harness::git(&registry.root, &["rm", "-q", "weights.safetensors.dvc"]);
+    harness::git(&registry.root, &["commit", "-qm", "gone"]);
     let refused = harness::fails(&user, &["update", "models/w.bin.dvc"], 1);
     assert!(
         refused.contains("weights.safetensors is no longer in ../project at"),
@@ -1663,8 +1649,20 @@ fn import_of_an_output_hashed_alike_checks_it_out_from_this_cache_replacing_what
     let (registry, user) = registry();
     // An md5 project importing a whole output of an md5 registry takes its objects as they
     // are.
-    git_in(&user, &["init", "-q"]);
+    harness::git(&user, &["init", "-q"]);
     harness::ok(&user, &["init", "--hash", "md5"]);
+    harness::ok(&user, &["import", "../project", "data/train"]);
+    // Checked out whole in a temporary folder and renamed into place, its files keep the
+    // hashes the checkout recorded.
+    let repo = datavc::Repo::discover(&user).unwrap();
+    let mut state = repo.state().unwrap();
+    for name in ["a.csv", "b.csv"] {
+        let key = FileKey::of(&fs::metadata(user.join("train").join(name)).unwrap());
+        let recorded = state.hashes().unwrap().get(&format!("train/{name}"), key);
+        assert!(recorded.is_some(), "no hash recorded for train/{name}");
+    }
+    drop(state);
+    fs::remove_dir_all(user.join("train")).unwrap();
     fs::write(user.join("train"), b"a file where the folder goes").unwrap();
     harness::fails(&user, &["import", "../project", "data/train"], 2);
     let imported = harness::json(&harness::ok(
@@ -1713,14 +1711,14 @@ fn ctrl_c_during_a_get_leaves_nothing_behind() {
     // Data only on the registry's remote: `get` fetches and verifies 256 MiB, long enough
     // to be interrupted.
     let registry = Repo::new("md5");
-    git_in(&registry.root, &["init", "-q"]);
+    harness::git(&registry.root, &["init", "-q"]);
     registry.write("big.bin", &vec![7; 256 << 20]);
     registry.ok(&["add", "big.bin"]);
     let store = registry.root.with_file_name("store");
     registry.ok(&["remote", "add", "-d", "store", store.to_str().unwrap()]);
     registry.ok(&["push"]);
-    git_in(&registry.root, &["add", "-A"]);
-    git_in(&registry.root, &["commit", "-qm", "big"]);
+    harness::git(&registry.root, &["add", "-A"]);
+    harness::git(&registry.root, &["commit", "-qm", "big"]);
     fs::remove_dir_all(registry.root.join(".dvc/cache")).unwrap();
     let user = registry.root.with_file_name("user");
     fs::create_dir(&user).unwrap();
@@ -1777,13 +1775,13 @@ fn list_shows_a_registrys_files_and_outputs_or_says_what_is_wrong() {
     // error, not an empty folder.
     fs::remove_dir_all(registry.root.join(".dvc/cache")).unwrap();
     registry.ok(&["remote", "modify", "store", "url", "/nowhere"]);
-    git_in(&registry.root, &["commit", "-qam", "remote gone"]);
+    harness::git(&registry.root, &["commit", "-qam", "remote gone"]);
     let refused = harness::fails(&user, &["list", "../project", "data/train"], 1);
     assert!(refused.contains("data/train ("), "{refused}");
 
     // A blake3 registry's outputs carry their blake3.
     let blake3 = Repo::new("blake3");
-    git_in(&blake3.root, &["init", "-q"]);
+    harness::git(&blake3.root, &["init", "-q"]);
     blake3.write("d/x", b"x");
     blake3.ok(&["add", "d"]);
     blake3.write("run.sh", b"#!/bin/sh\n");
@@ -1793,8 +1791,8 @@ fn list_shows_a_registrys_files_and_outputs_or_says_what_is_wrong() {
         let script = blake3.root.join("run.sh");
         fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
     }
-    git_in(&blake3.root, &["add", "-A"]);
-    git_in(&blake3.root, &["commit", "-qm", "d"]);
+    harness::git(&blake3.root, &["add", "-A"]);
+    harness::git(&blake3.root, &["commit", "-qm", "d"]);
     let url = blake3.root.to_str().unwrap();
     let listed = harness::json(&harness::ok(&user, &["list", url, "d", "--json"]));
     assert_eq!(listed[0]["path"], "x", "{listed}");

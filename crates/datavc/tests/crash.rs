@@ -1,6 +1,6 @@
-//! Crash safety, end to end: `add`, `push`, `pull` and `checkout` are SIGKILLed at
-//! seeded pseudo-random moments, and after each kill the workspace, cache and remote must
-//! hold only whole files, and rerunning the command must finish the work.
+//! Crash safety, end to end: `add`, `push`, `pull`, `checkout` and `import` are SIGKILLed
+//! at seeded pseudo-random moments, and after each kill the workspace, cache and remote
+//! must hold only whole files, and rerunning the command must finish the work.
 //!
 //! After every kill: (a) each workspace file is byte-identical to its version before or
 //! after the command (or absent where one of them lacks it), never partial; (b) the same
@@ -401,4 +401,77 @@ fn killed_commands_leave_whole_files_and_reruns_finish() {
             "only {killed} of {runs} `{command}` runs were killed before they finished"
         );
     }
+}
+
+/// An import from a registry that hashes alike checks its folder out in a temporary
+/// folder, saves its pointer and renames the folder into place: after a kill the data is
+/// there whole with its pointer (and `update` finds nothing to do), or not at all (and the
+/// import runs again as if it had never started).
+#[test]
+fn killed_imports_leave_nothing_or_everything() {
+    let base = scratch_dir();
+    let (registry, user) = (base.path().join("registry"), base.path().join("user"));
+    let store = base.path().join("store");
+    std::fs::create_dir_all(registry.join("data")).unwrap();
+    std::fs::create_dir(&user).unwrap();
+    harness::git(&registry, &["init", "-q"]);
+    ok(&registry, &["init", "--hash", "md5"]);
+    ok(
+        &registry,
+        &["remote", "add", "-d", "store", store.to_str().unwrap()],
+    );
+    let mut data_gen = Data::new(7);
+    data_gen.write_first(&registry.join("data"));
+    let files = data_gen.current.files;
+    ok(&registry, &["add", "data"]);
+    ok(&registry, &["push"]);
+    harness::git(&registry, &["add", "-A"]);
+    harness::git(&registry, &["commit", "-qm", "data"]);
+    harness::git(&user, &["init", "-q"]);
+    ok(&user, &["init", "--hash", "md5"]);
+
+    let import = ["import", "../registry", "data", "-o", "imported"];
+    let mut delays = Lcg::new(99);
+    let mut tally = Tally::default();
+    let imported = user.join("imported");
+    let mut whole = 0;
+    for iteration in 0..=ITERATIONS {
+        for stale in [".dvc/cache", ".dvc/tmp", "imported"] {
+            let path = user.join(stale);
+            if path.exists() {
+                std::fs::remove_dir_all(&path).unwrap();
+            }
+        }
+        let _ = std::fs::remove_file(user.join("imported.dvc"));
+        // The first import is not killed: it times a typical one.
+        if iteration == 0 {
+            tally.time(&user, &import);
+            continue;
+        }
+        tally.kill(&user, &import, &mut delays);
+        let now = workspace(&imported).0;
+        match now.is_empty() {
+            true => {
+                ok(&user, &import);
+            }
+            false => {
+                assert!(now == files, "a killed import left a part of its data");
+                assert!(
+                    user.join("imported.dvc").is_file(),
+                    "a killed import left its data without a pointer"
+                );
+                whole += 1;
+                // The next command to clone beside it removes the clone the kill left.
+                ok(&user, &["update", "imported"]);
+            }
+        }
+        assert_eq!(workspace(&imported).0, files, "after import {iteration}");
+        assert_consistent(&user, "import");
+    }
+    let Runs { killed, runs, .. } = &tally.0["import"];
+    eprintln!("imports killed: {killed} of {runs}, {whole} of them after the rename");
+    assert!(
+        killed * 4 >= *runs,
+        "only {killed} of {runs} imports were killed before they finished"
+    );
 }

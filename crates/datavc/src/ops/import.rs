@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::add::{self, Tracked};
 use super::checkout::{self, Overwrite};
 use super::get::{self, CopyOptions};
-use super::source::{Source, SourceCopy, source_parts};
+use super::source::{self, Source, SourceCopy, source_parts};
 use super::transfer::TransferReport;
 use crate::error::{Error, Result};
 use crate::fsutil;
@@ -83,7 +83,11 @@ pub fn import(
         path: parts.join("/"),
     };
     let mut state = repo.state()?;
-    let (output, fetched) = bring(
+    let save = |output| {
+        let pointer = Pointer::new_import(pointer_file, &recorded, output);
+        pointer.save().map(|()| pointer)
+    };
+    let (pointer, fetched) = bring(
         repo,
         &mut state,
         source,
@@ -91,9 +95,8 @@ pub fn import(
         &out,
         options.jobs,
         progress,
+        save,
     )?;
-    let pointer = Pointer::new_import(pointer_file, &recorded, output);
-    pointer.save()?;
     let imported = report(repo, &pointer, recorded, fetched, true)?;
     let tracked = &imported.tracked;
     let staged = std::iter::once(tracked.pointer.as_str()).chain(tracked.gitignore.as_deref());
@@ -102,9 +105,11 @@ pub fn import(
 }
 
 /// Puts the data of the path `parts` of `source` at `out`, replacing what is there, and in
-/// this repository's cache; returns the output a pointer records and the downloads. The
-/// clone goes first.
-fn bring(
+/// this repository's cache, and hands the output to record to `save` (which writes its
+/// pointer) once the cache holds it all; returns what `save` returned and the downloads.
+/// The clone goes first.
+#[allow(clippy::too_many_arguments)]
+fn bring<P>(
     repo: &Repo,
     state: &mut StateDb,
     source: Source,
@@ -112,8 +117,8 @@ fn bring(
     out: &Path,
     jobs: Option<usize>,
     progress: &dyn Progress,
-) -> Result<(Output, Vec<TransferReport>)> {
-    let url = source.url().to_owned();
+    save: impl FnOnce(Output) -> Result<P>,
+) -> Result<(P, Vec<TransferReport>)> {
     let data = source.path(&parts.join("/"));
     match source.recorded_output(&data)? {
         Some(recorded) if recorded.oid.algo == repo.algo() => {
@@ -127,43 +132,61 @@ fn bring(
             // The source hashes as this repository does: its objects are this cache's
             // too, and need no copy in the clone.
             let fetched = source.fetch(&data, repo.cache().root(), jobs, progress)?;
-            drop(source);
-            check_out(repo, &url, out, &output, progress)?;
+            let saved = check_out(repo, state, &source, out, output, progress, save)?;
             Ok((
-                output,
+                saved,
                 fetched.map_or_else(Vec::new, |fetched| fetched.reports),
             ))
         }
         _ => {
-            let copy = SourceCopy::of(&source, &url, parts, jobs, progress)?;
+            let copy = SourceCopy::of(&source, source.url(), parts, jobs, progress)?;
             copy.place(out)?;
             let fetched = copy.fetched;
             // The clone goes before the data is stored: the disk need not hold a third copy.
             drop(source);
-            Ok((add::store(repo, state, out, progress)?, fetched))
+            Ok((save(add::store(repo, state, out, progress)?)?, fetched))
         }
     }
 }
 
 /// Checks `output` out at `out` from the cache, replacing what is there (the caller has
-/// made sure that nothing is lost).
-fn check_out(
+/// made sure that nothing is lost), and `save`s it. Data that is there is updated in
+/// place, where the checkout rewrites only the files that changed, each whole. New data is
+/// checked out in the temporary folder of `source` and renamed into place whole once its
+/// pointer is saved: a killed import leaves the data and its pointer, or no data (where
+/// `pull`, or the import run again, puts it).
+fn check_out<P>(
     repo: &Repo,
-    url: &str,
+    state: &mut StateDb,
+    source: &Source,
     out: &Path,
-    output: &Output,
+    output: Output,
     progress: &dyn Progress,
-) -> Result<()> {
-    let pointer = Pointer::new(Repo::pointer_path(out), output.clone());
+    save: impl FnOnce(Output) -> Result<P>,
+) -> Result<P> {
+    let staged = match fsutil::exists(out) {
+        true => out.to_owned(),
+        false => source.scratch("data"),
+    };
+    let checked_out = Output {
+        path: add::output_name(&staged),
+        ..output.clone()
+    };
+    let pointer = Pointer::new(Repo::pointer_path(&staged), checked_out);
     let report = checkout::checkout_locked(repo, &[pointer], Overwrite::Force, progress)?;
-    match report.missing.first() {
-        Some(first) => Err(Error::MissingInSource {
-            url: url.to_owned(),
+    if let Some(first) = report.missing.first() {
+        return Err(Error::MissingInSource {
+            url: source.url().to_owned(),
             count: report.missing.len(),
             first: first.clone(),
-        }),
-        None => Ok(()),
+        });
     }
+    let saved = save(output)?;
+    if staged != out {
+        source::place(&staged, out, &source.scratch("replaced"))?;
+        state.moved(&repo.relpath(&staged)?, &repo.relpath(out)?)?;
+    }
+    Ok(saved)
 }
 
 /// Moves imported outputs (those of `targets`, or all) to the newest commit of the
@@ -226,8 +249,38 @@ fn update_one(
     }
     let parts = source_parts(&url, &recorded.path)?;
     let rev = source.rev().to_owned();
-    let brought = bring(repo, state, source, &parts, &out, options.jobs, progress);
-    let (stored, fetched) = brought.map_err(|error| match error {
+    let save = |stored: Output| {
+        let stored = Output {
+            path: name,
+            ..stored
+        };
+        match current {
+            Some(old_out) => pointer.set_out(
+                0,
+                Output {
+                    // `push: false` and `remote:` are the user's choices, kept across new
+                    // content.
+                    push: old_out.push,
+                    remote: old_out.remote,
+                    ..stored
+                },
+            ),
+            None => pointer.record(stored),
+        }
+        pointer.set_import_source(&recorded);
+        pointer.save().map(|()| pointer)
+    };
+    let brought = bring(
+        repo,
+        state,
+        source,
+        &parts,
+        &out,
+        options.jobs,
+        progress,
+        save,
+    );
+    let (pointer, fetched) = brought.map_err(|error| match error {
         Error::NotInSource { .. } => Error::GoneFromSource {
             path: recorded.path.clone(),
             url: recorded.url.clone(),
@@ -235,25 +288,6 @@ fn update_one(
         },
         error => error,
     })?;
-    let stored = Output {
-        path: name,
-        ..stored
-    };
-    match current {
-        Some(old_out) => pointer.set_out(
-            0,
-            Output {
-                // `push: false` and `remote:` are the user's choices, kept across new
-                // content.
-                push: old_out.push,
-                remote: old_out.remote,
-                ..stored
-            },
-        ),
-        None => pointer.record(stored),
-    }
-    pointer.set_import_source(&recorded);
-    pointer.save()?;
     report(repo, &pointer, recorded, fetched, true)
 }
 

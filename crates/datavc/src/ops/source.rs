@@ -300,7 +300,7 @@ pub(crate) fn source_parts(url: &str, path: &str) -> Result<Vec<String>> {
 
 /// Renames `source` to `out`; what `out` held goes to `replaced` first, and back if the
 /// rename fails.
-fn place(source: &Path, out: &Path, replaced: &Path) -> Result<()> {
+pub(crate) fn place(source: &Path, out: &Path, replaced: &Path) -> Result<()> {
     scratch::moving(|| {
         let replacing = fsutil::exists(out);
         if replacing {

@@ -1,5 +1,5 @@
 //! Helpers shared by the end-to-end tests that drive the real `datavc` binary: running
-//! it, deterministic test data, md5 of bytes and files, walking folders, the Python servers
+//! it and git, deterministic test data, md5 of bytes and files, walking folders, the Python servers
 //! beside the tests, and plain HTTP requests to the local servers some tests start.
 
 #![allow(dead_code)]
@@ -70,7 +70,7 @@ pub fn fails(dir: &Path, args: &[&str], code: i32) -> String {
 
 /// Runs a prepared command, failing the test (with its output) unless it succeeds.
 pub fn run_ok(command: &mut Command) -> Output {
-    let output = command.output().expect("the datavc binary runs");
+    let output = command.output().expect("the program runs");
     assert!(
         output.status.success(),
         "{command:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
@@ -79,6 +79,17 @@ pub fn run_ok(command: &mut Command) -> Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// Runs `git ARGS` in `dir` with a throwaway identity, failing the test if git fails.
+pub fn git(dir: &Path, args: &[&str]) -> Output {
+    run_ok(
+        Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(["-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(dir),
+    )
 }
 
 /// The stdout of a `--json` run, parsed.
