@@ -8,6 +8,7 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use datavc::HashAlgo;
 use datavc::state::FileKey;
 
 struct Repo {
@@ -1653,13 +1654,20 @@ fn import_of_an_output_hashed_alike_checks_it_out_from_this_cache_replacing_what
     harness::ok(&user, &["init", "--hash", "md5"]);
     harness::ok(&user, &["import", "../project", "data/train"]);
     // Checked out whole in a temporary folder and renamed into place, its files keep the
-    // hashes the checkout recorded.
+    // hashes the checkout recorded; the objects the fetch verified are known verified here.
     let repo = datavc::Repo::discover(&user).unwrap();
     let mut state = repo.state().unwrap();
+    let verified = state.verified_objects().unwrap();
     for name in ["a.csv", "b.csv"] {
-        let key = FileKey::of(&fs::metadata(user.join("train").join(name)).unwrap());
+        let path = user.join("train").join(name);
+        let key = FileKey::of(&fs::metadata(&path).unwrap());
         let recorded = state.hashes().unwrap().get(&format!("train/{name}"), key);
         assert!(recorded.is_some(), "no hash recorded for train/{name}");
+        let object = (HashAlgo::Md5, harness::md5_hex(&fs::read(&path).unwrap()));
+        assert!(
+            verified.contains_key(&object),
+            "{object:?} is not known verified"
+        );
     }
     drop(state);
     fs::remove_dir_all(user.join("train")).unwrap();

@@ -18,11 +18,12 @@ use super::source::{self, Source, SourceCopy, source_parts};
 use super::transfer::TransferReport;
 use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::hash::Oid;
 use crate::lock::LockMode;
 use crate::pointer::{ImportSource, Output, Pointer};
 use crate::progress::Progress;
 use crate::repo::{Repo, absolute};
-use crate::state::StateDb;
+use crate::state::{ObjectKey, StateDb};
 use crate::workspace::scan;
 
 /// How to update.
@@ -132,6 +133,9 @@ fn bring<P>(
             // The source hashes as this repository does: its objects are this cache's
             // too, and need no copy in the clone.
             let fetched = source.fetch(&data, repo.cache().root(), jobs, progress)?;
+            if let Some(fetched) = &fetched {
+                adopt_verified(state, &fetched.repo)?;
+            }
             let saved = check_out(repo, state, &source, out, output, progress, save)?;
             Ok((
                 saved,
@@ -147,6 +151,26 @@ fn bring<P>(
             Ok((save(add::store(repo, state, out, progress)?)?, fetched))
         }
     }
+}
+
+/// Records in `state` the objects that the fetch in `clone` wrote verified into this
+/// repository's cache, as a fetch here would, so that the checkout does not hash them
+/// again.
+fn adopt_verified(state: &mut StateDb, clone: &Repo) -> Result<()> {
+    let verified = clone.state()?.verified_objects()?;
+    let objects: Vec<(Oid, ObjectKey)> = (verified.into_iter())
+        .map(|((algo, hex), key)| {
+            (
+                Oid {
+                    algo,
+                    hex,
+                    dir: false,
+                },
+                key,
+            )
+        })
+        .collect();
+    state.record_verified(&objects)
 }
 
 /// Checks `output` out at `out` from the cache, replacing what is there (the caller has
