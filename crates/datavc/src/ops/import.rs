@@ -108,7 +108,6 @@ pub fn import(
 /// Puts the data of the path `parts` of `source` at `out`, replacing what is there, and in
 /// this repository's cache, and hands the output to record to `save` (which writes its
 /// pointer) once the cache holds it all; returns what `save` returned and the downloads.
-/// The clone goes first.
 #[allow(clippy::too_many_arguments)]
 fn bring<P>(
     repo: &Repo,
