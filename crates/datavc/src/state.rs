@@ -419,14 +419,20 @@ mod tests {
         assert!(key.settled_at(now + Duration::from_millis(1_100)));
     }
 
-    #[test]
-    fn remembers_across_opens_and_forgets_on_change() {
+    /// A file's key and md5, in a folder that also holds the path for a database.
+    fn file_and_database() -> (tempfile::TempDir, FileKey, Oid, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("f");
         std::fs::write(&file, b"abc").unwrap();
         let key = FileKey::of(&std::fs::metadata(&file).unwrap());
         let oid = HashAlgo::Md5.hash_bytes(b"abc");
         let db_path = dir.path().join("tmp/state.db");
+        (dir, key, oid, db_path)
+    }
+
+    #[test]
+    fn remembers_across_opens_and_forgets_on_change() {
+        let (_dir, key, oid, db_path) = file_and_database();
         StateDb::open(&db_path, HashAlgo::Md5)
             .unwrap()
             .record(&[("f".into(), key, oid.clone())])
@@ -442,12 +448,7 @@ mod tests {
 
     #[test]
     fn a_move_carries_the_hashes_another_connection_recorded() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("f");
-        std::fs::write(&file, b"abc").unwrap();
-        let key = FileKey::of(&std::fs::metadata(&file).unwrap());
-        let oid = HashAlgo::Md5.hash_bytes(b"abc");
-        let db_path = dir.path().join("tmp/state.db");
+        let (_dir, key, oid, db_path) = file_and_database();
         let mut db = StateDb::open(&db_path, HashAlgo::Md5).unwrap();
         db.hashes().unwrap();
         let recorded = ["tmp/a/f", "tmp/a/sub/g", "tmp/ab/h", "tmp/a"];

@@ -83,21 +83,12 @@ pub fn import(
         rev_lock: Some(source.rev().to_owned()),
         path: parts.join("/"),
     };
-    let mut state = repo.state()?;
+    let mut importer = Importer::new(repo, options.jobs, progress)?;
     let save = |output| {
         let pointer = Pointer::new_import(pointer_file, &recorded, output);
         pointer.save().map(|()| pointer)
     };
-    let (pointer, fetched) = bring(
-        repo,
-        &mut state,
-        source,
-        &parts,
-        &out,
-        options.jobs,
-        progress,
-        save,
-    )?;
+    let (pointer, fetched) = importer.bring(source, &parts, &out, save)?;
     let imported = report(repo, &pointer, recorded, fetched, true)?;
     let tracked = &imported.tracked;
     let staged = std::iter::once(tracked.pointer.as_str()).chain(tracked.gitignore.as_deref());
@@ -105,50 +96,115 @@ pub fn import(
     Ok(imported)
 }
 
-/// Puts the data of the path `parts` of `source` at `out`, replacing what is there, and in
-/// this repository's cache, and hands the output to record to `save` (which writes its
-/// pointer) once the cache holds it all; returns what `save` returned and the downloads.
-#[allow(clippy::too_many_arguments)]
-fn bring<P>(
-    repo: &Repo,
-    state: &mut StateDb,
-    source: Source,
-    parts: &[String],
-    out: &Path,
+/// This repository as imports write into it: its state database, and how they download.
+struct Importer<'a> {
+    repo: &'a Repo,
+    state: StateDb,
     jobs: Option<usize>,
-    progress: &dyn Progress,
-    save: impl FnOnce(Output) -> Result<P>,
-) -> Result<(P, Vec<TransferReport>)> {
-    let data = source.path(&parts.join("/"));
-    match source.recorded_output(&data)? {
-        Some(recorded) if recorded.oid.algo == repo.algo() => {
-            let output = Output {
-                path: add::output_name(out),
-                push: true,
-                remote: None,
-                part: None,
-                ..recorded
-            };
-            // The source hashes as this repository does: its objects are this cache's
-            // too, and need no copy in the clone.
-            let fetched = source.fetch(&data, repo.cache().root(), jobs, progress)?;
-            if let Some(fetched) = &fetched {
-                adopt_verified(state, &fetched.repo)?;
+    progress: &'a dyn Progress,
+}
+
+impl<'a> Importer<'a> {
+    fn new(repo: &'a Repo, jobs: Option<usize>, progress: &'a dyn Progress) -> Result<Self> {
+        Ok(Importer {
+            repo,
+            state: repo.state()?,
+            jobs,
+            progress,
+        })
+    }
+
+    /// Puts the data of the path `parts` of `source` at `out`, replacing what is there,
+    /// and in this repository's cache, and hands the output to record to `save` (which
+    /// writes its pointer) once the cache holds it all; returns what `save` returned and
+    /// the downloads.
+    fn bring<P>(
+        &mut self,
+        source: Source,
+        parts: &[String],
+        out: &Path,
+        save: impl FnOnce(Output) -> Result<P>,
+    ) -> Result<(P, Vec<TransferReport>)> {
+        let Importer {
+            repo,
+            jobs,
+            progress,
+            ..
+        } = *self;
+        let data = source.path(&parts.join("/"));
+        match source.recorded_output(&data)? {
+            Some(recorded) if recorded.oid.algo == repo.algo() => {
+                let output = Output {
+                    path: add::output_name(out),
+                    push: true,
+                    remote: None,
+                    part: None,
+                    ..recorded
+                };
+                // The source hashes as this repository does: its objects are this cache's
+                // too, and need no copy in the clone.
+                let fetched = source.fetch(&data, repo.cache().root(), jobs, progress)?;
+                if let Some(fetched) = &fetched {
+                    adopt_verified(&mut self.state, &fetched.repo)?;
+                }
+                let saved = self.check_out(&source, out, output, save)?;
+                Ok((
+                    saved,
+                    fetched.map_or_else(Vec::new, |fetched| fetched.reports),
+                ))
             }
-            let saved = check_out(repo, state, &source, out, output, progress, save)?;
-            Ok((
-                saved,
-                fetched.map_or_else(Vec::new, |fetched| fetched.reports),
-            ))
+            _ => {
+                let copy = SourceCopy::of(&source, source.url(), parts, jobs, progress)?;
+                copy.place(out)?;
+                let fetched = copy.fetched;
+                // The clone goes before the data is stored: the disk need not hold a third
+                // copy.
+                drop(source);
+                let stored = add::store(repo, &mut self.state, out, progress)?;
+                Ok((save(stored)?, fetched))
+            }
         }
-        _ => {
-            let copy = SourceCopy::of(&source, source.url(), parts, jobs, progress)?;
-            copy.place(out)?;
-            let fetched = copy.fetched;
-            // The clone goes before the data is stored: the disk need not hold a third copy.
-            drop(source);
-            Ok((save(add::store(repo, state, out, progress)?)?, fetched))
+    }
+
+    /// Checks `output` out at `out` from the cache, replacing what is there (the caller
+    /// has made sure that nothing is lost), and `save`s it. Data that is there is updated
+    /// in place, where the checkout rewrites only the files that changed, each whole. New
+    /// data is checked out in the temporary folder of `source` and renamed into place
+    /// whole once its pointer is saved: a killed import leaves the data and its pointer,
+    /// or no data (where `pull`, or the import run again, puts it).
+    fn check_out<P>(
+        &mut self,
+        source: &Source,
+        out: &Path,
+        output: Output,
+        save: impl FnOnce(Output) -> Result<P>,
+    ) -> Result<P> {
+        let repo = self.repo;
+        let staged = match fsutil::exists(out) {
+            true => out.to_owned(),
+            false => source.scratch("data"),
+        };
+        let checked_out = Output {
+            path: add::output_name(&staged),
+            ..output.clone()
+        };
+        let pointer = Pointer::new(Repo::pointer_path(&staged), checked_out);
+        let progress = self.progress;
+        let report = checkout::checkout_locked(repo, &[pointer], Overwrite::Force, progress)?;
+        if let Some(first) = report.missing.first() {
+            return Err(Error::MissingInSource {
+                url: source.url().to_owned(),
+                count: report.missing.len(),
+                first: first.clone(),
+            });
         }
+        let saved = save(output)?;
+        if staged != out {
+            source::place(&staged, out, &source.scratch("replaced"))?;
+            self.state
+                .moved(&repo.relpath(&staged)?, &repo.relpath(out)?)?;
+        }
+        Ok(saved)
     }
 }
 
@@ -170,46 +226,6 @@ fn adopt_verified(state: &mut StateDb, clone: &Repo) -> Result<()> {
         })
         .collect();
     state.record_verified(&objects)
-}
-
-/// Checks `output` out at `out` from the cache, replacing what is there (the caller has
-/// made sure that nothing is lost), and `save`s it. Data that is there is updated in
-/// place, where the checkout rewrites only the files that changed, each whole. New data is
-/// checked out in the temporary folder of `source` and renamed into place whole once its
-/// pointer is saved: a killed import leaves the data and its pointer, or no data (where
-/// `pull`, or the import run again, puts it).
-fn check_out<P>(
-    repo: &Repo,
-    state: &mut StateDb,
-    source: &Source,
-    out: &Path,
-    output: Output,
-    progress: &dyn Progress,
-    save: impl FnOnce(Output) -> Result<P>,
-) -> Result<P> {
-    let staged = match fsutil::exists(out) {
-        true => out.to_owned(),
-        false => source.scratch("data"),
-    };
-    let checked_out = Output {
-        path: add::output_name(&staged),
-        ..output.clone()
-    };
-    let pointer = Pointer::new(Repo::pointer_path(&staged), checked_out);
-    let report = checkout::checkout_locked(repo, &[pointer], Overwrite::Force, progress)?;
-    if let Some(first) = report.missing.first() {
-        return Err(Error::MissingInSource {
-            url: source.url().to_owned(),
-            count: report.missing.len(),
-            first: first.clone(),
-        });
-    }
-    let saved = save(output)?;
-    if staged != out {
-        source::place(&staged, out, &source.scratch("replaced"))?;
-        state.moved(&repo.relpath(&staged)?, &repo.relpath(out)?)?;
-    }
-    Ok(saved)
 }
 
 /// Moves imported outputs (those of `targets`, or all) to the newest commit of the
@@ -234,22 +250,19 @@ pub fn update(
         }
     }
     let _lock = repo.lock(LockMode::Write)?;
-    let mut state = repo.state()?;
+    let mut importer = Importer::new(repo, options.jobs, progress)?;
     (imports.into_iter())
-        .map(|(pointer, recorded)| {
-            update_one(repo, &mut state, pointer, recorded, options, progress)
-        })
+        .map(|(pointer, recorded)| update_one(&mut importer, pointer, recorded, options))
         .collect()
 }
 
 fn update_one(
-    repo: &Repo,
-    state: &mut StateDb,
+    importer: &mut Importer,
     mut pointer: Pointer,
     old: ImportSource,
     options: &UpdateOptions,
-    progress: &dyn Progress,
 ) -> Result<Imported> {
+    let repo = importer.repo;
     let mut recorded = old.clone();
     recorded.rev = options.rev.clone().or(old.rev.clone());
     let (current, name) = import_output(&pointer)?;
@@ -258,14 +271,14 @@ fn update_one(
     let source = Source::clone_at(&url, recorded.rev.as_deref(), &out)?;
     recorded.rev_lock = Some(source.rev().to_owned());
     let in_place = match &current {
-        Some(output) => scan(repo, state, &out)?.oid().as_ref() == Some(&output.oid),
+        Some(output) => scan(repo, &mut importer.state, &out)?.oid().as_ref() == Some(&output.oid),
         None => false,
     };
     if recorded == old && in_place {
         return report(repo, &pointer, recorded, Vec::new(), false);
     }
     if !in_place && !options.force {
-        let unsaved = super::remove::unsaved(repo, state, &out)?;
+        let unsaved = super::remove::unsaved(repo, &mut importer.state, &out)?;
         if !unsaved.is_empty() {
             return Err(Error::WouldOverwrite { paths: unsaved });
         }
@@ -293,16 +306,7 @@ fn update_one(
         pointer.set_import_source(&recorded);
         pointer.save().map(|()| pointer)
     };
-    let brought = bring(
-        repo,
-        state,
-        source,
-        &parts,
-        &out,
-        options.jobs,
-        progress,
-        save,
-    );
+    let brought = importer.bring(source, &parts, &out, save);
     let (pointer, fetched) = brought.map_err(|error| match error {
         Error::NotInSource { .. } => Error::GoneFromSource {
             path: recorded.path.clone(),
