@@ -1,9 +1,10 @@
 //! Temporary folders that hold clones of other repositories (for `get`, `import`, `update`,
 //! `list`, and `pull` of imports), with the data copied out of them: gigabytes, at times,
 //! beside the user's files. Each is removed when it is done with; a folder a killed command
-//! left is removed by the next command that makes one beside the same path (its lock file
-//! tells a live command's folder from a dead one's); and a program stopped by Ctrl-C
-//! removes those in use with [`interrupt`] before it exits.
+//! left is removed by the next command that makes one beside the same path or that writes
+//! that path (`add`, `commit`, `checkout`, `pull`: its lock file tells a live command's
+//! folder from a dead one's); and a program stopped by Ctrl-C removes those in use with
+//! [`interrupt`] before it exits.
 //!
 //! Data that is being moved into place passes through such a folder (what the destination
 //! held goes there first), so [`moving`] keeps [`interrupt`] out while it does.
@@ -57,7 +58,7 @@ pub(crate) struct TempFolder {
 }
 
 /// The locked file in a [`TempFolder`].
-const LOCK_FILE: &str = "in-use.lock";
+pub(crate) const LOCK_FILE: &str = "in-use.lock";
 
 impl TempFolder {
     /// A new folder beside `near`, after removing those killed commands left there.
@@ -92,24 +93,26 @@ impl Drop for TempFolder {
     }
 }
 
-/// Removes the temporary folders that killed commands left beside `near`.
-fn remove_abandoned(near: &Path) -> Result<()> {
+/// Removes the temporary folders that killed commands left beside `near`; returns how
+/// many.
+pub(crate) fn remove_abandoned(near: &Path) -> Result<usize> {
     let (Some(parent), Some(name)) = (near.parent(), near.file_name()) else {
-        return Ok(());
+        return Ok(0);
     };
     let prefix = format!(".{}{}", name.to_string_lossy(), fsutil::TEMP_MARK);
     let entries = match fs::read_dir(parent) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(Error::io("list", parent)(e)),
     };
+    let mut removed = 0;
     for entry in entries.flatten() {
         let abandoned = entry.file_name().to_string_lossy().starts_with(&prefix)
             && entry.file_type().is_ok_and(|kind| kind.is_dir())
             && File::open(entry.path().join(LOCK_FILE)).is_ok_and(|lock| lock.try_lock().is_ok());
-        if abandoned {
-            let _ = fs::remove_dir_all(entry.path());
+        if abandoned && fs::remove_dir_all(entry.path()).is_ok() {
+            removed += 1;
         }
     }
-    Ok(())
+    Ok(removed)
 }

@@ -13,6 +13,7 @@ use crate::fsutil::{self, is_temp_name};
 use crate::hash::{Oid, batches, hash_file, hash_small_files};
 use crate::manifest::{Entry, Manifest};
 use crate::repo::Repo;
+use crate::scratch;
 use crate::state::{FileKey, StateDb};
 
 /// A workspace file and its hash.
@@ -139,8 +140,9 @@ fn scan_with(repo: &Repo, state: &mut StateDb, path: &Path, hashing: Hashing) ->
 
 /// Deletes the temporary files a killed command left in and beside tracked paths: in an
 /// output's folder (a file being placed), and in the folder holding it (its pointer, the
-/// `.gitignore`), each folder listed once. Call only under the write lock, which proves
-/// that no live command is still writing them; returns how many were removed.
+/// `.gitignore`), each folder listed once; and the temporary folders of killed imports
+/// beside them ([`scratch`]). Call only under the write lock, which proves that no live
+/// command is still writing the files; returns how many files and folders were removed.
 pub fn sweep_temp_files(outputs: &[PathBuf]) -> Result<usize> {
     let parents: BTreeSet<&Path> = outputs.iter().filter_map(|path| path.parent()).collect();
     let beside = parents
@@ -171,6 +173,9 @@ pub fn sweep_temp_files(outputs: &[PathBuf]) -> Result<usize> {
             fsutil::remove_file(entry.path())?;
             removed += 1;
         }
+    }
+    for output in outputs {
+        removed += scratch::remove_abandoned(output)?;
     }
     Ok(removed)
 }
@@ -356,7 +361,7 @@ mod tests {
     use crate::hash::{BATCH_FILE_MAX, BATCH_FILES, HashAlgo};
 
     #[test]
-    fn sweep_removes_temp_files_in_and_beside_the_path_only() {
+    fn sweep_removes_temp_files_in_and_beside_the_path_and_abandoned_clones_only() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         std::fs::create_dir_all(data.join("sub")).unwrap();
@@ -371,8 +376,15 @@ mod tests {
         }
         std::fs::write(data.join("sub/f"), b"kept").unwrap();
         std::fs::write(dir.path().join("data.dvc"), b"kept").unwrap();
+        // A live import's clone, and a killed one's (its lock file no longer held).
+        let live = scratch::TempFolder::beside(&data).unwrap();
+        std::fs::write(live.path.join("data.dvc"), b"in use").unwrap();
+        let abandoned = dir.path().join(temp("data")).join("repo");
+        std::fs::create_dir_all(&abandoned).unwrap();
+        std::fs::write(abandoned.with_file_name(scratch::LOCK_FILE), b"").unwrap();
+        std::fs::write(abandoned.join("data.dvc"), b"the registry's").unwrap();
         let outputs = [data.clone(), dir.path().join("data.dvc")];
-        assert_eq!(sweep_temp_files(&outputs).unwrap(), 4);
+        assert_eq!(sweep_temp_files(&outputs).unwrap(), 5);
         assert_eq!(sweep_temp_files(&[dir.path().join("missing")]).unwrap(), 0);
         let mut left: Vec<_> = walkdir::WalkDir::new(dir.path())
             .into_iter()
@@ -381,7 +393,8 @@ mod tests {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         left.sort();
-        assert_eq!(left, ["data.dvc", "f"]);
+        assert_eq!(left, ["data.dvc", "data.dvc", "f", scratch::LOCK_FILE]);
+        assert!(live.path.join("data.dvc").is_file());
     }
 
     #[test]

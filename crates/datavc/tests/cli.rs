@@ -118,6 +118,18 @@ fn add_writes_pointers_and_gitignore_and_status_is_clean() {
     );
 }
 
+/// The data is git-ignored before its pointer is written, as DVC orders it: no kill
+/// between the two leaves a pointer beside data that `git add` would commit.
+#[test]
+fn add_ignores_the_data_before_it_writes_the_pointer() {
+    let repo = Repo::new("blake3");
+    repo.write("weights.safetensors", b"weights");
+    fs::create_dir(repo.root.join("weights.safetensors.dvc")).unwrap();
+    let refused = repo.fails(&["add", "weights.safetensors"], 1);
+    assert!(refused.contains("weights.safetensors.dvc"), "{refused}");
+    assert_eq!(repo.read(".gitignore"), b"/weights.safetensors\n");
+}
+
 #[test]
 fn status_names_changed_files_and_quiet_status_fails() {
     let repo = Repo::new("md5");
@@ -1550,19 +1562,30 @@ fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
         String::from_utf8_lossy(&status.stdout),
         "data is up to date\n"
     );
-    // What a killed import leaves (a clone of the registry) is not this repository's.
+    // What a killed import leaves (a clone of the registry, its lock no longer held) is
+    // not this repository's; `checkout` removes it.
     let left = user.join(".train.datavc-tmp-1-0/repo");
     fs::create_dir_all(&left).unwrap();
+    fs::write(left.with_file_name("in-use.lock"), b"").unwrap();
     fs::copy(user.join("train.dvc"), left.join("train.dvc")).unwrap();
     let status = harness::ok(&user, &["status"]);
     assert_eq!(
         String::from_utf8_lossy(&status.stdout),
         "data is up to date\n"
     );
+    harness::ok(&user, &["checkout"]);
+    assert!(!left.parent().unwrap().exists());
 
     // An import never replaces what is there without --force.
     let refused = harness::fails(&user, &["import", "../project", "data/train"], 2);
     assert!(refused.contains("already exists"), "{refused}");
+    // A failed import leaves no `.gitignore` line behind.
+    let refused = harness::fails(&user, &["import", "../project", "nothere"], 2);
+    assert!(refused.contains("not in ../project"), "{refused}");
+    assert_eq!(
+        fs::read_to_string(user.join(".gitignore")).unwrap(),
+        "/train\n"
+    );
 
     // `update` follows the revision recorded: v1 is a tag, so nothing changes.
     let same = harness::json(&harness::ok(&user, &["update", "--json"]));

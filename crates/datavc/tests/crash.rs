@@ -405,8 +405,9 @@ fn killed_commands_leave_whole_files_and_reruns_finish() {
 
 /// An import from a registry that hashes alike checks its folder out in a temporary
 /// folder, saves its pointer and renames the folder into place: after a kill the data is
-/// there whole with its pointer (and `update` finds nothing to do), or not at all (and the
-/// import runs again as if it had never started).
+/// there whole with its pointer (and `checkout` removes the clone the kill left), or not
+/// at all (and the import runs again as if it had never started). Its pointer never stands
+/// beside data that git does not ignore.
 #[test]
 fn killed_imports_leave_nothing_or_everything() {
     let base = scratch_dir();
@@ -442,13 +443,22 @@ fn killed_imports_leave_nothing_or_everything() {
                 std::fs::remove_dir_all(&path).unwrap();
             }
         }
-        let _ = std::fs::remove_file(user.join("imported.dvc"));
+        for stale in ["imported.dvc", ".gitignore"] {
+            let _ = std::fs::remove_file(user.join(stale));
+        }
         // The first import is not killed: it times a typical one.
         if iteration == 0 {
             tally.time(&user, &import);
             continue;
         }
         tally.kill(&user, &import, &mut delays);
+        if user.join("imported.dvc").exists() {
+            let ignored = std::fs::read_to_string(user.join(".gitignore")).unwrap_or_default();
+            assert!(
+                ignored.lines().any(|line| line == "/imported"),
+                "a killed import left its pointer without the .gitignore line"
+            );
+        }
         let now = workspace(&imported).0;
         match now.is_empty() {
             true => {
@@ -461,8 +471,8 @@ fn killed_imports_leave_nothing_or_everything() {
                     "a killed import left its data without a pointer"
                 );
                 whole += 1;
-                // The next command to clone beside it removes the clone the kill left.
-                ok(&user, &["update", "imported"]);
+                // Checking the data out removes the clone the kill left.
+                ok(&user, &["checkout"]);
             }
         }
         assert_eq!(workspace(&imported).0, files, "after import {iteration}");

@@ -161,11 +161,14 @@ fn track(
 ) -> Result<Tracked> {
     let out = store(repo, state, path, progress)?;
     let pointer_file = Repo::pointer_path(path);
+    // Ignored before the pointer is written, as DVC orders it: a kill between the two must
+    // not leave a pointer beside data that `git add` would commit.
+    let gitignore = super::ignore(repo, path)?;
     let changed = write_pointer(&pointer_file, out.clone())?;
     Ok(Tracked {
         path: repo.relpath(path)?,
         pointer: repo.relpath(&pointer_file)?,
-        gitignore: super::ignore(repo, path)?,
+        gitignore,
         oid: out.oid.to_string(),
         size: out.size,
         nfiles: out.nfiles,

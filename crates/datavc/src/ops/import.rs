@@ -88,8 +88,18 @@ pub fn import(
         let pointer = Pointer::new_import(pointer_file, &recorded, output);
         pointer.save().map(|()| pointer)
     };
-    let (pointer, fetched) = importer.bring(source, &parts, &out, save)?;
-    let imported = report(repo, &pointer, recorded, fetched, true)?;
+    // Ignored before the data lands, as DVC orders it: a kill must not leave the data where
+    // `git add` would commit it.
+    let gitignore = super::ignore(repo, &out)?;
+    let (pointer, fetched) = match importer.bring(source, &parts, &out, save) {
+        Ok(brought) => brought,
+        // Nothing landed: the line would only hide a file made there later.
+        Err(error) if !fsutil::exists(&out) && !Repo::pointer_path(&out).exists() => {
+            return super::unignore(repo, &out).and(Err(error));
+        }
+        Err(error) => return Err(error),
+    };
+    let imported = report(repo, &pointer, recorded, fetched, gitignore, true)?;
     let tracked = &imported.tracked;
     let staged = std::iter::once(tracked.pointer.as_str()).chain(tracked.gitignore.as_deref());
     super::autostage(repo, staged)?;
@@ -275,7 +285,7 @@ fn update_one(
         None => false,
     };
     if recorded == old && in_place {
-        return report(repo, &pointer, recorded, Vec::new(), false);
+        return report(repo, &pointer, recorded, Vec::new(), None, false);
     }
     if !in_place && !options.force {
         let unsaved = super::remove::unsaved(repo, &mut importer.state, &out)?;
@@ -306,6 +316,8 @@ fn update_one(
         pointer.set_import_source(&recorded);
         pointer.save().map(|()| pointer)
     };
+    // Ignored first, as `import` does.
+    let gitignore = super::ignore(repo, &out)?;
     let brought = importer.bring(source, &parts, &out, save);
     let (pointer, fetched) = brought.map_err(|error| match error {
         Error::NotInSource { .. } => Error::GoneFromSource {
@@ -315,7 +327,7 @@ fn update_one(
         },
         error => error,
     })?;
-    report(repo, &pointer, recorded, fetched, true)
+    report(repo, &pointer, recorded, fetched, gitignore, true)
 }
 
 /// The output an import records, and its name; the output is `None` where DVC wrote the
@@ -331,14 +343,15 @@ fn import_output(pointer: &Pointer) -> Result<(Option<Output>, String)> {
     }
 }
 
-/// What happened to the import `pointer` records; where it `changed`, its output is
-/// git-ignored. (`import` stages what it wrote where `core.autostage` asks for it, and
+/// What happened to the import `pointer` records, whose output `gitignore` ignores where
+/// it `changed`. (`import` stages what it wrote where `core.autostage` asks for it, and
 /// `update` leaves git alone, as DVC's do.)
 fn report(
     repo: &Repo,
     pointer: &Pointer,
     recorded: ImportSource,
     fetched: Vec<TransferReport>,
+    gitignore: Option<String>,
     changed: bool,
 ) -> Result<Imported> {
     let output = &pointer.outs[0];
@@ -346,10 +359,7 @@ fn report(
     let tracked = Tracked {
         path: repo.relpath(&out)?,
         pointer: repo.relpath(&pointer.file)?,
-        gitignore: match changed {
-            true => super::ignore(repo, &out)?,
-            false => None,
-        },
+        gitignore,
         oid: output.oid.to_string(),
         size: output.size,
         nfiles: output.nfiles,
