@@ -1668,6 +1668,24 @@ fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
     assert_eq!(fs::read(user.join("models/w.bin")).unwrap(), b"weights v3");
 }
 
+/// As `add` does, an import ignores its data before it saves the pointer, and renames new
+/// data into place only after that.
+#[test]
+fn import_ignores_the_data_before_it_saves_the_pointer() {
+    let (_registry, user) = registry();
+    harness::git(&user, &["init", "-q"]);
+    harness::ok(&user, &["init", "--hash", "md5"]);
+    fs::create_dir(user.join("weights.safetensors.dvc")).unwrap();
+    let import = ["import", "../project", "weights.safetensors"];
+    let refused = harness::fails(&user, &import, 1);
+    assert!(refused.contains("weights.safetensors.dvc"), "{refused}");
+    assert_eq!(
+        fs::read_to_string(user.join(".gitignore")).unwrap(),
+        "/weights.safetensors\n"
+    );
+    assert!(!user.join("weights.safetensors").exists());
+}
+
 #[test]
 fn import_of_an_output_hashed_alike_checks_it_out_from_this_cache_replacing_what_is_there() {
     let (registry, user) = registry();

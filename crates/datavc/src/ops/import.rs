@@ -85,20 +85,13 @@ pub fn import(
     };
     let mut importer = Importer::new(repo, options.jobs, progress)?;
     let save = |output| {
+        // Ignored before the pointer is saved (and new data renamed into place), as DVC
+        // orders it: a kill must not leave a pointer beside data `git add` would commit.
+        let gitignore = super::ignore(repo, &out)?;
         let pointer = Pointer::new_import(pointer_file, &recorded, output);
-        pointer.save().map(|()| pointer)
+        pointer.save().map(|()| (pointer, gitignore))
     };
-    // Ignored before the data lands, as DVC orders it: a kill must not leave the data where
-    // `git add` would commit it.
-    let gitignore = super::ignore(repo, &out)?;
-    let (pointer, fetched) = match importer.bring(source, &parts, &out, save) {
-        Ok(brought) => brought,
-        // Nothing landed: the line would only hide a file made there later.
-        Err(error) if !fsutil::exists(&out) && !Repo::pointer_path(&out).exists() => {
-            return super::unignore(repo, &out).and(Err(error));
-        }
-        Err(error) => return Err(error),
-    };
+    let ((pointer, gitignore), fetched) = importer.bring(source, &parts, &out, save)?;
     let imported = report(repo, &pointer, recorded, fetched, gitignore, true)?;
     let tracked = &imported.tracked;
     let staged = std::iter::once(tracked.pointer.as_str()).chain(tracked.gitignore.as_deref());
@@ -296,6 +289,8 @@ fn update_one(
     let parts = source_parts(&url, &recorded.path)?;
     let rev = source.rev().to_owned();
     let save = |stored: Output| {
+        // Ignored first, as `import` does.
+        let gitignore = super::ignore(repo, &out)?;
         let stored = Output {
             path: name,
             ..stored
@@ -314,12 +309,10 @@ fn update_one(
             None => pointer.record(stored),
         }
         pointer.set_import_source(&recorded);
-        pointer.save().map(|()| pointer)
+        pointer.save().map(|()| (pointer, gitignore))
     };
-    // Ignored first, as `import` does.
-    let gitignore = super::ignore(repo, &out)?;
     let brought = importer.bring(source, &parts, &out, save);
-    let (pointer, fetched) = brought.map_err(|error| match error {
+    let ((pointer, gitignore), fetched) = brought.map_err(|error| match error {
         Error::NotInSource { .. } => Error::GoneFromSource {
             path: recorded.path.clone(),
             url: recorded.url.clone(),
