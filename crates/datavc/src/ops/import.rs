@@ -85,18 +85,27 @@ pub fn import(
     };
     let mut importer = Importer::new(repo, options.jobs, progress)?;
     let save = |output| {
-        // Ignored before the pointer is saved (and new data renamed into place), as DVC
-        // orders it: a kill must not leave a pointer beside data `git add` would commit.
-        let gitignore = super::ignore(repo, &out)?;
         let pointer = Pointer::new_import(pointer_file, &recorded, output);
-        pointer.save().map(|()| (pointer, gitignore))
+        pointer.save().map(|()| pointer)
     };
-    let ((pointer, gitignore), fetched) = importer.bring(source, &parts, &out, save)?;
+    let Brought {
+        saved: pointer,
+        gitignore,
+        fetched,
+    } = importer.bring(source, &parts, &out, save)?;
     let imported = report(repo, &pointer, recorded, fetched, gitignore, true)?;
     let tracked = &imported.tracked;
     let staged = std::iter::once(tracked.pointer.as_str()).chain(tracked.gitignore.as_deref());
     super::autostage(repo, staged)?;
     Ok(imported)
+}
+
+/// What [`Importer::bring`] did: what its `save` returned (the pointer), the `.gitignore`
+/// that ignores the output, and the downloads.
+struct Brought<P> {
+    saved: P,
+    gitignore: Option<String>,
+    fetched: Vec<TransferReport>,
 }
 
 /// This repository as imports write into it: its state database, and how they download.
@@ -119,21 +128,27 @@ impl<'a> Importer<'a> {
 
     /// Puts the data of the path `parts` of `source` at `out`, replacing what is there,
     /// and in this repository's cache, and hands the output to record to `save` (which
-    /// writes its pointer) once the cache holds it all; returns what `save` returned and
-    /// the downloads.
+    /// writes its pointer) once the cache holds it all.
     fn bring<P>(
         &mut self,
         source: Source,
         parts: &[String],
         out: &Path,
         save: impl FnOnce(Output) -> Result<P>,
-    ) -> Result<(P, Vec<TransferReport>)> {
+    ) -> Result<Brought<P>> {
         let Importer {
             repo,
             jobs,
             progress,
             ..
         } = *self;
+        // Ignored right before the pointer is saved (and new data renamed into place), as
+        // DVC orders it: a kill must not leave a pointer beside data `git add` would
+        // commit. A failure before then leaves `.gitignore` alone.
+        let save = |output| {
+            let gitignore = super::ignore(repo, out)?;
+            save(output).map(|saved| (saved, gitignore))
+        };
         let data = source.path(&parts.join("/"));
         match source.recorded_output(&data)? {
             Some(recorded) if recorded.oid.algo == repo.algo() => {
@@ -150,11 +165,12 @@ impl<'a> Importer<'a> {
                 if let Some(fetched) = &fetched {
                     adopt_verified(&mut self.state, &fetched.repo)?;
                 }
-                let saved = self.check_out(&source, out, output, save)?;
-                Ok((
+                let (saved, gitignore) = self.check_out(&source, out, output, save)?;
+                Ok(Brought {
                     saved,
-                    fetched.map_or_else(Vec::new, |fetched| fetched.reports),
-                ))
+                    gitignore,
+                    fetched: fetched.map_or_else(Vec::new, |fetched| fetched.reports),
+                })
             }
             _ => {
                 let copy = SourceCopy::of(&source, source.url(), parts, jobs, progress)?;
@@ -164,7 +180,12 @@ impl<'a> Importer<'a> {
                 // copy.
                 drop(source);
                 let stored = add::store(repo, &mut self.state, out, progress)?;
-                Ok((save(stored)?, fetched))
+                let (saved, gitignore) = save(stored)?;
+                Ok(Brought {
+                    saved,
+                    gitignore,
+                    fetched,
+                })
             }
         }
     }
@@ -289,8 +310,6 @@ fn update_one(
     let parts = source_parts(&url, &recorded.path)?;
     let rev = source.rev().to_owned();
     let save = |stored: Output| {
-        // Ignored first, as `import` does.
-        let gitignore = super::ignore(repo, &out)?;
         let stored = Output {
             path: name,
             ..stored
@@ -309,10 +328,14 @@ fn update_one(
             None => pointer.record(stored),
         }
         pointer.set_import_source(&recorded);
-        pointer.save().map(|()| (pointer, gitignore))
+        pointer.save().map(|()| pointer)
     };
     let brought = importer.bring(source, &parts, &out, save);
-    let ((pointer, gitignore), fetched) = brought.map_err(|error| match error {
+    let Brought {
+        saved: pointer,
+        gitignore,
+        fetched,
+    } = brought.map_err(|error| match error {
         Error::NotInSource { .. } => Error::GoneFromSource {
             path: recorded.path.clone(),
             url: recorded.url.clone(),
