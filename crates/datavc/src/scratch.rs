@@ -2,8 +2,9 @@
 //! `list`, and `pull` of imports), with the data copied out of them: gigabytes, at times,
 //! beside the user's files. Each is removed when it is done with; a folder a killed command
 //! left is removed by the next command that makes one beside the same path or that writes
-//! that path (`add`, `commit`, `checkout`, `pull`: its lock file tells a live command's
-//! folder from a dead one's); and a program stopped by Ctrl-C removes those in use with
+//! that path (`add`, `commit`, `checkout`, `pull`): a live command holds a lock on a file
+//! in its folder, and a folder still without that file a minute after it was made is one
+//! whose command was killed first. A program stopped by Ctrl-C removes those in use with
 //! [`interrupt`] before it exits.
 //!
 //! Data that is being moved into place passes through such a folder (what the destination
@@ -12,6 +13,7 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::fsutil;
@@ -109,10 +111,52 @@ pub(crate) fn remove_abandoned(near: &Path) -> Result<usize> {
     for entry in entries.flatten() {
         let abandoned = entry.file_name().to_string_lossy().starts_with(&prefix)
             && entry.file_type().is_ok_and(|kind| kind.is_dir())
-            && File::open(entry.path().join(LOCK_FILE)).is_ok_and(|lock| lock.try_lock().is_ok());
+            && abandoned(&entry.path());
         if abandoned && fs::remove_dir_all(entry.path()).is_ok() {
             removed += 1;
         }
     }
     Ok(removed)
+}
+
+/// How long a folder may lack its lock file before it counts as abandoned: a command
+/// creates the file right after the folder, so only a killed one leaves it out for long.
+const UNLOCKED_GRACE: Duration = Duration::from_secs(60);
+
+/// Whether the temporary folder `folder` is a killed command's: no one holds its lock
+/// file, or it was killed before it made one.
+fn abandoned(folder: &Path) -> bool {
+    match File::open(folder.join(LOCK_FILE)) {
+        Ok(lock) => lock.try_lock().is_ok(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => fs::metadata(folder)
+            .and_then(|metadata| metadata.modified())
+            .is_ok_and(|made| made.elapsed().is_ok_and(|age| age > UNLOCKED_GRACE)),
+        Err(_) => false,
+    }
+}
+
+// Windows opens no folder as a file, to set its modification time.
+#[cfg(all(test, unix))]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+
+    #[test]
+    fn a_folder_without_its_lock_file_counts_as_abandoned_once_a_minute_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let near = dir.path().join("data");
+        let folder = |n| dir.path().join(format!(".data{}{n}-0", fsutil::TEMP_MARK));
+        let (young, old) = (folder(1), folder(2));
+        let live = TempFolder::beside(&near).unwrap();
+        fs::create_dir(&young).unwrap();
+        fs::create_dir(&old).unwrap();
+        let made = SystemTime::now() - 2 * UNLOCKED_GRACE;
+        for folder in [&old, &live.path] {
+            File::open(folder).unwrap().set_modified(made).unwrap();
+        }
+
+        assert_eq!(remove_abandoned(&near).unwrap(), 1);
+        assert!(young.is_dir() && !old.exists() && live.path.is_dir());
+    }
 }

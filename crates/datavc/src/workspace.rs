@@ -23,6 +23,9 @@ pub struct HashedFile {
     pub relpath: String,
     /// Absolute path.
     pub path: PathBuf,
+    /// Its path below the repository's root where it is tracked, which keys it in the
+    /// state database.
+    pub state_key: String,
     /// Its content's id.
     pub oid: Oid,
     /// Its size in bytes.
@@ -63,7 +66,7 @@ impl Content {
 struct Found {
     relpath: String,
     path: PathBuf,
-    /// Its path below the repository's root, which keys it in the state database.
+    /// As [`HashedFile::state_key`].
     state_key: String,
     key: FileKey,
 }
@@ -73,6 +76,7 @@ impl Found {
         HashedFile {
             relpath: self.relpath,
             path: self.path,
+            state_key: self.state_key,
             oid,
             size: self.key.size(),
             stored,
@@ -82,13 +86,20 @@ impl Found {
 
 /// Reads `path` (a tracked file or folder) and hashes what is there.
 pub fn scan(repo: &Repo, state: &mut StateDb, path: &Path) -> Result<Content> {
-    scan_with(repo, state, path, Hashing::Read)
+    scan_with(repo, state, path, path, Hashing::Read)
 }
 
 /// Like [`scan`], but a file the state database does not know is copied into the cache
-/// while it is hashed: `add` reads each new file once, not twice.
-pub fn scan_into_cache(repo: &Repo, state: &mut StateDb, path: &Path) -> Result<Content> {
-    scan_with(repo, state, path, Hashing::IntoCache)
+/// while it is hashed: `add` reads each new file once, not twice. `data` is read as the
+/// output `output` (its `.dvcignore` rules, its keys in the state database): the same
+/// path, or where an import renames the data once it is stored.
+pub fn scan_into_cache(
+    repo: &Repo,
+    state: &mut StateDb,
+    data: &Path,
+    output: &Path,
+) -> Result<Content> {
+    scan_with(repo, state, data, output, Hashing::IntoCache)
 }
 
 /// How a scan hashes files the state database does not know.
@@ -100,7 +111,14 @@ enum Hashing {
     IntoCache,
 }
 
-fn scan_with(repo: &Repo, state: &mut StateDb, path: &Path, hashing: Hashing) -> Result<Content> {
+/// Scans `path`, read as the output `output` (see [`scan_into_cache`]).
+fn scan_with(
+    repo: &Repo,
+    state: &mut StateDb,
+    path: &Path,
+    output: &Path,
+    hashing: Hashing,
+) -> Result<Content> {
     let metadata = match std::fs::metadata(path) {
         Ok(metadata) => metadata,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Content::Missing),
@@ -113,7 +131,7 @@ fn scan_with(repo: &Repo, state: &mut StateDb, path: &Path, hashing: Hashing) ->
         }
     };
     if metadata.is_dir() {
-        let files = hash_all(repo, state, list_dir(repo, path)?, hashing)?;
+        let files = hash_all(repo, state, list_dir(repo, path, output)?, hashing)?;
         let entries = files
             .iter()
             .map(|f| Entry {
@@ -124,14 +142,14 @@ fn scan_with(repo: &Repo, state: &mut StateDb, path: &Path, hashing: Hashing) ->
         let manifest = Manifest::new(repo.algo(), entries);
         return Ok(Content::Dir { files, manifest });
     }
-    let name = path
+    let name = output
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let found = Found {
         relpath: name,
         path: path.to_owned(),
-        state_key: fsutil::relative_slash(path, repo.root()).unwrap_or_default(),
+        state_key: fsutil::relative_slash(output, repo.root()).unwrap_or_default(),
         key: FileKey::of(&metadata),
     };
     let mut files = hash_all(repo, state, vec![found], hashing)?;
@@ -181,10 +199,10 @@ pub fn sweep_temp_files(outputs: &[PathBuf]) -> Result<usize> {
 }
 
 /// The files below `dir`, minus ignored paths and datavc's own temporary files, sorted by
-/// their path below `dir`.
-fn list_dir(repo: &Repo, dir: &Path) -> Result<Vec<Found>> {
+/// their path below `dir`; `dir` is read as the output `output` (see [`scan_into_cache`]).
+fn list_dir(repo: &Repo, dir: &Path, output: &Path) -> Result<Vec<Found>> {
     // The walk asks about each entry alone, so the folder itself is asked about here.
-    let dir_key = fsutil::relative_slash(dir, repo.root());
+    let dir_key = fsutil::relative_slash(output, repo.root());
     if repo.is_ignored(dir_key.as_deref().unwrap_or_default(), true)? {
         return Ok(Vec::new());
     }
@@ -453,7 +471,7 @@ mod tests {
             .unwrap();
         std::os::unix::fs::symlink(data.join("b/c"), data.join("folder-link")).unwrap();
         let repo = Repo::init(dir.path(), HashAlgo::Md5).unwrap();
-        let listed: Vec<(String, String, u64)> = list_dir(&repo, &data)
+        let listed: Vec<(String, String, u64)> = list_dir(&repo, &data, &data)
             .unwrap()
             .into_iter()
             .map(|f| (f.relpath, f.state_key, f.key.size()))
@@ -475,10 +493,12 @@ mod tests {
         let repo = Repo::init(dir.path(), HashAlgo::Md5).unwrap();
         let batch_sizes = |algo| {
             let mut sizes: Vec<usize> =
-                batches(algo, list_dir(&repo, &data).unwrap(), |f| f.key.size())
-                    .iter()
-                    .map(Vec::len)
-                    .collect();
+                batches(algo, list_dir(&repo, &data, &data).unwrap(), |f| {
+                    f.key.size()
+                })
+                .iter()
+                .map(Vec::len)
+                .collect();
             sizes.sort_unstable();
             sizes
         };
@@ -495,7 +515,7 @@ mod tests {
                 let repo = Repo::init(dir.path(), algo).unwrap();
                 let mut state = repo.state().unwrap();
                 let files = scanned_files(match into_cache {
-                    true => scan_into_cache(&repo, &mut state, &data).unwrap(),
+                    true => scan_into_cache(&repo, &mut state, &data, &data).unwrap(),
                     false => scan(&repo, &mut state, &data).unwrap(),
                 });
                 assert_eq!(files.len(), 2 * BATCH_FILES + 4);

@@ -1554,8 +1554,11 @@ fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
         fs::read_to_string(user.join("models/.gitignore")).unwrap(),
         "/w.bin\n"
     );
+    // The data is stored before it is renamed into place, as what lies there: the rules
+    // of this repository's `.dvcignore` for that path apply.
+    fs::write(user.join(".dvcignore"), "/train/b.csv\n").unwrap();
     let train = import(&["data/train"]);
-    assert_eq!(train["nfiles"], 2, "{train}");
+    assert_eq!(train["nfiles"], 1, "{train}");
     assert_eq!(fs::read(user.join("train/b.csv")).unwrap(), b"x,y\n3,4\n");
     let status = harness::ok(&user, &["status"]);
     assert_eq!(
@@ -1669,21 +1672,28 @@ fn import_tracks_a_registrys_data_and_update_follows_it_without_losing_edits() {
 }
 
 /// As `add` does, an import ignores its data before it saves the pointer, and renames new
-/// data into place only after that.
+/// data into place only after that: whether it checks the registry's objects out (md5,
+/// as the registry hashes) or stores a copy (blake3).
 #[test]
 fn import_ignores_the_data_before_it_saves_the_pointer() {
-    let (_registry, user) = registry();
-    harness::git(&user, &["init", "-q"]);
-    harness::ok(&user, &["init", "--hash", "md5"]);
-    fs::create_dir(user.join("weights.safetensors.dvc")).unwrap();
-    let import = ["import", "../project", "weights.safetensors"];
-    let refused = harness::fails(&user, &import, 1);
-    assert!(refused.contains("weights.safetensors.dvc"), "{refused}");
-    assert_eq!(
-        fs::read_to_string(user.join(".gitignore")).unwrap(),
-        "/weights.safetensors\n"
-    );
-    assert!(!user.join("weights.safetensors").exists());
+    for hash in ["md5", "blake3"] {
+        let (_registry, user) = registry();
+        harness::git(&user, &["init", "-q"]);
+        harness::ok(&user, &["init", "--hash", hash]);
+        fs::create_dir(user.join("weights.safetensors.dvc")).unwrap();
+        let import = ["import", "../project", "weights.safetensors"];
+        let refused = harness::fails(&user, &import, 1);
+        assert!(
+            refused.contains("weights.safetensors.dvc"),
+            "{hash}: {refused}"
+        );
+        assert_eq!(
+            fs::read_to_string(user.join(".gitignore")).unwrap(),
+            "/weights.safetensors\n",
+            "{hash}"
+        );
+        assert!(!user.join("weights.safetensors").exists(), "{hash}");
+    }
 }
 
 #[test]

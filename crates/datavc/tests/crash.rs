@@ -403,18 +403,18 @@ fn killed_commands_leave_whole_files_and_reruns_finish() {
     }
 }
 
-/// An import from a registry that hashes alike checks its folder out in a temporary
-/// folder, saves its pointer and renames the folder into place: after a kill the data is
-/// there whole with its pointer (and `checkout` removes the clone the kill left), or not
-/// at all (and the import runs again as if it had never started). Its pointer never stands
-/// beside data that git does not ignore.
+/// An import checks its folder out in a temporary folder (from this repository's cache
+/// where the registry hashes alike, else copied out of the clone and stored), saves its
+/// pointer and renames the folder into place: after a kill the data is there whole with
+/// its pointer (and `checkout` removes the clone the kill left), or not at all (and the
+/// import runs again as if it had never started). Its pointer never stands beside data
+/// that git does not ignore.
 #[test]
 fn killed_imports_leave_nothing_or_everything() {
     let base = scratch_dir();
-    let (registry, user) = (base.path().join("registry"), base.path().join("user"));
+    let registry = base.path().join("registry");
     let store = base.path().join("store");
     std::fs::create_dir_all(registry.join("data")).unwrap();
-    std::fs::create_dir(&user).unwrap();
     harness::git(&registry, &["init", "-q"]);
     ok(&registry, &["init", "--hash", "md5"]);
     ok(
@@ -428,11 +428,21 @@ fn killed_imports_leave_nothing_or_everything() {
     ok(&registry, &["push"]);
     harness::git(&registry, &["add", "-A"]);
     harness::git(&registry, &["commit", "-qm", "data"]);
-    harness::git(&user, &["init", "-q"]);
-    ok(&user, &["init", "--hash", "md5"]);
+    // An md5 repository checks the registry's objects out; a blake3 one stores a copy.
+    for (hash, seed) in [("md5", 99), ("blake3", 100)] {
+        let user = base.path().join(format!("user-{hash}"));
+        std::fs::create_dir(&user).unwrap();
+        harness::git(&user, &["init", "-q"]);
+        ok(&user, &["init", "--hash", hash]);
+        kill_imports(&user, &files, seed);
+    }
+}
 
+/// Imports the registry's `data` into `user` again and again, killing each import at a
+/// moment `seed` picks, and checks what each kill left.
+fn kill_imports(user: &Path, files: &BTreeMap<String, String>, seed: u64) {
     let import = ["import", "../registry", "data", "-o", "imported"];
-    let mut delays = Lcg::new(99);
+    let mut delays = Lcg::new(seed);
     let mut tally = Tally::default();
     let imported = user.join("imported");
     let mut whole = 0;
@@ -448,10 +458,10 @@ fn killed_imports_leave_nothing_or_everything() {
         }
         // The first import is not killed: it times a typical one.
         if iteration == 0 {
-            tally.time(&user, &import);
+            tally.time(user, &import);
             continue;
         }
-        tally.kill(&user, &import, &mut delays);
+        tally.kill(user, &import, &mut delays);
         if user.join("imported.dvc").exists() {
             let ignored = std::fs::read_to_string(user.join(".gitignore")).unwrap_or_default();
             assert!(
@@ -462,26 +472,27 @@ fn killed_imports_leave_nothing_or_everything() {
         let now = workspace(&imported).0;
         match now.is_empty() {
             true => {
-                ok(&user, &import);
+                ok(user, &import);
             }
             false => {
-                assert!(now == files, "a killed import left a part of its data");
+                assert!(now == *files, "a killed import left a part of its data");
                 assert!(
                     user.join("imported.dvc").is_file(),
                     "a killed import left its data without a pointer"
                 );
                 whole += 1;
                 // Checking the data out removes the clone the kill left.
-                ok(&user, &["checkout"]);
+                ok(user, &["checkout"]);
             }
         }
-        assert_eq!(workspace(&imported).0, files, "after import {iteration}");
-        assert_consistent(&user, "import");
+        assert_eq!(workspace(&imported).0, *files, "after import {iteration}");
+        assert_consistent(user, "import");
     }
     let Runs { killed, runs, .. } = &tally.0["import"];
-    eprintln!("imports killed: {killed} of {runs}, {whole} of them after the rename");
+    let user = user.display();
+    eprintln!("imports into {user} killed: {killed} of {runs}, {whole} of them after the rename");
     assert!(
         killed * 4 >= *runs,
-        "only {killed} of {runs} imports were killed before they finished"
+        "only {killed} of {runs} imports into {user} were killed before they finished"
     );
 }

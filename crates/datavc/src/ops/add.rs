@@ -159,7 +159,7 @@ fn track(
     path: &Path,
     progress: &dyn Progress,
 ) -> Result<Tracked> {
-    let out = store(repo, state, path, progress)?;
+    let out = store(repo, state, path, path, progress)?;
     let pointer_file = Repo::pointer_path(path);
     // Ignored before the pointer is written, as DVC orders it: a kill between the two must
     // not leave a pointer beside data that `git add` would commit.
@@ -176,18 +176,20 @@ fn track(
     })
 }
 
-/// Stores what `path` holds in the cache and links it back; returns the output a pointer
-/// beside it records.
+/// Stores what `data` holds in the cache and links it back; returns the output a pointer
+/// beside `output` records. `data` is `output`, or what an import renames to it once its
+/// pointer is saved, read as if it were there (see [`scan_into_cache`]).
 pub(super) fn store(
     repo: &Repo,
     state: &mut StateDb,
-    path: &Path,
+    data: &Path,
+    output: &Path,
     progress: &dyn Progress,
 ) -> Result<Output> {
-    let (oid, size, nfiles) = match scan_into_cache(repo, state, path)? {
+    let (oid, size, nfiles) = match scan_into_cache(repo, state, data, output)? {
         Content::Missing => {
             return Err(Error::NoSuchPath {
-                path: path.to_owned(),
+                path: data.to_owned(),
             });
         }
         Content::File(file) => {
@@ -219,7 +221,7 @@ pub(super) fn store(
     repo.cache().flush()?;
     super::record_verified(repo, state)?;
     Ok(Output {
-        path: output_name(path),
+        path: output_name(output),
         oid,
         size,
         nfiles,
@@ -268,7 +270,7 @@ fn store_and_link(
                 };
             progress.file_done(file.size);
             let fresh = match relinked || oid != file.oid {
-                true => Some(state_entry(repo, &file.path)?),
+                true => Some(state_entry(file)?),
                 false => None,
             };
             Ok((oid, fresh))
@@ -293,12 +295,10 @@ pub(super) fn output_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn state_entry(repo: &Repo, path: &Path) -> Result<(String, FileKey)> {
-    let metadata = std::fs::metadata(path).map_err(Error::io("stat", path))?;
-    Ok((
-        fsutil::relative_slash(path, repo.root()).unwrap_or_default(),
-        FileKey::of(&metadata),
-    ))
+/// The state database's entry for what `file` holds now.
+fn state_entry(file: &HashedFile) -> Result<(String, FileKey)> {
+    let metadata = std::fs::metadata(&file.path).map_err(Error::io("stat", &file.path))?;
+    Ok((file.state_key.clone(), FileKey::of(&metadata)))
 }
 
 /// Writes (or updates, keeping its other keys) the pointer; whether it changed.

@@ -128,7 +128,9 @@ impl<'a> Importer<'a> {
 
     /// Puts the data of the path `parts` of `source` at `out`, replacing what is there,
     /// and in this repository's cache, and hands the output to record to `save` (which
-    /// writes its pointer) once the cache holds it all.
+    /// writes its pointer) once the cache holds it all. New data is renamed into place
+    /// whole once its pointer is saved: a killed import leaves the data and its pointer,
+    /// or no data (where `checkout`, `pull` or the import run again puts it).
     fn bring<P>(
         &mut self,
         source: Source,
@@ -173,18 +175,15 @@ impl<'a> Importer<'a> {
                 })
             }
             _ => {
+                // Stored and saved before it is renamed into place, as `check_out` orders it.
                 let copy = SourceCopy::of(&source, source.url(), parts, jobs, progress)?;
-                copy.place(out)?;
-                let fetched = copy.fetched;
-                // The clone goes before the data is stored: the disk need not hold a third
-                // copy.
-                drop(source);
-                let stored = add::store(repo, &mut self.state, out, progress)?;
+                let stored = add::store(repo, &mut self.state, &copy.data, out, progress)?;
                 let (saved, gitignore) = save(stored)?;
+                copy.place(out)?;
                 Ok(Brought {
                     saved,
                     gitignore,
-                    fetched,
+                    fetched: copy.fetched,
                 })
             }
         }
@@ -193,9 +192,7 @@ impl<'a> Importer<'a> {
     /// Checks `output` out at `out` from the cache, replacing what is there (the caller
     /// has made sure that nothing is lost), and `save`s it. Data that is there is updated
     /// in place, where the checkout rewrites only the files that changed, each whole. New
-    /// data is checked out in the temporary folder of `source` and renamed into place
-    /// whole once its pointer is saved: a killed import leaves the data and its pointer,
-    /// or no data (where `pull`, or the import run again, puts it).
+    /// data is checked out in the temporary folder of `source`.
     fn check_out<P>(
         &mut self,
         source: &Source,

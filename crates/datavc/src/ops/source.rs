@@ -261,6 +261,11 @@ impl<'a> SourceCopy<'a> {
         if !fsutil::exists(&data) {
             return Err(not_in_source());
         }
+        // Checked out as copies (see `configure`), the data no longer needs the objects:
+        // the disk need not hold them beside the copy and what is made of it next.
+        if fsutil::exists(&cache) {
+            fs::remove_dir_all(&cache).map_err(Error::io("remove", &cache))?;
+        }
         remove_dvc_files(&data)?;
         Ok(SourceCopy {
             source,

@@ -32,7 +32,7 @@ use crate::fsutil::{self, NewFile};
 use crate::git::RevScope;
 use crate::hash::{CHUNK, HashAlgo, Oid, batches, hash_open};
 use crate::lock::LockMode;
-use crate::manifest::{Entry, Manifest};
+use crate::manifest::Manifest;
 use crate::ops::Unreadable;
 use crate::ops::checkout::{CheckoutReport, Missing, Overwrite, checkout_locked};
 use crate::ops::source::{Source, SourceCopy, source_parts};
@@ -389,14 +389,16 @@ fn fetch_imported(
         let mut lacking = Vec::new();
         for pointer in &pointers {
             if !missing_of(repo, std::slice::from_ref(pointer))?.is_empty() {
-                lacking.extend(pointer.import_source().map(|import| import.path));
+                let import = pointer.import_source().map(|import| import.path);
+                lacking.extend(import.zip(pointer.out_paths().next()));
             }
         }
         if !lacking.is_empty() {
             let url = super::import::clone_url(repo, &url);
             let source = Source::clone_at(&url, rev.as_deref(), &near)?;
-            for path in lacking {
-                for fetched in fetch_from_source(repo, &source, &url, &path, jobs, progress)? {
+            for (path, out) in lacking {
+                let fetched = fetch_from_source(repo, &source, &url, &path, &out, jobs, progress)?;
+                for fetched in fetched {
                     report.transferred += fetched.transferred;
                     report.bytes += fetched.bytes;
                 }
@@ -408,15 +410,16 @@ fn fetch_imported(
     Ok(reports)
 }
 
-/// Fetches the data at `path` in `source` into the cache: its objects, where the source
-/// records it whole and hashes as this repository does; else (another hash, a part of a
-/// tracked folder, whose manifest the import made, or what only git tracks) a copy,
-/// stored under this repository's hash.
+/// Fetches the data at `path` in `source`, imported at `out`, into the cache: its objects,
+/// where the source records it whole and hashes as this repository does; else (another
+/// hash, a part of a tracked folder, whose manifest the import made, or what only git
+/// tracks) a copy, stored as the import stored it (read as the data at `out`).
 fn fetch_from_source(
     repo: &Repo,
     source: &Source,
     url: &str,
     path: &str,
+    out: &Path,
     jobs: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<Vec<TransferReport>> {
@@ -429,32 +432,8 @@ fn fetch_from_source(
         return Ok(fetched.map_or_else(Vec::new, |fetched| fetched.reports));
     }
     let copy = SourceCopy::of(source, url, &source_parts(url, path)?, jobs, progress)?;
-    store_copy(repo, &copy.data)?;
+    super::add::store(repo, &mut repo.state()?, &copy.data, out, progress)?;
     Ok(copy.fetched)
-}
-
-/// Stores the copy at `data` (a file or a folder) in the cache under this repository's
-/// hash, as `add` would record it: a folder's files first, then its manifest.
-fn store_copy(repo: &Repo, data: &Path) -> Result<()> {
-    let cache = repo.cache();
-    if !std::fs::symlink_metadata(data).is_ok_and(|meta| meta.is_dir()) {
-        cache.insert_file(data, repo.algo(), None)?;
-        return cache.flush();
-    }
-    let mut entries = Vec::new();
-    for entry in walkdir::WalkDir::new(data).min_depth(1) {
-        let entry = entry.map_err(|e| Error::io("list", data)(e.into()))?;
-        if !entry.file_type().is_dir() {
-            entries.push(Entry {
-                relpath: fsutil::relative_slash(entry.path(), data).unwrap_or_default(),
-                oid: cache.insert_file(entry.path(), repo.algo(), None)?,
-            });
-        }
-    }
-    let manifest = Manifest::new(repo.algo(), entries);
-    cache.flush()?;
-    cache.insert_bytes(&manifest.oid(), &manifest.to_bytes())?;
-    cache.flush()
 }
 
 /// What the cache lacks of the outputs of `pointers`, as `path (oid)`.
