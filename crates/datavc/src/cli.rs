@@ -145,24 +145,7 @@ enum Command {
         allow_missing: bool,
     },
     /// List unused objects in the cache (and with --cloud, on a remote); delete them with --force.
-    Gc {
-        /// Also keep what these revisions reference.
-        #[command(flatten)]
-        revs: RevArgs,
-        /// Delete (default: only list).
-        #[arg(short, long)]
-        force: bool,
-        /// Also collect on the remote: what other clones pushed that the kept commits do
-        /// not reference goes too.
-        #[arg(short, long)]
-        cloud: bool,
-        /// The remote for --cloud (default: core.remote).
-        #[arg(short, long, requires = "cloud")]
-        remote: Option<String>,
-        /// Concurrent deletions on the remote (default: 4 × cores).
-        #[arg(short, long, requires = "cloud")]
-        jobs: Option<usize>,
-    },
+    Gc(GcArgs),
     /// Show which tracked data differ between two commits, or a commit and the workspace.
     Diff {
         /// The first commit (default: HEAD).
@@ -320,6 +303,81 @@ impl Transfer {
     }
 }
 
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("uses_remote").args(["cloud", "not_in_remote"])))]
+#[command(group(clap::ArgGroup::new("counted").args(["rev", "all_branches"]).multiple(true)))]
+struct GcArgs {
+    /// Also keep what these revisions reference.
+    #[command(flatten)]
+    revs: RevArgs,
+    /// Keep what the workspace references: always done; accepted for DVC's `gc -w`.
+    #[arg(short, long)]
+    workspace: bool,
+    /// Also keep what this commit references.
+    #[arg(long, value_name = "COMMIT")]
+    rev: Option<String>,
+    /// With --rev or --all-branches: the last N commits of each, along first parents.
+    #[arg(short, long, value_name = "N", requires = "counted",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    num: Option<u32>,
+    /// Also keep what the commits made on or after this day (local time) reference.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = start_of_day)]
+    date: Option<jiff::Timestamp>,
+    /// Delete (default: only list).
+    #[arg(short, long)]
+    force: bool,
+    /// Only list what would be deleted: the default, accepted for DVC's `gc --dry`.
+    #[arg(long, conflicts_with = "force")]
+    dry: bool,
+    /// Also collect on the remote: what other clones pushed that the kept commits do not
+    /// reference goes too.
+    #[arg(short, long)]
+    cloud: bool,
+    /// Delete from the cache also what is referenced but on the remote (each output's own
+    /// `remote:`, else the default): `pull` brings it back.
+    #[arg(long, conflicts_with = "cloud")]
+    not_in_remote: bool,
+    /// The remote for --cloud or --not-in-remote (default: core.remote).
+    #[arg(short, long, requires = "uses_remote")]
+    remote: Option<String>,
+    /// Concurrent requests to the remote (default: 4 × cores).
+    #[arg(short, long, requires = "uses_remote")]
+    jobs: Option<usize>,
+}
+
+impl GcArgs {
+    fn options(&self) -> GcOptions {
+        let remote = TransferOptions {
+            remote: self.remote.clone(),
+            jobs: self.jobs,
+            ..TransferOptions::default()
+        };
+        GcOptions {
+            scope: RevScope {
+                rev: self.rev.clone(),
+                num: self.num.map(|num| num as usize),
+                since: self.date,
+                ..self.revs.scope()
+            },
+            delete: self.force,
+            cloud: self.cloud.then(|| remote.clone()),
+            not_in_remote: self.not_in_remote.then_some(remote),
+        }
+    }
+}
+
+/// The first moment of the day `text` names (`YYYY-MM-DD`) in this machine's time zone,
+/// as DVC reads `gc --date`.
+fn start_of_day(text: &str) -> Result<jiff::Timestamp, String> {
+    let day: jiff::civil::Date = text
+        .parse()
+        .map_err(|e| format!("{e} (expected YYYY-MM-DD)"))?;
+    let start = day.to_zoned_datetime(jiff::tz::TimeZone::system());
+    start
+        .map(|zoned| zoned.timestamp())
+        .map_err(|e| e.to_string())
+}
+
 #[derive(Subcommand)]
 enum RemoteCommand {
     /// Add a remote: a folder, s3://bucket/prefix, gs://…, azure://…, http(s)://…
@@ -386,6 +444,7 @@ impl RevArgs {
             all_branches: self.all_branches,
             all_tags: self.all_tags,
             all_commits: self.all_commits,
+            ..RevScope::default()
         }
     }
 }
@@ -535,24 +594,7 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             )?;
             out.pull(&fetched, &checked_out)
         }
-        Command::Gc {
-            revs,
-            force,
-            cloud,
-            remote,
-            jobs,
-        } => {
-            let options = GcOptions {
-                scope: revs.scope(),
-                delete: *force,
-                cloud: cloud.then(|| TransferOptions {
-                    remote: remote.clone(),
-                    jobs: *jobs,
-                    ..TransferOptions::default()
-                }),
-            };
-            out.gc(&ops::gc::gc(&repo, &options, progress)?)
-        }
+        Command::Gc(args) => out.gc(&ops::gc::gc(&repo, &args.options(), progress)?),
         Command::Diff {
             a,
             b,

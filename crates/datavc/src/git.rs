@@ -13,20 +13,31 @@ use crate::stages;
 
 /// Which commits besides the workspace `gc` keeps data for, and `push`, `fetch`, `pull`
 /// and `status --cloud` cover.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RevScope {
-    /// The tip of every branch.
+    /// The tip of every branch (with `num`, its last commits).
     pub all_branches: bool,
     /// Every tag.
     pub all_tags: bool,
     /// Every commit reachable from any ref.
     pub all_commits: bool,
+    /// A commit (with `num`, its last commits): `gc --rev`.
+    pub rev: Option<String>,
+    /// How many commits `rev` and each branch tip stand for, counting back along first
+    /// parents, as DVC's `gc -n` counts (`None`: 1).
+    pub num: Option<usize>,
+    /// Every commit reachable from any ref and committed since then: `gc --date`.
+    pub since: Option<jiff::Timestamp>,
 }
 
 impl RevScope {
     /// Whether any revision is asked for.
-    pub fn any(self) -> bool {
-        self.all_branches || self.all_tags || self.all_commits
+    pub fn any(&self) -> bool {
+        self.all_branches
+            || self.all_tags
+            || self.all_commits
+            || self.rev.is_some()
+            || self.since.is_some()
     }
 }
 
@@ -199,21 +210,32 @@ pub fn checkout_detached(root: &Path, rev: &str) -> Result<String> {
 }
 
 /// The commits the scope names, without duplicates.
-pub fn revisions(root: &Path, scope: RevScope) -> Result<Vec<String>> {
+pub fn revisions(root: &Path, scope: &RevScope) -> Result<Vec<String>> {
+    let num = scope.num.unwrap_or(1).to_string();
+    let last_commits = |tip: &str| {
+        git(
+            root,
+            &["rev-list", "--first-parent", "--max-count", &num, tip],
+        )
+        .map(lines)
+    };
     let mut revs = Vec::new();
+    if let Some(rev) = &scope.rev {
+        revs.extend(last_commits(&commit(root, rev)?)?);
+    }
     if scope.all_commits {
         revs.extend(lines(git(root, &["rev-list", "--all"])?));
     }
-    for (wanted, refs) in [
-        (scope.all_branches, "refs/heads"),
-        (scope.all_tags, "refs/tags"),
-    ] {
-        if wanted {
-            revs.extend(lines(git(
-                root,
-                &["for-each-ref", "--format=%(objectname)^{commit}", refs],
-            )?));
+    if scope.all_branches {
+        for tip in refs(root, "refs/heads")? {
+            revs.extend(last_commits(&tip)?);
         }
+    }
+    if scope.all_tags {
+        revs.extend(refs(root, "refs/tags")?);
+    }
+    if let Some(since) = scope.since {
+        revs.extend(committed_since(root, since)?);
     }
     let mut resolved = Vec::new();
     for rev in revs {
@@ -223,6 +245,25 @@ pub fn revisions(root: &Path, scope: RevScope) -> Result<Vec<String>> {
         }
     }
     Ok(resolved)
+}
+
+/// The commits the refs below `prefix` (`refs/heads`) point to.
+fn refs(root: &Path, prefix: &str) -> Result<Vec<String>> {
+    let format = "--format=%(objectname)^{commit}";
+    git(root, &["for-each-ref", format, prefix]).map(lines)
+}
+
+/// The commits reachable from any ref whose commit time is `since` or later. Each commit's
+/// own time decides, as in DVC: git's `--since` stops at the first older commit it meets.
+fn committed_since(root: &Path, since: jiff::Timestamp) -> Result<Vec<String>> {
+    let listed = lines(git(root, &["log", "--all", "--format=%H %ct"])?);
+    Ok((listed.into_iter())
+        .filter_map(|line| {
+            let (commit, time) = line.split_once(' ')?;
+            let recent = time.parse::<i64>().ok()? >= since.as_second();
+            recent.then(|| commit.to_owned())
+        })
+        .collect())
 }
 
 /// The outputs recorded at `rev`, by pointer files and pipeline stages, parsed as if

@@ -353,6 +353,33 @@ fn gc_all_commits_keeps_what_git_history_references() {
 }
 
 #[test]
+fn gc_takes_dvcs_flags_and_refuses_contradictions() {
+    let repo = Repo::new("md5");
+    repo.write("model.bin", b"v1");
+    repo.ok(&["add", "model.bin"]);
+    repo.write("model.bin", b"v2");
+    repo.ok(&["add", "model.bin"]);
+    // DVC asks for one of these; here the workspace is always kept, and nothing goes
+    // without --force.
+    let dry = repo.json(&["gc", "-w", "--dry"]);
+    assert_eq!(
+        (dry["deleted"].as_bool(), dry["kept"].as_u64()),
+        (Some(false), Some(1))
+    );
+    assert_eq!(dry["unused"].as_array().unwrap().len(), 1, "{dry}");
+    for (args, says) in [
+        (&["gc", "-n", "2"][..], "--rev"),
+        (&["gc", "--date", "2024-02-30"], "YYYY-MM-DD"),
+        (&["gc", "--dry", "--force"], "--dry"),
+        (&["gc", "-r", "store"], "--cloud"),
+        (&["gc", "--cloud", "--not-in-remote"], "--not-in-remote"),
+    ] {
+        let stderr = repo.fails(args, 2);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn fsck_and_checkout_catch_a_corrupt_object() {
     let repo = Repo::new("blake3");
     repo.write("model.bin", b"good weights");

@@ -6,14 +6,18 @@
 //! with its own `remote:` there, both report the same `diff`, both pull a path inside a
 //! tracked folder alone, both move the objects of all branches, tags or commits alike,
 //! both `move` outputs alike, each `get`s from the other's data registry what its peer
-//! would, and both pull the outputs DVC imported from a registry alike.
+//! would, both pull the outputs DVC imported from a registry alike, and both `gc` alike.
 //!
 //! DVC is found through `DATAVC_DVC`, else `dvc` on `PATH`; `.ci/run` installs it. Without
 //! it these tests fail: compatibility is a promise, not an option.
 
+mod harness;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use harness::md5_hex;
 
 fn dvc_program() -> PathBuf {
     if let Some(path) = std::env::var_os("DATAVC_DVC") {
@@ -819,6 +823,56 @@ fn pipeline_outputs_are_pushed_kept_and_pulled_as_dvc_does() {
         listed.iter().all(|oid| !oid.ends_with(".dir")),
         "{listed:?}"
     );
+}
+
+/// `gc` keeps what `dvc gc` keeps for DVC's other scopes: a commit and its first-parent
+/// ancestors (`--rev`, `-n`), each branch's last commits (`-a -n`), the commits made since
+/// a day (`--date`); and with `--not-in-remote` it drops what the remote holds.
+#[test]
+fn gc_keeps_what_dvc_gc_keeps_by_revision_date_and_remote() {
+    let dvc = dvc_program();
+    let dir = tempfile::tempdir().unwrap();
+    let (root, _remote) = dvc_origin_with_remote(&dvc, dir.path());
+    // model.bin v1 to v4 on the default branch, a year apart from 2020 on; v5 on `side`,
+    // branched at v2, in 2024. Only v2 is pushed.
+    let commit = |version: &str, year: u32| {
+        fs::write(root.join("model.bin"), version).unwrap();
+        run(&dvc, &["add", "-q", "model.bin"], &root);
+        git(&["add", "-A"], &root);
+        let date = format!("{year}-01-01T12:00:00+0000");
+        let committed = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(["commit", "-qm", version])
+            .env("GIT_COMMITTER_DATE", &date)
+            .current_dir(&root)
+            .status();
+        assert!(committed.unwrap().success(), "git commit {version}");
+    };
+    commit("v1", 2020);
+    commit("v2", 2021);
+    run(&dvc, &["push", "-q"], &root);
+    git(&["branch", "side"], &root);
+    commit("v3", 2022);
+    commit("v4", 2023);
+    git(&["checkout", "-q", "side"], &root);
+    commit("v5", 2024);
+    git(&["checkout", "-q", "-"], &root);
+    run(&dvc, &["checkout", "-q"], &root);
+    let md5 = |version: &str| md5_hex(version.as_bytes());
+
+    let cases: [(&str, &[&str], &[&str]); 4] = [
+        ("rev", &["--rev", "side", "-n", "2"], &["v1", "v3"]),
+        ("branches", &["-a", "-n", "2"], &["v1"]),
+        ("date", &["--date", "2022-01-01"], &["v1", "v2"]),
+        ("pushed", &["-A", "--not-in-remote"], &["v2"]),
+    ];
+    for (name, flags, deleted) in cases {
+        let copy = copy_beside(&root, name);
+        let listed = gc_like_dvc(&dvc, &copy, flags, flags);
+        let mut expected: Vec<String> = deleted.iter().map(|version| md5(version)).collect();
+        expected.sort();
+        assert_eq!(listed, expected, "gc {flags:?}");
+    }
 }
 
 /// Lists what `datavc gc DATAVC_FLAGS` would delete, checks that `dvc gc DVC_FLAGS`

@@ -1,7 +1,9 @@
 //! `gc`: delete objects no pointer needs, from the cache and (with `--cloud`) from a
 //! remote. It is a dry run unless forced, and it keeps everything the workspace's
-//! pointers and pipeline stages reference, plus (on request) what branches, tags or all
-//! commits reference.
+//! pointers and pipeline stages reference, plus (on request) what other commits reference
+//! (branches, tags, all commits, a commit and its ancestors, those since a day). With
+//! `--not-in-remote` it keeps in the cache only what the remote lacks: the rest `pull`
+//! brings back.
 //!
 //! On a remote, an object datavc cannot name (a key outside `files/<algo>/`, or of the
 //! other algorithm) is never deleted, and a folder's manifest goes before its files, so
@@ -35,6 +37,10 @@ pub struct GcOptions {
     pub delete: bool,
     /// Also collect on this remote.
     pub cloud: Option<TransferOptions>,
+    /// Also delete from the cache the referenced objects this remote (or an output's own
+    /// `remote:`) holds. Where the workspace links to the cache (`cache.type` symlink),
+    /// those links break until `pull`.
+    pub not_in_remote: Option<TransferOptions>,
 }
 
 /// What `gc` found, and (when forced) removed.
@@ -69,18 +75,23 @@ pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<G
     let _lock = repo.lock(LockMode::Write)?;
     let outputs = repo.outputs()?;
     let (pointers, _) =
-        super::with_revisions(repo, outputs, false, options.scope, Unreadable::Fail)?;
+        super::with_revisions(repo, outputs, false, &options.scope, Unreadable::Fail)?;
     let cloud = options
         .cloud
         .as_ref()
         .map(|transfer| Cloud::open(repo, transfer))
         .transpose()?;
     let used = referenced(repo, &pointers, cloud.as_ref())?;
+    let pushed = match &options.not_in_remote {
+        Some(remote) => transfer::held_by_remotes(repo, pointers, remote)?,
+        None => HashSet::new(),
+    };
+    let kept = |oid: &Oid| used.contains(oid) && !pushed.contains(oid);
     let mut unused: Vec<Oid> = repo
         .cache()
         .objects()?
         .into_iter()
-        .filter(|oid| !used.contains(oid))
+        .filter(|oid| !kept(oid))
         .collect();
     unused.sort();
     let bytes = unused
@@ -101,7 +112,7 @@ pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<G
         }
     }
     Ok(GcReport {
-        kept: used.len(),
+        kept: used.iter().filter(|oid| kept(oid)).count(),
         unused: unused.iter().map(Oid::to_string).collect(),
         bytes,
         deleted: options.delete,

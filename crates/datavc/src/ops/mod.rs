@@ -169,7 +169,7 @@ pub(crate) fn with_revisions(
     repo: &Repo,
     mut selected: Vec<Pointer>,
     targets: bool,
-    scope: RevScope,
+    scope: &RevScope,
     unreadable: Unreadable,
 ) -> Result<(Vec<Pointer>, Vec<String>)> {
     // Without git there is no history, as in DVC: the workspace is all there is.

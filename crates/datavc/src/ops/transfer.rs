@@ -260,7 +260,7 @@ fn selected(
 ) -> Result<(Vec<Pointer>, Vec<String>)> {
     let workspace = super::select_outputs(repo, targets)?;
     let targeted = !targets.is_empty();
-    super::with_revisions(repo, workspace, targeted, options.scope, unreadable)
+    super::with_revisions(repo, workspace, targeted, &options.scope, unreadable)
 }
 
 /// `fetch`, then `checkout`. Where the remote lacks objects, the outputs that did arrive
@@ -279,7 +279,7 @@ pub fn pull(
         repo,
         pointers.clone(),
         !targets.is_empty(),
-        options.scope,
+        &options.scope,
         Unreadable::Skip,
     )?;
     let _lock = repo.lock(LockMode::Write)?;
@@ -310,6 +310,25 @@ pub fn cloud_status(
         cloud_status_at(repo, pointers, options)
     })?;
     Ok(entries.into_iter().flatten().collect())
+}
+
+/// The objects of `pointers` that their remotes hold (an output's own `remote:`, else the
+/// one `options` name): what `pull` can bring back, for `gc --not-in-remote`.
+pub(super) fn held_by_remotes(
+    repo: &Repo,
+    pointers: Vec<Pointer>,
+    options: &TransferOptions,
+) -> Result<HashSet<Oid>> {
+    let held = per_remote(pushable(pointers), options, |pointers, options| {
+        let remote = open_remote(repo, options)?;
+        let wanted = wanted_objects(repo, pointers)?;
+        let jobs = jobs(repo, options);
+        runtime()?.block_on(async {
+            remote.ensure_bucket().await?;
+            present_on_remote(&remote, repo.algo(), &wanted.files, jobs).await
+        })
+    })?;
+    Ok(held.into_iter().flatten().collect())
 }
 
 /// [`cloud_status`] of `pointers` against the one remote `options` name.
