@@ -5,7 +5,7 @@
 
 use std::fs;
 
-use datavc::ops::checkout::{Missing, Overwrite};
+use datavc::ops::checkout::CheckoutOptions;
 use datavc::ops::transfer::TransferOptions;
 use datavc::ops::{add, checkout, status, transfer};
 use datavc::progress::Silent;
@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("pushed {} object(s)", pushed.transferred);
 
     fs::write(root.join("model.safetensors.dvc"), pointer_v1)?;
-    checkout::checkout(&repo, &[], Overwrite::Refuse, Missing::Fail, &Silent)?;
+    checkout::checkout(&repo, &[], CheckoutOptions::default(), &Silent)?;
     println!("restored: {}", fs::read_to_string(&weights)?);
     Ok(())
 }

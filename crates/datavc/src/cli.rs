@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 use datavc::config::{DvcConfig, Level, OptionName};
 use datavc::git::RevScope;
-use datavc::ops::checkout::{Missing, Overwrite};
+use datavc::ops::checkout::{CheckoutOptions, Missing, Overwrite};
 use datavc::ops::gc::GcOptions;
 use datavc::ops::get::CopyOptions;
 use datavc::ops::import::UpdateOptions;
@@ -107,6 +107,10 @@ enum Command {
         /// Leave what the cache lacks as it is, listed, and succeed.
         #[arg(long)]
         allow_missing: bool,
+        /// Place again the files already right, as `cache.type` now says (after changing
+        /// it: say, to hardlinks, to stop holding two copies).
+        #[arg(long)]
+        relink: bool,
     },
     /// Configure remotes (in .dvc/config, or the file --local, --global or --system picks).
     Remote {
@@ -564,13 +568,15 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             targets,
             force,
             allow_missing,
-        } => out.checkout(&ops::checkout::checkout(
-            &repo,
-            targets,
-            overwrite(*force),
-            missing(*allow_missing),
-            progress,
-        )?),
+            relink,
+        } => {
+            let options = CheckoutOptions {
+                overwrite: overwrite(*force),
+                missing: missing(*allow_missing),
+                relink: *relink,
+            };
+            out.checkout(&ops::checkout::checkout(&repo, targets, options, progress)?)
+        }
         Command::Push(transfer) => out.transfer(
             "pushed",
             &ops::transfer::push(&repo, &transfer.targets, &transfer.options(), progress)?,

@@ -211,6 +211,58 @@ fn checkout_refuses_to_lose_unsaved_data_then_forces() {
     assert_eq!(repo.ok(&["status"]), "data is up to date\n");
 }
 
+/// After `cache.type` changes, files already right stay as they were until `checkout
+/// --relink` places them again, as the new type makes them.
+#[cfg(unix)]
+#[test]
+fn checkout_relink_places_files_already_right_as_the_new_link_type() {
+    use std::os::unix::fs::MetadataExt;
+    let repo = Repo::new("blake3");
+    repo.write("data/a.bin", b"a");
+    repo.write("weights.bin", b"w");
+    repo.ok(&["add", "data", "weights.bin"]);
+    let links = |path: &str| fs::metadata(repo.root.join(path)).unwrap().nlink();
+    repo.ok(&["config", "cache.type", "hardlink"]);
+    assert_eq!(repo.json(&["checkout"])["unchanged"], 2);
+    assert_eq!(links("weights.bin"), 1);
+    let relinked = repo.json(&["checkout", "--relink"]);
+    assert_eq!(
+        relinked["written"],
+        serde_json::json!(["data/a.bin", "weights.bin"])
+    );
+    assert_eq!((links("data/a.bin"), links("weights.bin")), (2, 2));
+    repo.ok(&["config", "cache.type", "symlink"]);
+    repo.ok(&["checkout", "--relink", "weights.bin"]);
+    let kind = |path: &str| {
+        fs::symlink_metadata(repo.root.join(path))
+            .unwrap()
+            .file_type()
+    };
+    assert!(kind("weights.bin").is_symlink() && !kind("data/a.bin").is_symlink());
+    assert_eq!(repo.read("weights.bin"), b"w");
+    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
+    repo.fsck_clean();
+
+    // Copies again; what the cache then drops, being on the remote, is left as it is.
+    repo.ok(&["config", "cache.type", "copy"]);
+    repo.ok(&["checkout", "--relink"]);
+    repo.ok(&["remote", "add", "-d", "store", "../remote"]);
+    repo.ok(&["push"]);
+    let dropped = repo.json(&["gc", "--not-in-remote", "--force"]);
+    assert_eq!(dropped["unused"].as_array().unwrap().len(), 3, "{dropped}");
+    assert_eq!(repo.json(&["checkout", "--relink"])["unchanged"], 2);
+    // Nothing is lost: push finds it all on the remote, and pull brings it back.
+    let pushed = repo.json(&["push"]);
+    let counts = (pushed["transferred"].as_u64(), pushed["skipped"].as_u64());
+    assert_eq!(counts, (Some(0), Some(2)), "{pushed}");
+    assert_eq!(repo.json(&["pull"])["fetch"]["transferred"], 3);
+    assert_eq!(repo.ok(&["status"]), "data is up to date\n");
+    assert_eq!(
+        (repo.read("data/a.bin"), repo.read("weights.bin")),
+        (b"a".to_vec(), b"w".to_vec())
+    );
+}
+
 #[test]
 fn checkout_of_an_older_pointer_restores_the_older_bytes() {
     let repo = Repo::new("md5");

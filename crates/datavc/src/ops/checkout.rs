@@ -65,24 +65,28 @@ impl CheckoutReport {
 }
 
 /// What to do about outputs the cache, or `dvc.lock`, cannot restore.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Missing {
     /// Check out the rest, then fail naming them.
+    #[default]
     Fail,
     /// Check out the rest and list them in the report (DVC's `--allow-missing`).
     Allow,
 }
 
 /// Whether to overwrite content that exists nowhere else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Overwrite {
     /// Refuse, changing nothing.
+    #[default]
     Refuse,
     /// Discard it.
     Force,
 }
 
 struct Plan {
+    /// Whether files already right are placed again ([`CheckoutOptions::relink`]).
+    relink: bool,
     place: Vec<(PathBuf, Oid)>,
     /// Empty tracked folders to create: no file placed brings them back.
     folders: Vec<PathBuf>,
@@ -92,17 +96,34 @@ struct Plan {
     missing: Vec<String>,
 }
 
+/// How to check out; the default is `datavc checkout` without flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckoutOptions {
+    /// Whether to overwrite content that exists nowhere else.
+    pub overwrite: Overwrite,
+    /// What to do about what the cache or `dvc.lock` cannot restore.
+    pub missing: Missing,
+    /// Place again, as the `cache.type` now configured makes them, the files that already
+    /// hold the right content: DVC's `--relink`, after the link type changed.
+    pub relink: bool,
+}
+
 /// Checks out the outputs of `targets` (all when empty).
 pub fn checkout(
     repo: &Repo,
     targets: &[PathBuf],
-    overwrite: Overwrite,
-    missing: Missing,
+    options: CheckoutOptions,
     progress: &dyn Progress,
 ) -> Result<CheckoutReport> {
     let pointers = super::select_outputs(repo, targets)?;
     let _lock = repo.lock(LockMode::Write)?;
-    checkout_locked(repo, &pointers, overwrite, progress)?.finish(repo, targets, missing)
+    let CheckoutOptions {
+        overwrite,
+        missing,
+        relink,
+    } = options;
+    let report = checkout_locked(repo, &pointers, overwrite, relink, progress)?;
+    report.finish(repo, targets, missing)
 }
 
 /// [`checkout`] for callers that already hold the write lock (`pull`); what the cache
@@ -111,6 +132,7 @@ pub(crate) fn checkout_locked(
     repo: &Repo,
     pointers: &[crate::pointer::Pointer],
     overwrite: Overwrite,
+    relink: bool,
     progress: &dyn Progress,
 ) -> Result<CheckoutReport> {
     let outputs: Vec<(PathBuf, &Output)> = pointers
@@ -121,6 +143,7 @@ pub(crate) fn checkout_locked(
     sweep_temp_files(&paths)?;
     let mut state = repo.state()?;
     let mut plan = Plan {
+        relink,
         place: Vec::new(),
         folders: Vec::new(),
         remove: Vec::new(),
@@ -178,13 +201,20 @@ fn plan_output(
         let content = scan(repo, state, &path)?;
         return plan_file(repo, path, oid, current_file(&content), plan);
     }
+    let part = out.part.as_deref();
     if !repo.cache().contains(oid) {
-        plan.missing
-            .push(format!("{} ({oid})", super::relative_or_full(repo, &path)));
+        match scan(repo, state, &path)? {
+            // Already there, its manifest gone from the cache (`gc --not-in-remote`).
+            Content::Dir { files, manifest } if part.is_none() && manifest.oid() == *oid => {
+                plan.unchanged += files.len();
+            }
+            _ => plan
+                .missing
+                .push(format!("{} ({oid})", super::relative_or_full(repo, &path))),
+        }
         return Ok(());
     }
     let manifest = repo.cache().manifest(oid)?;
-    let part = out.part.as_deref();
     let root = part.map_or_else(|| path.clone(), |part| fsutil::join_slash(&path, part));
     let scanned = scan(repo, state, &root)?;
     if matches!(scanned, Content::Missing) && part.is_none() && manifest.entries().is_empty() {
@@ -226,7 +256,7 @@ fn plan_file(
     current: Option<Oid>,
     plan: &mut Plan,
 ) -> Result<()> {
-    if current.as_ref() == Some(oid) {
+    if current.as_ref() == Some(oid) && !(plan.relink && repo.cache().contains(oid)) {
         plan.unchanged += 1;
         return Ok(());
     }
@@ -340,14 +370,14 @@ mod tests {
         set_readonly(&object, true).unwrap();
         std::fs::remove_file(&file).unwrap();
 
-        let refused = checkout(&repo, &[], Overwrite::Refuse, Missing::Fail, &Silent);
+        let refused = checkout(&repo, &[], CheckoutOptions::default(), &Silent);
         assert!(matches!(refused, Err(Error::Corrupt { .. })), "{refused:?}");
         assert!(!file.exists());
 
         let now = ObjectKey::of(&std::fs::metadata(&object).unwrap()).unwrap();
         let mut state = repo.state().unwrap();
         state.record_verified(&[(oid, now)]).unwrap();
-        checkout(&repo, &[], Overwrite::Refuse, Missing::Fail, &Silent).unwrap();
+        checkout(&repo, &[], CheckoutOptions::default(), &Silent).unwrap();
         assert_eq!(std::fs::read(&file).unwrap(), b"rott weights");
     }
 }

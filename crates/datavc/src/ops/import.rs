@@ -211,7 +211,8 @@ impl<'a> Importer<'a> {
         };
         let pointer = Pointer::new(Repo::pointer_path(&staged), checked_out);
         let progress = self.progress;
-        let report = checkout::checkout_locked(repo, &[pointer], Overwrite::Force, progress)?;
+        let report =
+            checkout::checkout_locked(repo, &[pointer], Overwrite::Force, false, progress)?;
         if let Some(first) = report.missing.first() {
             return Err(Error::MissingInSource {
                 url: source.url().to_owned(),

@@ -9,7 +9,7 @@
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-use super::checkout::{self, Missing, Overwrite};
+use super::checkout::{self, CheckoutOptions};
 use super::transfer::{self, TransferOptions, TransferReport};
 use crate::config::{DvcConfig, Level, OptionName, is_url};
 use crate::dvcignore;
@@ -371,16 +371,16 @@ fn check_out(url: &str, fetched: Fetched, progress: &dyn Progress) -> Result<Vec
         targets,
         reports,
     } = fetched;
-    checkout::checkout(&repo, &targets, Overwrite::Refuse, Missing::Fail, progress).map_err(
-        |error| match error {
+    checkout::checkout(&repo, &targets, CheckoutOptions::default(), progress).map_err(|error| {
+        match error {
             Error::MissingObjects { count, first } => Error::MissingInSource {
                 url: url.to_owned(),
                 count,
                 first,
             },
             error => error,
-        },
-    )?;
+        }
+    })?;
     Ok(reports)
 }
 

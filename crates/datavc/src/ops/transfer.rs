@@ -127,18 +127,24 @@ fn push_to(
             .files
             .into_iter()
             .partition(|(oid, _)| repo.cache().contains(oid));
+        // What the cache has goes, but a folder the cache lacks files of keeps its
+        // manifest back: a remote never lists a folder before it holds all of its files.
+        let cached = without_incomplete_folders(repo, cached)?;
+        let asked: Vec<_> = cached.iter().chain(&missing).cloned().collect();
+        let present = present_on_remote(&remote, repo.algo(), &asked, jobs(repo, options)).await?;
+        let (to_send, already): (Vec<_>, Vec<_>) = cached
+            .into_iter()
+            .partition(|(oid, _)| !present.contains(oid));
+        // What the cache lacks but the remote holds is pushed already (a cache emptied by
+        // `gc --not-in-remote`); only the rest is missing.
+        let (dropped, missing): (Vec<_>, Vec<_>) = missing
+            .into_iter()
+            .partition(|(oid, _)| present.contains(oid));
         report.missing = missing
             .into_iter()
             .map(|(oid, path)| format!("{path} ({oid})"))
             .collect();
-        // What the cache has goes, but a folder the cache lacks files of keeps its
-        // manifest back: a remote never lists a folder before it holds all of its files.
-        let cached = without_incomplete_folders(repo, cached)?;
-        let present = present_on_remote(&remote, repo.algo(), &cached, jobs(repo, options)).await?;
-        let (to_send, already): (Vec<_>, Vec<_>) = cached
-            .into_iter()
-            .partition(|(oid, _)| !present.contains(oid));
-        report.skipped = already.len();
+        report.skipped = already.len() + dropped.len();
         let cloner = Cloner::default();
         // Files first, then manifests: a folder is listed only once its files are there.
         let (dirs, files): (Vec<_>, Vec<_>) = to_send.into_iter().partition(|(oid, _)| oid.dir);
@@ -284,7 +290,7 @@ pub fn pull(
     )?;
     let _lock = repo.lock(LockMode::Write)?;
     let fetched = fetch_locked(repo, &to_fetch, options, progress)?.skipping(skipped);
-    let checked_out = checkout_locked(repo, &pointers, overwrite, progress)?;
+    let checked_out = checkout_locked(repo, &pointers, overwrite, false, progress)?;
     match fetched.missing.first() {
         // Checkout placed what did arrive; what the remote lacks is the error.
         Some(first) if missing == Missing::Fail => Err(Error::MissingOnRemote {
