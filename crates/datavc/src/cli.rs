@@ -78,6 +78,9 @@ enum Command {
     Status {
         /// Pointer files, tracked paths or stages (`dvc.yaml:NAME`) (default: all).
         targets: Vec<PathBuf>,
+        /// Targets that are folders stand for the pointer files and `dvc.yaml` below them.
+        #[arg(short = 'R', long)]
+        recursive: bool,
         /// Compare the cache with the remote instead.
         #[arg(short, long)]
         cloud: bool,
@@ -101,6 +104,9 @@ enum Command {
     Checkout {
         /// Pointer files, tracked paths or stages (`dvc.yaml:NAME`) (default: all).
         targets: Vec<PathBuf>,
+        /// Targets that are folders stand for the pointer files and `dvc.yaml` below them.
+        #[arg(short = 'R', long)]
+        recursive: bool,
         /// Overwrite modified data that is saved nowhere else.
         #[arg(short, long)]
         force: bool,
@@ -286,6 +292,9 @@ impl CopyArgs {
 struct Transfer {
     /// Pointer files, tracked paths or stages (`dvc.yaml:NAME`) (default: all).
     targets: Vec<PathBuf>,
+    /// Targets that are folders stand for the pointer files and `dvc.yaml` below them.
+    #[arg(short = 'R', long)]
+    recursive: bool,
     /// The remote (default: core.remote).
     #[arg(short, long)]
     remote: Option<String>,
@@ -298,6 +307,10 @@ struct Transfer {
 }
 
 impl Transfer {
+    fn targets(&self, repo: &Repo) -> datavc::Result<Vec<PathBuf>> {
+        targets(repo, &self.targets, self.recursive)
+    }
+
     fn options(&self) -> TransferOptions {
         TransferOptions {
             remote: self.remote.clone(),
@@ -546,13 +559,18 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             out.tracked(&ops::add::commit(&repo, targets, progress)?)
         }
         Command::Status {
-            targets,
+            targets: paths,
+            recursive,
             cloud: false,
             remote: None,
             ..
-        } => out.status(&ops::status::status(&repo, targets)?),
+        } => out.status(&ops::status::status(
+            &repo,
+            &targets(&repo, paths, *recursive)?,
+        )?),
         Command::Status {
-            targets,
+            targets: paths,
+            recursive,
             remote,
             revs,
             ..
@@ -562,10 +580,12 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
                 scope: revs.scope(),
                 ..TransferOptions::default()
             };
-            out.cloud_status(&ops::transfer::cloud_status(&repo, targets, &options)?)
+            let paths = targets(&repo, paths, *recursive)?;
+            out.cloud_status(&ops::transfer::cloud_status(&repo, &paths, &options)?)
         }
         Command::Checkout {
-            targets,
+            targets: paths,
+            recursive,
             force,
             allow_missing,
             relink,
@@ -575,15 +595,26 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
                 missing: missing(*allow_missing),
                 relink: *relink,
             };
-            out.checkout(&ops::checkout::checkout(&repo, targets, options, progress)?)
+            let paths = targets(&repo, paths, *recursive)?;
+            out.checkout(&ops::checkout::checkout(&repo, &paths, options, progress)?)
         }
         Command::Push(transfer) => out.transfer(
             "pushed",
-            &ops::transfer::push(&repo, &transfer.targets, &transfer.options(), progress)?,
+            &ops::transfer::push(
+                &repo,
+                &transfer.targets(&repo)?,
+                &transfer.options(),
+                progress,
+            )?,
         ),
         Command::Fetch(transfer) => out.transfer(
             "fetched",
-            &ops::transfer::fetch(&repo, &transfer.targets, &transfer.options(), progress)?,
+            &ops::transfer::fetch(
+                &repo,
+                &transfer.targets(&repo)?,
+                &transfer.options(),
+                progress,
+            )?,
         ),
         Command::Pull {
             transfer,
@@ -592,7 +623,7 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
         } => {
             let (fetched, checked_out) = ops::transfer::pull(
                 &repo,
-                &transfer.targets,
+                &transfer.targets(&repo)?,
                 &transfer.options(),
                 overwrite(*force),
                 missing(*allow_missing),
@@ -669,6 +700,15 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
         )?,
     };
     Ok(code)
+}
+
+/// The targets a command takes: as given, or with `recursive` (`-R`) folders read as DVC
+/// reads them.
+fn targets(repo: &Repo, targets: &[PathBuf], recursive: bool) -> datavc::Result<Vec<PathBuf>> {
+    match recursive {
+        true => ops::recursive_targets(repo, targets),
+        false => Ok(targets.to_vec()),
+    }
 }
 
 fn overwrite(force: bool) -> Overwrite {

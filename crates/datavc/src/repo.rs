@@ -197,6 +197,16 @@ impl Repo {
         Pointer::load_all(&self.tracking_files()?.pointers)
     }
 
+    /// The pointer files and pipelines (`dvc.yaml`) below `folder`, pointer files first.
+    pub fn tracking_files_below(&self, folder: &Path) -> Result<Vec<PathBuf>> {
+        let TrackingFiles {
+            pointers,
+            pipelines,
+        } = self.tracking_files()?;
+        let below = pointers.into_iter().chain(pipelines);
+        Ok(below.filter(|file| file.starts_with(folder)).collect())
+    }
+
     /// Every output the workspace records: its pointer files' and then its pipeline
     /// stages' ([`stages`]), which commands that only read pointers use as DVC's do.
     pub fn outputs(&self) -> Result<Vec<Pointer>> {

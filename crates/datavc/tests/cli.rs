@@ -277,6 +277,35 @@ fn checkout_of_an_older_pointer_restores_the_older_bytes() {
     assert_eq!(repo.read("weights.safetensors"), b"weights v1");
 }
 
+/// With `-R`, a folder stands for the outputs whose pointer files lie below it, as in DVC;
+/// without it, a folder that is no output is no target.
+#[test]
+fn recursive_targets_stand_for_the_outputs_below_a_folder() {
+    let repo = Repo::new("blake3");
+    repo.write("data/a.bin", b"a");
+    repo.write("data/x/b.bin", b"b");
+    repo.write("other.bin", b"o");
+    repo.ok(&["add", "data/a.bin", "data/x/b.bin", "other.bin"]);
+    repo.ok(&["remote", "add", "-d", "store", "../remote"]);
+    assert_eq!(repo.json(&["push", "-R", "data/x"])["transferred"], 1);
+    assert_eq!(
+        repo.json(&["push", "--recursive", "data"])["transferred"],
+        1
+    );
+    fs::remove_file(repo.root.join("data/a.bin")).unwrap();
+    fs::remove_file(repo.root.join("other.bin")).unwrap();
+    let status = repo.json(&["status", "-R", "data"]);
+    let paths: Vec<&str> = (status.as_array().unwrap().iter())
+        .map(|output| output["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["data/a.bin", "data/x/b.bin"], "{status}");
+    let checked_out = repo.json(&["checkout", "-R", "data"]);
+    assert_eq!(checked_out["written"], serde_json::json!(["data/a.bin"]));
+    assert!(!repo.root.join("other.bin").exists());
+    let refused = repo.fails(&["status", "data"], 2);
+    assert!(refused.contains("is not tracked"), "{refused}");
+}
+
 #[test]
 fn push_and_pull_move_only_missing_objects() {
     let repo = Repo::new("md5");

@@ -150,6 +150,25 @@ pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> 
     Ok(selected)
 }
 
+/// `targets`, each folder among them that holds pointer files or pipelines (`dvc.yaml`)
+/// replaced by those, as DVC's `-R` reads a folder; other targets stay as they are (a
+/// tracked folder is its own output).
+pub fn recursive_targets(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut expanded = Vec::new();
+    for target in targets {
+        let path = absolute(target)?;
+        let inside = match path.is_dir() {
+            true => repo.tracking_files_below(&path)?,
+            false => Vec::new(),
+        };
+        match inside.is_empty() {
+            true => expanded.push(target.clone()),
+            false => expanded.extend(inside),
+        }
+    }
+    Ok(expanded)
+}
+
 /// What [`with_revisions`] does with a revision whose pointer or pipeline files it cannot
 /// read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
