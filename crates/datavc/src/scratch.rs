@@ -40,7 +40,19 @@ pub fn interrupt() {
     let mut in_use = in_use();
     in_use.interrupted = true;
     for folder in in_use.folders.drain(..) {
-        let _ = fs::remove_dir_all(&folder);
+        remove_while_children_die(&folder);
+    }
+}
+
+/// Removes `folder`, trying again for a second while that fails: a terminal's Ctrl-C
+/// reaches the whole process group, and a `git clone` writing into the folder may still
+/// create files in it while it dies.
+fn remove_while_children_die(folder: &Path) {
+    for _ in 0..20 {
+        if fs::remove_dir_all(folder).is_ok() || !folder.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
