@@ -354,6 +354,9 @@ struct GcArgs {
     /// `remote:`, else the default): `pull` brings it back.
     #[arg(long, conflicts_with = "cloud")]
     not_in_remote: bool,
+    /// Also keep what these projects reference: those sharing this cache.
+    #[arg(short, long, value_name = "PROJECT", num_args = 1..)]
+    projects: Vec<PathBuf>,
     /// The remote for --cloud or --not-in-remote (default: core.remote).
     #[arg(short, long, requires = "uses_remote")]
     remote: Option<String>,
@@ -379,6 +382,7 @@ impl GcArgs {
             delete: self.force,
             cloud: self.cloud.then(|| remote.clone()),
             not_in_remote: self.not_in_remote.then_some(remote),
+            projects: self.projects.clone(),
         }
     }
 }

@@ -433,6 +433,29 @@ fn gc_all_commits_keeps_what_git_history_references() {
     assert_eq!(diff["modified"][0]["path"], "model.bin");
 }
 
+/// Two projects share one cache: `gc` in one would delete what only the other
+/// references, unless `-p` names the other, as DVC's `gc -p`.
+#[test]
+fn gc_keeps_what_the_projects_sharing_the_cache_reference() {
+    let (a, b) = (Repo::new("md5"), Repo::new("md5"));
+    let shared = a.root.with_file_name("shared-cache");
+    for (project, name) in [(&a, "a.bin"), (&b, "b.bin")] {
+        project.ok(&["config", "cache.dir", shared.to_str().unwrap()]);
+        project.write(name, name.as_bytes());
+        project.ok(&["add", name]);
+    }
+    let only_b = harness::md5_hex(b"b.bin");
+    assert_eq!(a.json(&["gc"])["unused"], serde_json::json!([only_b]));
+    let b_root = b.root.to_str().unwrap();
+    let kept = a.json(&["gc", "-p", b_root, "--force"]);
+    assert_eq!(kept["unused"], serde_json::json!([]), "{kept}");
+    fs::remove_file(b.root.join("b.bin")).unwrap();
+    b.ok(&["checkout"]);
+    assert_eq!(b.read("b.bin"), b"b.bin");
+    let refused = a.fails(&["gc", "-p", shared.to_str().unwrap()], 2);
+    assert!(refused.contains("not a datavc repository"), "{refused}");
+}
+
 #[test]
 fn gc_takes_dvcs_flags_and_refuses_contradictions() {
     let repo = Repo::new("md5");

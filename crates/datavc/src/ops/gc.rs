@@ -1,15 +1,16 @@
 //! `gc`: delete objects no pointer needs, from the cache and (with `--cloud`) from a
 //! remote. It is a dry run unless forced, and it keeps everything the workspace's
 //! pointers and pipeline stages reference, plus (on request) what other commits reference
-//! (branches, tags, all commits, a commit and its ancestors, those since a day). With
-//! `--not-in-remote` it keeps in the cache only what the remote lacks: the rest `pull`
-//! brings back.
+//! (branches, tags, all commits, a commit and its ancestors, those since a day) and what
+//! other projects sharing the cache reference. With `--not-in-remote` it keeps in the
+//! cache only what the remote lacks: the rest `pull` brings back.
 //!
 //! On a remote, an object datavc cannot name (a key outside `files/<algo>/`, or of the
 //! other algorithm) is never deleted, and a folder's manifest goes before its files, so
 //! that no remote ever lists a folder whose files are gone.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
@@ -41,6 +42,9 @@ pub struct GcOptions {
     /// `remote:`) holds. Where the workspace links to the cache (`cache.type` symlink),
     /// those links break until `pull`.
     pub not_in_remote: Option<TransferOptions>,
+    /// Other projects that share this cache (DVC's `-p`): what they reference, in the same
+    /// revisions, is kept too.
+    pub projects: Vec<PathBuf>,
 }
 
 /// What `gc` found, and (when forced) removed.
@@ -73,6 +77,11 @@ pub struct CloudGarbage {
 /// Finds (and with `options.delete`, removes) unused objects.
 pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<GcReport> {
     let _lock = repo.lock(LockMode::Write)?;
+    let others = other_projects(repo, &options.projects)?;
+    // Locked as DVC locks them: an `add` there must not store what this gc deletes.
+    let _locks: Vec<_> = (others.iter())
+        .map(|other| other.lock(LockMode::Write))
+        .collect::<Result<_>>()?;
     let outputs = repo.outputs()?;
     let (pointers, _) =
         super::with_revisions(repo, outputs, false, &options.scope, Unreadable::Fail)?;
@@ -81,7 +90,13 @@ pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<G
         .as_ref()
         .map(|transfer| Cloud::open(repo, transfer))
         .transpose()?;
-    let used = referenced(repo, &pointers, cloud.as_ref())?;
+    let mut used = referenced(repo, &pointers, cloud.as_ref())?;
+    for other in &others {
+        let outputs = other.outputs()?;
+        let (pointers, _) =
+            super::with_revisions(other, outputs, false, &options.scope, Unreadable::Fail)?;
+        used.extend(referenced(other, &pointers, None)?);
+    }
     let pushed = match &options.not_in_remote {
         Some(remote) => transfer::held_by_remotes(repo, pointers, remote)?,
         None => HashSet::new(),
@@ -124,6 +139,19 @@ pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<G
                 unused: objects.iter().map(|(oid, _)| oid.to_string()).collect(),
             }),
     })
+}
+
+/// The repositories at `paths`, this one left out (its lock is held already).
+fn other_projects(repo: &Repo, paths: &[PathBuf]) -> Result<Vec<Repo>> {
+    let mut others: Vec<Repo> = Vec::new();
+    for path in paths {
+        let other = Repo::discover(path)?;
+        let root = other.root();
+        if root != repo.root() && others.iter().all(|known| known.root() != root) {
+            others.push(other);
+        }
+    }
+    Ok(others)
 }
 
 /// Every object the pointers reference, folders expanded through their manifests: the
