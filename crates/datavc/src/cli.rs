@@ -357,6 +357,10 @@ struct GcArgs {
     /// Also keep what these projects reference: those sharing this cache.
     #[arg(short, long, value_name = "PROJECT", num_args = 1..)]
     projects: Vec<PathBuf>,
+    /// Skip, naming them, the revisions whose .dvc or dvc.yaml files cannot be read (what
+    /// only they reference may go).
+    #[arg(long)]
+    skip_failed: bool,
     /// The remote for --cloud or --not-in-remote (default: core.remote).
     #[arg(short, long, requires = "uses_remote")]
     remote: Option<String>,
@@ -383,6 +387,7 @@ impl GcArgs {
             cloud: self.cloud.then(|| remote.clone()),
             not_in_remote: self.not_in_remote.then_some(remote),
             projects: self.projects.clone(),
+            skip_failed: self.skip_failed,
         }
     }
 }

@@ -189,7 +189,10 @@ impl Printer {
                 true => "deleted",
                 false => "would delete",
             };
-            let mut text: String = report.unused.iter().map(|oid| format!("{oid}\n")).collect();
+            let mut text: String = (report.skipped_revisions.iter())
+                .map(|skipped| format!("skipped, unreadable: {skipped}\n"))
+                .collect();
+            text.extend(report.unused.iter().map(|oid| format!("{oid}\n")));
             text.push_str(&format!(
                 "{verb} {} object(s), {}, from the cache; kept {}\n",
                 report.unused.len(),

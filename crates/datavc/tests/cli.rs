@@ -431,6 +431,20 @@ fn gc_all_commits_keeps_what_git_history_references() {
     assert_eq!(repo.json(&["gc"])["unused"].as_array().unwrap().len(), 1);
     let diff = repo.json(&["diff"]);
     assert_eq!(diff["modified"][0]["path"], "model.bin");
+
+    // A commit whose pointer cannot be read stops gc over all commits before it deletes
+    // anything, unless --skip-failed, which names it.
+    let good = fs::read(repo.root.join("model.bin.dvc")).unwrap();
+    repo.write("model.bin.dvc", b"outs: [unclosed");
+    git(&["commit", "-qam", "broken"]);
+    fs::write(repo.root.join("model.bin.dvc"), good).unwrap();
+    git(&["commit", "-qam", "v2"]);
+    let refused = repo.fails(&["gc", "-A", "--force"], 2);
+    assert!(refused.contains("in revision"), "{refused}");
+    let skipping = repo.json(&["gc", "-A", "--skip-failed"]);
+    let skipped = skipping["skipped_revisions"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{skipping}");
+    assert_eq!(skipping["unused"], serde_json::json!([]), "{skipping}");
 }
 
 /// Two projects share one cache: `gc` in one would delete what only the other

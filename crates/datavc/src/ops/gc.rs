@@ -45,6 +45,10 @@ pub struct GcOptions {
     /// Other projects that share this cache (DVC's `-p`): what they reference, in the same
     /// revisions, is kept too.
     pub projects: Vec<PathBuf>,
+    /// Skip, naming them, the revisions whose pointer or pipeline files cannot be read
+    /// (DVC's `--skip-failed`): what only they reference is not kept. Otherwise they fail
+    /// the gc before it deletes anything.
+    pub skip_failed: bool,
 }
 
 /// What `gc` found, and (when forced) removed.
@@ -61,6 +65,9 @@ pub struct GcReport {
     /// What the remote holds that no kept pointer references (with `--cloud`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cloud: Option<CloudGarbage>,
+    /// The revisions skipped as unreadable ([`GcOptions::skip_failed`]), each with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_revisions: Vec<String>,
 }
 
 /// The unused objects on a remote.
@@ -82,9 +89,13 @@ pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<G
     let _locks: Vec<_> = (others.iter())
         .map(|other| other.lock(LockMode::Write))
         .collect::<Result<_>>()?;
+    let unreadable = match options.skip_failed {
+        true => Unreadable::Skip,
+        false => Unreadable::Fail,
+    };
     let outputs = repo.outputs()?;
-    let (pointers, _) =
-        super::with_revisions(repo, outputs, false, &options.scope, Unreadable::Fail)?;
+    let (pointers, mut skipped) =
+        super::with_revisions(repo, outputs, false, &options.scope, unreadable)?;
     let cloud = options
         .cloud
         .as_ref()
@@ -93,9 +104,10 @@ pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<G
     let mut used = referenced(repo, &pointers, cloud.as_ref())?;
     for other in &others {
         let outputs = other.outputs()?;
-        let (pointers, _) =
-            super::with_revisions(other, outputs, false, &options.scope, Unreadable::Fail)?;
+        let (pointers, unread) =
+            super::with_revisions(other, outputs, false, &options.scope, unreadable)?;
         used.extend(referenced(other, &pointers, None)?);
+        skipped.extend(unread);
     }
     let pushed = match &options.not_in_remote {
         Some(remote) => transfer::held_by_remotes(repo, pointers, remote)?,
@@ -138,6 +150,7 @@ pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<G
                 bytes: objects.iter().map(|(_, size)| size).sum(),
                 unused: objects.iter().map(|(oid, _)| oid.to_string()).collect(),
             }),
+        skipped_revisions: skipped,
     })
 }
 
