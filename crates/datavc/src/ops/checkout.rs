@@ -84,18 +84,6 @@ pub enum Overwrite {
     Force,
 }
 
-struct Plan {
-    /// Whether files already right are placed again ([`CheckoutOptions::relink`]).
-    relink: bool,
-    place: Vec<(PathBuf, Oid)>,
-    /// Empty tracked folders to create: no file placed brings them back.
-    folders: Vec<PathBuf>,
-    remove: Vec<PathBuf>,
-    unchanged: usize,
-    conflicts: Vec<PathBuf>,
-    missing: Vec<String>,
-}
-
 /// How to check out; the default is `datavc checkout` without flags.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CheckoutOptions {
@@ -106,6 +94,18 @@ pub struct CheckoutOptions {
     /// Place again, as the `cache.type` now configured makes them, the files that already
     /// hold the right content: DVC's `--relink`, after the link type changed.
     pub relink: bool,
+}
+
+struct Plan {
+    /// Whether files already right are placed again ([`CheckoutOptions::relink`]).
+    relink: bool,
+    place: Vec<(PathBuf, Oid)>,
+    /// Empty tracked folders to create: no file placed brings them back.
+    folders: Vec<PathBuf>,
+    remove: Vec<PathBuf>,
+    unchanged: usize,
+    conflicts: Vec<PathBuf>,
+    missing: Vec<String>,
 }
 
 /// Checks out the outputs of `targets` (all when empty).
@@ -256,6 +256,7 @@ fn plan_file(
     current: Option<Oid>,
     plan: &mut Plan,
 ) -> Result<()> {
+    // With --relink a file already right is placed again, where the cache can.
     if current.as_ref() == Some(oid) && !(plan.relink && repo.cache().contains(oid)) {
         plan.unchanged += 1;
         return Ok(());
