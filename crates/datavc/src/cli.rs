@@ -95,6 +95,9 @@ enum Command {
     Commit {
         /// Pointer files or tracked paths (default: all).
         targets: Vec<PathBuf>,
+        /// Targets that are folders stand for the pointer files below them.
+        #[arg(short = 'R', long)]
+        recursive: bool,
         /// Taken for DVC's scripts (`dvc commit -f`): datavc records changed outputs
         /// without asking anyway.
         #[arg(short, long)]
@@ -564,8 +567,16 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             unreachable!("handled above")
         }
         Command::Add { paths } => out.tracked(&ops::add::add(&repo, paths, progress)?),
-        Command::Commit { targets, .. } => {
-            out.tracked(&ops::add::commit(&repo, targets, progress)?)
+        Command::Commit {
+            targets: paths,
+            recursive,
+            ..
+        } => {
+            let paths = match recursive {
+                true => ops::recursive_targets(&repo, paths, false)?,
+                false => paths.clone(),
+            };
+            out.tracked(&ops::add::commit(&repo, &paths, progress)?)
         }
         Command::Status {
             targets: paths,
@@ -715,7 +726,7 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
 /// reads them.
 fn targets(repo: &Repo, targets: &[PathBuf], recursive: bool) -> datavc::Result<Vec<PathBuf>> {
     match recursive {
-        true => ops::recursive_targets(repo, targets),
+        true => ops::recursive_targets(repo, targets, true),
         false => Ok(targets.to_vec()),
     }
 }

@@ -304,6 +304,23 @@ fn recursive_targets_stand_for_the_outputs_below_a_folder() {
     assert!(!repo.root.join("other.bin").exists());
     let refused = repo.fails(&["status", "data"], 2);
     assert!(refused.contains("is not tracked"), "{refused}");
+
+    // A pipeline with no outputs yet is passed over; `commit -R` records the outputs
+    // below and leaves pipelines to DVC.
+    repo.write("data/dvc.yaml", b"stages: {}\n");
+    repo.write("data/a.bin", b"a2");
+    repo.write("other.bin", b"o2");
+    assert_eq!(
+        repo.json(&["status", "-R", "data"])[0]["change"],
+        "modified"
+    );
+    let committed = repo.json(&["commit", "-R", "data"]);
+    let changed: Vec<&str> = (committed.as_array().unwrap().iter())
+        .filter(|output| output["changed"] == true)
+        .map(|output| output["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, ["data/a.bin"], "{committed}");
+    assert_eq!(repo.json(&["status", "other.bin"])[0]["change"], "modified");
 }
 
 #[test]

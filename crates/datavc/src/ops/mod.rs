@@ -150,23 +150,42 @@ pub fn select_outputs(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<Pointer>> 
     Ok(selected)
 }
 
-/// `targets`, each folder among them that holds pointer files or pipelines (`dvc.yaml`)
-/// replaced by those, as DVC's `-R` reads a folder; other targets stay as they are (a
-/// tracked folder is its own output).
-pub fn recursive_targets(repo: &Repo, targets: &[PathBuf]) -> Result<Vec<PathBuf>> {
+/// `targets`, each folder among them that holds pointer files or (with `stages`)
+/// pipelines (`dvc.yaml`) with outputs replaced by those, as DVC's `-R` reads a folder;
+/// other targets stay as they are (a tracked folder is its own output). `commit` takes
+/// pointer files only: pipelines are DVC's to record.
+pub fn recursive_targets(repo: &Repo, targets: &[PathBuf], stages: bool) -> Result<Vec<PathBuf>> {
     let mut expanded = Vec::new();
     for target in targets {
         let path = absolute(target)?;
-        let inside = match path.is_dir() {
+        let found = match path.is_dir() {
             true => repo.tracking_files_below(&path)?,
             false => Vec::new(),
         };
+        let mut inside = Vec::new();
+        for file in found {
+            let pipeline = file.file_name().is_some_and(|name| name == STAGES_FILE);
+            if pipeline && !(stages && has_outputs(repo, &file)?) {
+                continue;
+            }
+            inside.push(file);
+        }
         match inside.is_empty() {
             true => expanded.push(target.clone()),
             false => expanded.extend(inside),
         }
     }
     Ok(expanded)
+}
+
+/// Whether the pipeline `file` names any output a target can (none: only deps, or no
+/// stages yet).
+fn has_outputs(repo: &Repo, file: &Path) -> Result<bool> {
+    match select_outputs(repo, &[file.to_owned()]) {
+        Ok(_) => Ok(true),
+        Err(Error::NotTracked { .. }) => Ok(false),
+        Err(error) => Err(error),
+    }
 }
 
 /// What [`with_revisions`] does with a revision whose pointer or pipeline files it cannot
