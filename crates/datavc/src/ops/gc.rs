@@ -89,13 +89,7 @@ pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<G
     let _locks: Vec<_> = (others.iter())
         .map(|other| other.lock(LockMode::Write))
         .collect::<Result<_>>()?;
-    let unreadable = match options.skip_failed {
-        true => Unreadable::Skip,
-        false => Unreadable::Fail,
-    };
-    let outputs = repo.outputs()?;
-    let (pointers, mut skipped) =
-        super::with_revisions(repo, outputs, false, &options.scope, unreadable)?;
+    let (pointers, mut skipped) = kept_outputs(repo, options)?;
     let cloud = options
         .cloud
         .as_ref()
@@ -103,9 +97,7 @@ pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<G
         .transpose()?;
     let mut used = referenced(repo, &pointers, cloud.as_ref())?;
     for other in &others {
-        let outputs = other.outputs()?;
-        let (pointers, unread) =
-            super::with_revisions(other, outputs, false, &options.scope, unreadable)?;
+        let (pointers, unread) = kept_outputs(other, options)?;
         used.extend(referenced(other, &pointers, None)?);
         skipped.extend(unread);
     }
@@ -152,6 +144,17 @@ pub fn gc(repo: &Repo, options: &GcOptions, progress: &dyn Progress) -> Result<G
             }),
         skipped_revisions: skipped,
     })
+}
+
+/// The outputs `project` records in its workspace and in the revisions `options` keep,
+/// and the revisions skipped as unreadable.
+fn kept_outputs(project: &Repo, options: &GcOptions) -> Result<(Vec<Pointer>, Vec<String>)> {
+    let unreadable = match options.skip_failed {
+        true => Unreadable::Skip,
+        false => Unreadable::Fail,
+    };
+    let outputs = project.outputs()?;
+    super::with_revisions(project, outputs, false, &options.scope, unreadable)
 }
 
 /// The repositories at `paths`, this one left out (its lock is held already).

@@ -326,13 +326,7 @@ pub(super) fn held_by_remotes(
     options: &TransferOptions,
 ) -> Result<HashSet<Oid>> {
     let held = per_remote(pushable(pointers), options, |pointers, options| {
-        let remote = open_remote(repo, options)?;
-        let wanted = wanted_objects(repo, pointers)?;
-        let jobs = jobs(repo, options);
-        runtime()?.block_on(async {
-            remote.ensure_bucket().await?;
-            present_on_remote(&remote, repo.algo(), &wanted.files, jobs).await
-        })
+        on_remote(repo, pointers, options).map(|found| found.present)
     })?;
     Ok(held.into_iter().flatten().collect())
 }
@@ -343,28 +337,45 @@ fn cloud_status_at(
     pointers: &[Pointer],
     options: &TransferOptions,
 ) -> Result<Vec<CloudEntry>> {
+    let OnRemote { wanted, present } = on_remote(repo, pointers, options)?;
+    let mut entries = Vec::new();
+    for (oid, path) in wanted {
+        let state = match (repo.cache().contains(&oid), present.contains(&oid)) {
+            (true, true) => continue,
+            (true, false) => "new",
+            (false, true) => "deleted",
+            (false, false) => "missing",
+        };
+        entries.push(CloudEntry {
+            path,
+            oid: oid.to_string(),
+            state,
+        });
+    }
+    Ok(entries)
+}
+
+/// The objects some outputs use, and which of them a remote holds.
+struct OnRemote {
+    /// Each object, with the path that names it.
+    wanted: Vec<(Oid, String)>,
+    present: HashSet<Oid>,
+}
+
+/// The objects `pointers` use (a folder whose manifest the cache lacks expanded from the
+/// remote's), and which of them the one remote `options` name holds.
+fn on_remote(repo: &Repo, pointers: &[Pointer], options: &TransferOptions) -> Result<OnRemote> {
     let remote = open_remote(repo, options)?;
     let mut wanted = wanted_objects(repo, pointers)?;
+    let jobs = jobs(repo, options);
     runtime()?.block_on(async {
         remote.ensure_bucket().await?;
         expand_from_remote(&mut wanted, &remote).await?;
-        let present =
-            present_on_remote(&remote, repo.algo(), &wanted.files, jobs(repo, options)).await?;
-        let mut entries = Vec::new();
-        for (oid, path) in wanted.files {
-            let state = match (repo.cache().contains(&oid), present.contains(&oid)) {
-                (true, true) => continue,
-                (true, false) => "new",
-                (false, true) => "deleted",
-                (false, false) => "missing",
-            };
-            entries.push(CloudEntry {
-                path,
-                oid: oid.to_string(),
-                state,
-            });
-        }
-        Ok(entries)
+        let present = present_on_remote(&remote, repo.algo(), &wanted.files, jobs).await?;
+        Ok(OnRemote {
+            wanted: wanted.files,
+            present,
+        })
     })
 }
 
