@@ -40,20 +40,22 @@ pub fn interrupt() {
     let mut in_use = in_use();
     in_use.interrupted = true;
     for folder in in_use.folders.drain(..) {
-        remove_while_children_die(&folder);
+        let _ = remove_while_children_die(&folder);
     }
 }
 
-/// Removes `folder`, trying again for a second while that fails: a terminal's Ctrl-C
-/// reaches the whole process group, and a `git clone` writing into the folder may still
-/// create files in it while it dies.
-fn remove_while_children_die(folder: &Path) {
+/// Removes `folder`, trying again for a second while that fails; returns whether it is
+/// gone. A `git clone` the command started may still write into the folder: a terminal's
+/// Ctrl-C reaches it too, but it takes a moment to die, and one whose command was killed
+/// alone runs on to its end.
+fn remove_while_children_die(folder: &Path) -> bool {
     for _ in 0..20 {
         if fs::remove_dir_all(folder).is_ok() || !folder.exists() {
-            return;
+            return true;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    false
 }
 
 /// Runs `move_data`, which moves data through temporary folders, with [`interrupt`] held
@@ -124,7 +126,7 @@ pub(crate) fn remove_abandoned(near: &Path) -> Result<usize> {
         let abandoned = entry.file_name().to_string_lossy().starts_with(&prefix)
             && entry.file_type().is_ok_and(|kind| kind.is_dir())
             && abandoned(&entry.path());
-        if abandoned && fs::remove_dir_all(entry.path()).is_ok() {
+        if abandoned && remove_while_children_die(&entry.path()) {
             removed += 1;
         }
     }
