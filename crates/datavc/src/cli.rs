@@ -10,6 +10,7 @@ use datavc::ops::checkout::{CheckoutOptions, Missing, Overwrite};
 use datavc::ops::gc::GcOptions;
 use datavc::ops::get::CopyOptions;
 use datavc::ops::import::UpdateOptions;
+use datavc::ops::install::{Hook, HookAction};
 use datavc::ops::list::ListOptions;
 use datavc::ops::transfer::TransferOptions;
 use datavc::progress::{Progress, Silent};
@@ -256,6 +257,28 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Install git hooks: `checkout` after `git checkout`, `status` before `git commit`,
+    /// `push` before `git push` (as `dvc install`).
+    Install {
+        /// Keep the hooks datavc did not write: each is renamed NAME.datavc-chained and
+        /// runs before datavc's.
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// What the hooks `install` writes run; git calls them.
+    #[command(hide = true)]
+    GitHook {
+        /// post-checkout, pre-commit or pre-push.
+        #[arg(value_parser = hook_named)]
+        hook: Hook,
+        /// What git passed the hook.
+        #[arg(allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+fn hook_named(name: &str) -> Result<Hook, String> {
+    Hook::from_name(name).ok_or_else(|| format!("datavc has no `{name}` hook"))
 }
 
 /// A path of another repository and where to copy it, for `get` and `import`.
@@ -451,6 +474,13 @@ enum RemoteCommand {
         #[command(flatten)]
         level: LevelArgs,
     },
+    /// Rename a remote (in .dvc/config unless a flag picks a file), and as default.
+    Rename {
+        name: String,
+        new: String,
+        #[command(flatten)]
+        level: LevelArgs,
+    },
 }
 
 /// Revisions besides the workspace, by DVC's flags.
@@ -558,12 +588,13 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
             let listed = ops::list::list(url, path.as_deref(), &options)?;
             return Ok(out.listed(&listed, *size, *show_hash));
         }
+        Command::GitHook { hook, args } => return git_hook(*hook, args, out, progress),
         _ => {}
     }
     let mut repo = Repo::discover(&cwd)?;
     let out = out.for_repo(repo.root(), ops::git_use(&repo)?);
     let code = match &cli.command {
-        Command::Init { .. } | Command::Get(_) | Command::List { .. } => {
+        Command::Init { .. } | Command::Get(_) | Command::List { .. } | Command::GitHook { .. } => {
             unreachable!("handled above")
         }
         Command::Add { paths } => out.tracked(&ops::add::add(&repo, paths, progress)?),
@@ -703,6 +734,7 @@ pub fn run(cli: &Cli) -> datavc::Result<ExitCode> {
         Command::Unprotect { paths } => {
             out.count("unprotected", ops::unprotect::unprotect(&repo, paths)?)
         }
+        Command::Install { force } => out.installed(&ops::install::install(&repo, *force)?),
         Command::Remote { command } => remote(&mut repo, command, &out)?,
         Command::Config {
             name,
@@ -743,6 +775,36 @@ fn missing(allow: bool) -> Missing {
         true => Missing::Allow,
         false => Missing::Fail,
     }
+}
+
+/// Runs what `hook` does here; outside a datavc repository nothing, as DVC's hooks.
+fn git_hook(
+    hook: Hook,
+    args: &[String],
+    out: Printer,
+    progress: &dyn Progress,
+) -> datavc::Result<ExitCode> {
+    let repo = match Repo::discover(std::path::Path::new(".")) {
+        Err(datavc::Error::NotARepository { .. }) => return Ok(ExitCode::SUCCESS),
+        found => found?,
+    };
+    let out = out.for_repo(repo.root(), ops::git_use(&repo)?);
+    Ok(match ops::install::hook_action(repo.root(), hook, args)? {
+        HookAction::Nothing => ExitCode::SUCCESS,
+        HookAction::Status => out.status(&ops::status::status(&repo, &[])?),
+        HookAction::Checkout => {
+            let checked_out =
+                ops::checkout::checkout(&repo, &[], CheckoutOptions::default(), progress)?;
+            out.checkout(&checked_out)
+        }
+        HookAction::Push => {
+            let options = TransferOptions::default();
+            out.transfer(
+                "pushed",
+                &ops::transfer::push(&repo, &[], &options, progress)?,
+            )
+        }
+    })
 }
 
 fn remote(repo: &mut Repo, command: &RemoteCommand, out: &Printer) -> datavc::Result<ExitCode> {
@@ -788,6 +850,9 @@ fn remote(repo: &mut Repo, command: &RemoteCommand, out: &Printer) -> datavc::Re
         }
         RemoteCommand::List => return Ok(out.remotes(&config.remotes(), config.default_remote())),
         RemoteCommand::Remove { name, level } => config.remove_remote(name, level.chosen())?,
+        RemoteCommand::Rename { name, new, level } => {
+            config.rename_remote(name, new, level.to_write())?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

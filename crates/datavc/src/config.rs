@@ -522,6 +522,7 @@ impl DvcConfig {
                 name: name.into(),
                 asked: level.map_or("project or local".into(), |level| level.to_string()),
                 found,
+                retry: format!("datavc remote remove {} {name}", found.flag()),
             });
         }
         for level in levels {
@@ -532,6 +533,41 @@ impl DvcConfig {
                 ini.delete_from(Some("core"), "remote");
             }
             if had || was_default {
+                self.save(level)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Renames a remote in `level`'s file, and as default there and in the files that
+    /// shadow it, as DVC.
+    pub fn rename_remote(&mut self, name: &str, new: &str, level: Level) -> Result<()> {
+        self.remote(name)?;
+        if self.remote(new).is_ok() {
+            return Err(Error::RemoteExists { name: new.into() });
+        }
+        let section = remote_section(name);
+        let Some(options) = self.ini_mut(level).delete(Some(section.as_str())) else {
+            let (found, _) = self.get(&section, "url").expect("the remote exists");
+            return Err(Error::RemoteElsewhere {
+                name: name.into(),
+                asked: level.to_string(),
+                found,
+                retry: format!("datavc remote rename {} {name} {new}", found.flag()),
+            });
+        };
+        let mut renamed = self.ini_mut(level).with_section(Some(remote_section(new)));
+        for (key, value) in options.iter() {
+            renamed.set(key, value);
+        }
+        let renamed_in = level;
+        for level in Level::ALL.into_iter().skip_while(|l| *l != renamed_in) {
+            let ini = self.ini_mut(level);
+            let was_default = ini.get_from(Some("core"), "remote") == Some(name);
+            if was_default {
+                ini.with_section(Some("core")).set("remote", new);
+            }
+            if was_default || level == renamed_in {
                 self.save(level)?;
             }
         }

@@ -163,7 +163,7 @@ pub enum Error {
         /// The name.
         name: String,
     },
-    /// A remote removed from config files that do not define it.
+    /// A remote removed or renamed in config files that do not define it.
     #[error("remote `{name}` is not in the {asked} config; it is in the {found} config")]
     RemoteElsewhere {
         /// The name.
@@ -172,6 +172,8 @@ pub enum Error {
         asked: String,
         /// The level whose definition wins.
         found: crate::config::Level,
+        /// The command that would change it there.
+        retry: String,
     },
     /// A user-wide or machine-wide config file asked for where its folder is unknown.
     #[error("cannot find the folder of DVC's {level} config")]
@@ -379,6 +381,20 @@ pub enum Error {
         /// The destination.
         path: PathBuf,
     },
+    /// `install` outside a git work tree.
+    #[error("{} is not in a git work tree, so it has no git hooks", root.display())]
+    NoGit {
+        /// The repository root.
+        root: PathBuf,
+    },
+    /// `install` found a hook that datavc did not write.
+    #[error("{} exists and was not written by datavc", path.display())]
+    ForeignHook {
+        /// The hook file.
+        path: PathBuf,
+        /// Git's name for the hook.
+        hook: &'static str,
+    },
     /// A pointer file names a hash algorithm this build does not know.
     #[error("unknown hash `{name}` in {}", path.display())]
     UnknownHash {
@@ -406,6 +422,7 @@ impl Error {
             | Error::UnknownFolder { .. }
             | Error::WouldOverwrite { .. }
             | Error::WouldDelete { .. }
+            | Error::ForeignHook { .. }
             | Error::Locked { .. }
             | Error::State { .. }
             | Error::Git { .. }
@@ -430,11 +447,11 @@ impl Error {
                 "`datavc remote list` shows the configured remotes".into()
             }
             Error::RemoteExists { name } => {
-                format!("`datavc remote add --force {name} URL` replaces it")
+                format!(
+                    "`datavc remote add --force {name} URL` replaces it; `datavc remote remove {name}` frees the name"
+                )
             }
-            Error::RemoteElsewhere { name, found, .. } => {
-                format!("`datavc remote remove {} {name}` removes it there", found.flag())
-            }
+            Error::RemoteElsewhere { retry, .. } => format!("`{retry}` changes it there"),
             Error::NoConfigFolder { level } => format!(
                 "set {} to the folder that should hold it",
                 level.folder_variable().unwrap_or_default()
@@ -465,6 +482,10 @@ impl Error {
                 "`datavc commit` saves the new content first; `--force` deletes it anyway".into()
             }
             Error::Locked { .. } => "wait for the other datavc command to finish".into(),
+            Error::NoGit { .. } => "run `git init` first".into(),
+            Error::ForeignHook { hook, .. } => format!(
+                "`datavc install --force` keeps it as {hook}.datavc-chained and runs it first; or call `datavc git-hook {hook} \"$@\"` from it"
+            ),
             Error::UnknownFolder { .. } => {
                 "`datavc push` the folder from a clone whose cache has it, or keep fewer commits (drop -a, -T or -A)"
                     .into()

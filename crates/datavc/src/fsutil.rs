@@ -56,9 +56,25 @@ pub const FLUSH_EACH_FILE: bool = !cfg!(target_os = "linux");
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_as(path, bytes, false)
+}
+
+/// [`write_atomic`] for a program (a git hook): executable where files carry that bit.
+pub fn write_program_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_as(path, bytes, true)
+}
+
+fn write_atomic_as(path: &Path, bytes: &[u8], program: bool) -> Result<()> {
     let temp = temp_beside(path);
     let result = (|| {
-        let mut file = File::create(&temp)?;
+        let mut options = File::options();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if program {
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o755);
+        }
+        let _ = program;
+        let mut file = options.open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&temp, path)

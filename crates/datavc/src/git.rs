@@ -4,7 +4,7 @@
 //! user would.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::error::{Error, Result};
@@ -116,6 +116,18 @@ pub fn shell_word(word: &str) -> String {
         true => word.to_owned(),
         false => format!("'{}'", word.replace('\'', "'\\''")),
     }
+}
+
+/// The absolute path of `name` in the repository's git folder (`hooks`, `rebase-merge`),
+/// as git resolves it: `core.hooksPath` and worktrees included.
+pub fn git_path(root: &Path, name: &str) -> Result<PathBuf> {
+    let path = git(
+        root,
+        &["rev-parse", "--path-format=absolute", "--git-path", name],
+    )?;
+    Ok(PathBuf::from(
+        String::from_utf8_lossy(&path).trim_end_matches(['\n', '\r']),
+    ))
 }
 
 /// Whether `root` is in a git work tree.

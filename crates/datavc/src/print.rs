@@ -17,6 +17,7 @@ use datavc::ops::fsck::FsckReport;
 use datavc::ops::gc::GcReport;
 use datavc::ops::get::Got;
 use datavc::ops::import::Imported;
+use datavc::ops::install::InstalledHook;
 use datavc::ops::list::ListEntry;
 use datavc::ops::ls::Listed;
 use datavc::ops::mv::Moved;
@@ -368,6 +369,27 @@ impl Printer {
                 moved.to,
                 self.git_hint(moved.git_files())
             )
+        })
+    }
+
+    pub fn installed(&self, hooks: &[InstalledHook]) -> ExitCode {
+        self.emit(&hooks, || {
+            let mut text = String::new();
+            for hook in hooks {
+                let verb = if hook.written {
+                    "installed"
+                } else {
+                    "unchanged"
+                };
+                text.push_str(&format!("{verb} {}\n", hook.path.display()));
+                if let Some(chained) = &hook.chained {
+                    let kept = chained.display();
+                    text.push_str(&format!(
+                        "  the hook that was there runs first, as {kept}\n"
+                    ));
+                }
+            }
+            text
         })
     }
 

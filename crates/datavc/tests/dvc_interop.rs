@@ -526,17 +526,41 @@ fn global_and_system_configs_are_shared_with_dvc() {
     );
     datavc(&["push", "-r", "backup"]);
     assert!(backup.join(&key).is_file());
-    let refused = Command::new(&datavc_exe)
-        .args(["remote", "remove", "backup"])
-        .current_dir(&root)
-        .envs(env)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    let refused = |args: &[&str]| {
+        let output = Command::new(&datavc_exe)
+            .args(args)
+            .current_dir(&root)
+            .envs(env)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        stderr
+    };
+    let stderr = refused(&["remote", "remove", "backup"]);
     assert!(stderr.contains("remote remove --global backup"), "{stderr}");
     datavc(&["remote", "remove", "--global", "backup"]);
     assert!(!dvc(&["remote", "list"]).contains("backup"));
+
+    // A rename, as `dvc remote rename`: the section, and the default where it was one.
+    datavc(&["remote", "rename", "site", "mirror", "--system"]);
+    assert_eq!(dvc(&["remote", "default"]).trim(), "mirror");
+    let listed = dvc(&["remote", "list"]);
+    assert!(
+        listed.contains("mirror") && !listed.contains("site\t"),
+        "{listed}"
+    );
+    assert!(listed.contains("site-store"), "{listed}");
+    let stderr = refused(&["remote", "rename", "mirror", "shared"]);
+    assert!(
+        stderr.contains("remote `shared` already exists"),
+        "{stderr}"
+    );
+    let stderr = refused(&["remote", "rename", "shared", "team"]);
+    assert!(
+        stderr.contains("remote rename --global shared team"),
+        "{stderr}"
+    );
 }
 
 /// A DVC pipeline: a folder output, an output above its stage's `wdir`, a metric and a

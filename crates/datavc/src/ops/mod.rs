@@ -7,6 +7,7 @@ pub mod fsck;
 pub mod gc;
 pub mod get;
 pub mod import;
+pub mod install;
 pub mod list;
 pub mod ls;
 pub mod mv;
