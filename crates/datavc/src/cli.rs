@@ -474,7 +474,8 @@ enum RemoteCommand {
         #[command(flatten)]
         level: LevelArgs,
     },
-    /// Rename a remote (in .dvc/config unless a flag picks a file), and as default.
+    /// Rename a remote, and as default (in .dvc/config and .dvc/config.local unless a flag
+    /// picks a file).
     Rename {
         name: String,
         new: String,
@@ -851,7 +852,7 @@ fn remote(repo: &mut Repo, command: &RemoteCommand, out: &Printer) -> datavc::Re
         RemoteCommand::List => return Ok(out.remotes(&config.remotes(), config.default_remote())),
         RemoteCommand::Remove { name, level } => config.remove_remote(name, level.chosen())?,
         RemoteCommand::Rename { name, new, level } => {
-            config.rename_remote(name, new, level.to_write())?
+            config.rename_remote(name, new, level.chosen())?
         }
     }
     Ok(ExitCode::SUCCESS)

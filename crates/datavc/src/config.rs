@@ -539,35 +539,48 @@ impl DvcConfig {
         Ok(())
     }
 
-    /// Renames a remote in `level`'s file, and as default there and in the files that
-    /// shadow it, as DVC.
-    pub fn rename_remote(&mut self, name: &str, new: &str, level: Level) -> Result<()> {
+    /// Renames a remote, and as default: in the repository's two files (so that options
+    /// set `--local`, such as credentials, follow it), or with `level` in that file alone,
+    /// as DVC; the default is renamed in the files that shadow those too.
+    pub fn rename_remote(&mut self, name: &str, new: &str, level: Option<Level>) -> Result<()> {
         self.remote(name)?;
         if self.remote(new).is_ok() {
             return Err(Error::RemoteExists { name: new.into() });
         }
+        let levels = match level {
+            Some(level) => vec![level],
+            None => vec![Level::Repo, Level::Local],
+        };
         let section = remote_section(name);
-        let Some(options) = self.ini_mut(level).delete(Some(section.as_str())) else {
+        let Some(&first) = levels
+            .iter()
+            .find(|level| self.ini(**level).section(Some(section.as_str())).is_some())
+        else {
             let (found, _) = self.get(&section, "url").expect("the remote exists");
             return Err(Error::RemoteElsewhere {
                 name: name.into(),
-                asked: level.to_string(),
+                asked: level.map_or("project or local".into(), |level| level.to_string()),
                 found,
                 retry: format!("datavc remote rename {} {name} {new}", found.flag()),
             });
         };
-        let mut renamed = self.ini_mut(level).with_section(Some(remote_section(new)));
-        for (key, value) in options.iter() {
-            renamed.set(key, value);
-        }
-        let renamed_in = level;
-        for level in Level::ALL.into_iter().skip_while(|l| *l != renamed_in) {
+        for level in Level::ALL.into_iter().skip_while(|level| *level != first) {
             let ini = self.ini_mut(level);
+            let options = match levels.contains(&level) {
+                true => ini.delete(Some(section.as_str())),
+                false => None,
+            };
+            if let Some(options) = &options {
+                let mut renamed = ini.with_section(Some(remote_section(new)));
+                for (key, value) in options.iter() {
+                    renamed.set(key, value);
+                }
+            }
             let was_default = ini.get_from(Some("core"), "remote") == Some(name);
             if was_default {
                 ini.with_section(Some("core")).set("remote", new);
             }
-            if was_default || level == renamed_in {
+            if options.is_some() || was_default {
                 self.save(level)?;
             }
         }

@@ -444,6 +444,18 @@ fn config_options_are_shared_with_dvc_config() {
         datavc(&["config", "remote.store.secret_access_key"], root),
         "s3cr3t\n"
     );
+
+    // A rename takes the options set `--local` (credentials) along, and the default.
+    datavc(&["remote", "rename", "store", "team"], root);
+    let listed = run(&dvc, &["config", "--list"], root);
+    for line in [
+        "core.remote=team",
+        "remote.team.url=s3://bucket/store",
+        "remote.team.secret_access_key=s3cr3t",
+    ] {
+        assert!(listed.lines().any(|l| l == line), "{line} in:\n{listed}");
+    }
+    assert!(!listed.contains("remote.store."), "{listed}");
 }
 
 /// DVC's user-wide (`--global`) and machine-wide (`--system`) config files are read and
