@@ -507,24 +507,10 @@ impl DvcConfig {
     /// from that file alone. A remote that only a shared file defines is removed only when
     /// that level is asked for: other repositories read the file too.
     pub fn remove_remote(&mut self, name: &str, level: Option<Level>) -> Result<()> {
-        self.remote(name)?;
-        let levels = match level {
-            Some(level) => vec![level],
-            None => vec![Level::Repo, Level::Local],
-        };
+        let levels = self.files_for(name, level, |found| {
+            format!("datavc remote remove {} {name}", found.flag())
+        })?;
         let section = remote_section(name);
-        if !levels
-            .iter()
-            .any(|level| self.ini(*level).section(Some(section.as_str())).is_some())
-        {
-            let (found, _) = self.get(&section, "url").expect("the remote exists");
-            return Err(Error::RemoteElsewhere {
-                name: name.into(),
-                asked: level.map_or("project or local".into(), |level| level.to_string()),
-                found,
-                retry: format!("datavc remote remove {} {name}", found.flag()),
-            });
-        }
         for level in levels {
             let ini = self.ini_mut(level);
             let had = ini.delete(Some(section.as_str())).is_some();
@@ -543,28 +529,17 @@ impl DvcConfig {
     /// set `--local`, such as credentials, follow it), or with `level` in that file alone,
     /// as DVC; the default is renamed in the files that shadow those too.
     pub fn rename_remote(&mut self, name: &str, new: &str, level: Option<Level>) -> Result<()> {
-        self.remote(name)?;
+        let levels = self.files_for(name, level, |found| {
+            format!("datavc remote rename {} {name} {new}", found.flag())
+        })?;
         if self.remote(new).is_ok() {
             return Err(Error::RemoteExists { name: new.into() });
         }
-        let levels = match level {
-            Some(level) => vec![level],
-            None => vec![Level::Repo, Level::Local],
-        };
         let section = remote_section(name);
-        let Some(&first) = levels
-            .iter()
-            .find(|level| self.ini(**level).section(Some(section.as_str())).is_some())
-        else {
-            let (found, _) = self.get(&section, "url").expect("the remote exists");
-            return Err(Error::RemoteElsewhere {
-                name: name.into(),
-                asked: level.map_or("project or local".into(), |level| level.to_string()),
-                found,
-                retry: format!("datavc remote rename {} {name} {new}", found.flag()),
-            });
-        };
-        for level in Level::ALL.into_iter().skip_while(|level| *level != first) {
+        for level in Level::ALL
+            .into_iter()
+            .skip_while(|level| *level != levels[0])
+        {
             let ini = self.ini_mut(level);
             let options = match levels.contains(&level) {
                 true => ini.delete(Some(section.as_str())),
@@ -585,6 +560,36 @@ impl DvcConfig {
             }
         }
         Ok(())
+    }
+
+    /// The files a command on remote `name` changes, in shadowing order: `level`'s, or the
+    /// repository's two. Fails unless one of them defines the remote, naming the file that
+    /// does and `retry`'s command for it.
+    fn files_for(
+        &self,
+        name: &str,
+        level: Option<Level>,
+        retry: impl FnOnce(Level) -> String,
+    ) -> Result<Vec<Level>> {
+        self.remote(name)?;
+        let section = remote_section(name);
+        let levels = match level {
+            Some(level) => vec![level],
+            None => vec![Level::Repo, Level::Local],
+        };
+        if !levels
+            .iter()
+            .any(|level| self.ini(*level).section(Some(section.as_str())).is_some())
+        {
+            let (found, _) = self.get(&section, "url").expect("the remote exists");
+            return Err(Error::RemoteElsewhere {
+                name: name.into(),
+                asked: level.map_or("project or local".into(), |level| level.to_string()),
+                found,
+                retry: retry(found),
+            });
+        }
+        Ok(levels)
     }
 
     /// Sets or (with `None`) clears the default remote.

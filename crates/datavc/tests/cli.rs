@@ -414,26 +414,7 @@ fn gc_lists_before_it_deletes_and_keeps_what_pointers_need() {
 #[test]
 fn gc_all_commits_keeps_what_git_history_references() {
     let repo = Repo::new("md5");
-    let git = |args: &[&str]| {
-        let status = Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(&repo.root)
-            .output()
-            .expect("git is installed");
-        assert!(
-            status.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&status.stderr)
-        );
-    };
+    let git = |args: &[&str]| harness::git(&repo.root, args);
     git(&["init", "-q"]);
     repo.write("model.bin", b"v1");
     repo.ok(&["add", "model.bin"]);

@@ -563,7 +563,7 @@ fn global_and_system_configs_are_shared_with_dvc() {
         "{listed}"
     );
     assert!(listed.contains("site-store"), "{listed}");
-    let stderr = refused(&["remote", "rename", "mirror", "shared"]);
+    let stderr = refused(&["remote", "rename", "--system", "mirror", "shared"]);
     assert!(
         stderr.contains("remote `shared` already exists"),
         "{stderr}"

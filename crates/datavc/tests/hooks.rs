@@ -44,20 +44,8 @@ impl Project {
             &std::env::var_os("PATH").unwrap_or_default(),
         ));
         let datavc = harness::datavc(&self.root);
-        let mut command = Command::new("git");
-        command
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(&self.root)
-            .env("PATH", std::env::join_paths(path).unwrap())
-            .env("NO_COLOR", "1");
+        let mut command = harness::git_command(&self.root, args);
+        command.env("PATH", std::env::join_paths(path).unwrap());
         // The same environment as the tests' own datavc runs.
         for (name, value) in datavc.get_envs() {
             match value {
@@ -136,6 +124,14 @@ fn a_branch_switch_checks_the_data_out_and_a_push_pushes_it_first() {
     project.commit_model(b"weights v1", "v1");
     project.git(&["checkout", "-qb", "side"]);
     project.commit_model(b"weights v2", "v2");
+
+    // A commit shows what datavc has not recorded (git shows hooks' output on stderr).
+    project.write("model.bin", b"weights v3, not added");
+    let committed = project.git_output(&["commit", "-q", "--allow-empty", "-m", "note"]);
+    assert!(committed.status.success());
+    let said = String::from_utf8_lossy(&committed.stderr);
+    assert!(said.contains("modified: model.bin"), "{said}");
+    project.write("model.bin", b"weights v2");
 
     project.git(&["checkout", "-q", "main"]);
     assert_eq!(project.read("model.bin"), b"weights v1");

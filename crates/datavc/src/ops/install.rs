@@ -90,7 +90,7 @@ pub struct InstalledHook {
 /// chaining it, else refuses before writing anything.
 pub fn install(repo: &Repo, force: bool) -> Result<Vec<InstalledHook>> {
     let root = repo.root();
-    if repo.config().no_scm() || !git::in_work_tree(root)? {
+    if !super::uses_git(repo)? {
         return Err(Error::NoGit {
             root: root.to_owned(),
         });

@@ -83,13 +83,18 @@ pub fn run_ok(command: &mut Command) -> Output {
 
 /// Runs `git ARGS` in `dir` with a throwaway identity, failing the test if git fails.
 pub fn git(dir: &Path, args: &[&str]) -> Output {
-    run_ok(
-        Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-            .args(["-c", "commit.gpgsign=false"])
-            .args(args)
-            .current_dir(dir),
-    )
+    run_ok(&mut git_command(dir, args))
+}
+
+/// `git ARGS` in `dir` with a throwaway identity, to run.
+pub fn git_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new("git");
+    command
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir);
+    command
 }
 
 /// The stdout of a `--json` run, parsed.
